@@ -53,6 +53,17 @@ int main(int argc, char **argv)
     }
     printf("api_version %d\n", ioctl(fd, KVM_GET_API_VERSION, 0));
     printf("vcpu_mmap_size %d\n", ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0));
+#if defined(__x86_64__) || defined(__i386__)
+    {
+        static struct { struct kvm_cpuid2 head; struct kvm_cpuid_entry2 entries[4096]; } cpuid;
+        cpuid.head.nent = 4096;
+        if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid) == 0)
+            printf("cpuid_entries %u\n", cpuid.head.nent);
+        struct kvm_msr_list msrs = { .nmsrs = 0 };
+        if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, &msrs) < 0 && errno == E2BIG)
+            printf("msr_index_count %u\n", msrs.nmsrs);
+    }
+#endif
     int max_cap = atoi(argv[2]);
     for (int cap = 0; cap <= max_cap; cap++) {
         int value = ioctl(fd, KVM_CHECK_EXTENSION, cap);

@@ -18,7 +18,7 @@ import tempfile
 try:
     import ansible_collections.fleetcheck.kvm.plugins  # noqa: F401 pylint: disable=unused-import
 except ImportError:
-    ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     TREE = tempfile.mkdtemp(prefix="fleetcheck-collections-")
     os.makedirs(os.path.join(TREE, "ansible_collections", "fleetcheck"))
     os.symlink(ROOT, os.path.join(TREE, "ansible_collections", "fleetcheck", "kvm"))

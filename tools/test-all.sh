@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up everything and run every test of fleetcheck.kvm: the README's test command.
+# Usage: bash tools/test-all.sh        (root on Debian 12; CI runs it through .ci/run)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+fc_apt gcc libc6-dev linux-libc-dev
+fc_venv tests/requirements.txt
+fc_collection
+export PATH="$FC_VENV/bin:$PATH"
+
+fc_log "unit tests, real-device tests and the probe under every CPython (pytest)"
+cd "$FC_ROOT"
+python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
