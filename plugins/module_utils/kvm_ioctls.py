@@ -78,6 +78,15 @@ class Syscalls(object):
         except KeyError:
             return str(gid)
 
+    def account(self, name):
+        """(uid, gid, [group names], [gids]) of a local account, or None if there is none."""
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        gids = set([entry.pw_gid]) | set(g.gr_gid for g in grp.getgrall() if name in g.gr_mem)
+        return entry.pw_uid, entry.pw_gid, [self.group_name(gid) for gid in sorted(gids)], sorted(gids)
+
     def listdir(self, path):
         return os.listdir(path)
 

@@ -141,8 +141,36 @@ def _denied_remedy(kernel, path, st, user, groups):
             % (kernel.user_name(st.st_uid), user))
 
 
-def probe_device(kernel, path, host=None):
-    """Stat and open the device. Returns (facts, open Kvm or None, reason or None)."""
+def account_access(kernel, st, names):
+    """For each account name: whether the node's owner, group or mode let it open the node read-write."""
+    rw = {"owner": stat.S_IRUSR | stat.S_IWUSR, "group": stat.S_IRGRP | stat.S_IWGRP,
+          "other": stat.S_IROTH | stat.S_IWOTH}
+    result = {}
+    for name in names:
+        found = kernel.account(name)
+        if found is None:
+            result[name] = {"exists": False, "groups": [], "may_open": False, "via": None}
+            continue
+        uid, gid, group_names, gids = found
+        via = None
+        if uid == 0:
+            via = "root"
+        elif uid == st.st_uid and st.st_mode & rw["owner"] == rw["owner"]:
+            via = "owner"
+        elif st.st_gid in gids and st.st_mode & rw["group"] == rw["group"]:
+            via = "group %s" % kernel.group_name(st.st_gid)
+        elif st.st_mode & rw["other"] == rw["other"]:
+            via = "other"
+        result[name] = {"exists": True, "groups": group_names, "may_open": via is not None, "via": via}
+    return result
+
+
+def probe_device(kernel, path, host=None, accounts=()):
+    """Stat and open the device. Returns (facts, open Kvm or None, reason or None).
+
+    `accounts` are other local users (e.g. libvirt-qemu, nova) whose access is judged from
+    the node's owner, group and mode, under facts["accounts"].
+    """
     user, groups = kernel.identity()
     facts = {"path": path, "exists": False, "char_device": False, "major": None, "minor": None,
              "kvm_node": False, "mode": None, "owner": None, "group": None, "world_writable": False,
@@ -162,6 +190,8 @@ def probe_device(kernel, path, host=None):
         "group": kernel.group_name(st.st_gid),
         "world_writable": bool(st.st_mode & stat.S_IWOTH),
     })
+    if accounts:
+        facts["accounts"] = account_access(kernel, st, accounts)
     if not facts["char_device"]:
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a regular file" if stat.S_ISREG(st.st_mode) \
             else "not a character device"
@@ -518,7 +548,7 @@ def probe_system_ioctls(kvm):
 
 # ---------------------------------------------------------------- gather ----
 
-def gather(subsets=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None):
+def gather(subsets=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=()):
     """Probe the host. Returns the ansible_facts.kvm dict; never raises for a broken host."""
     kernel = kernel or Syscalls()
     subsets = resolve_subsets(subsets)
@@ -527,7 +557,7 @@ def gather(subsets=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=
     host = probe_host(kernel) if "host" in subsets else None
     if host is not None:
         facts["host"] = host
-    facts["device"], kvm, reason = probe_device(kernel, device, host)
+    facts["device"], kvm, reason = probe_device(kernel, device, host, accounts)
     if kvm is None:
         facts["reasons"].append(reason)
         return _not_probed(facts, subsets, "%s could not be opened" % device)

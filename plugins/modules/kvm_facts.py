@@ -18,8 +18,8 @@ description:
     C(KVM_CREATE_VM), C(KVM_GET_SUPPORTED_CPUID), the MSR lists) and runs a few bytes of guest code on one vCPU.
   - Returns the answers as C(ansible_facts.kvm). Nothing is guessed from C(/proc/cpuinfo), so paravirtual
     backends such as C(kvm_pvm) are judged by what the kernel does, not by CPU flags.
-  - A host without KVM is not an error: the module returns O(ignore:usable=false) with the reasons.
-    Only invalid options fail.
+  - A host without KVM is not an error for this module. It returns C(usable=false) with the reasons;
+    only invalid options fail.
   - Needs no root when the user may open the device read-write.
   - Can be used as a fact-gathering module, see the examples.
 author:
@@ -40,6 +40,14 @@ options:
     type: list
     elements: str
     default: [all]
+  accounts:
+    description:
+      - Other local accounts, such as C(libvirt-qemu) or C(nova), whose right to open the device is judged
+        from the node's owner, group and mode and the host's user and group databases.
+      - The result is RV(ansible_facts.kvm.device.accounts).
+    type: list
+    elements: str
+    default: []
   timeout:
     description:
       - Seconds the vCPU run may take before C(KVM_RUN) is interrupted and the run reported as V(timeout).
@@ -155,6 +163,13 @@ ansible_facts:
             open_error: {description: Errno name of a failed stat or open, or null., type: str, sample: EACCES}
             user: {description: The user the probe ran as., type: str, sample: nova}
             user_groups: {description: The groups of that user's process., type: list, elements: str, sample: [nova, kvm]}
+            accounts:
+              description:
+                - Per account of the O(accounts) option, whether it exists, its groups, whether it may open the node
+                  (C(may_open)) and through what (C(via) is V(root), V(owner), V(group <name>), V(other) or null).
+              type: dict
+              returned: when O(accounts) is given and the node exists
+              sample: {nova: {exists: true, groups: [nova], may_open: false, via: null}}
         api_version:
           description: Answer of C(KVM_GET_API_VERSION), or null.
           type: int
@@ -269,6 +284,7 @@ def main():
         argument_spec=dict(
             device=dict(type="path", default=DEFAULT_DEVICE),
             gather_subset=dict(type="list", elements="str", default=["all"]),
+            accounts=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
         ),
         supports_check_mode=True,
@@ -281,7 +297,7 @@ def main():
     except ValueError as error:
         module.fail_json(msg=str(error))
     try:
-        facts = gather(subsets, module.params["device"], timeout)
+        facts = gather(subsets, module.params["device"], timeout, accounts=module.params["accounts"])
     except Exception as error:  # a bug in the probe must still answer in one clear sentence
         module.fail_json(msg="kvm_facts: internal error while probing %s: %s" % (module.params["device"], error),
                          exception=traceback.format_exc())

@@ -58,6 +58,7 @@ class FakeKernel(object):
         self.users = {0: "root", 1000: "tester"}
         self.groups = {0: "root", KVM_GID: "kvm", 1000: "tester"}
         self.identity_value = ("tester", ["tester", "kvm"])
+        self.accounts = {"root": (0, 0, [0]), "nova": (1001, 1001, [1001]), "qemu": (1002, 1002, [1002, KVM_GID])}
         self.open_errno = {}
         self.api_version = abi.KVM_API_VERSION
         self.mmap_size = 12288
@@ -111,6 +112,12 @@ class FakeKernel(object):
 
     def group_name(self, gid):
         return self.groups.get(gid, str(gid))
+
+    def account(self, name):
+        if name not in self.accounts:
+            return None
+        uid, gid, gids = self.accounts[name]
+        return uid, gid, [self.group_name(g) for g in gids], gids
 
     def listdir(self, path):
         if path not in self.sysfs:
@@ -173,6 +180,7 @@ class FakeKernel(object):
         return self._new_fd("vm")
 
     def _KVM_CREATE_VCPU(self, fd, arg):
+        self._run_steps = list(self.run_script)  # each vCPU plays the whole script
         return self._new_fd("vcpu")
 
     def _KVM_SET_USER_MEMORY_REGION(self, fd, arg):
@@ -217,7 +225,7 @@ class FakeKernel(object):
     def _KVM_RUN(self, fd, arg):
         """Play the next step of run_script into the most recent kvm_run mapping."""
         run = self.maps[-1]
-        step = self.run_script.pop(0) if self.run_script else ("HANG",)
+        step = self._run_steps.pop(0) if self._run_steps else ("HANG",)
         if step[0] == "HANG":  # KVM_RUN blocks until the timer's signal interrupts it
             self.timer()
             raise oserror(errno.EINTR)

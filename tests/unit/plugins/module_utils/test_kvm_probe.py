@@ -79,6 +79,17 @@ def test_vm_types_come_from_the_bitmask(kernel):
     assert facts["vm_types"] == ["KVM_X86_DEFAULT_VM", "KVM_X86_SEV_VM", "KVM_X86_SEV_ES_VM", "KVM_X86_SNP_VM"]
 
 
+def test_accounts_are_judged_by_owner_group_and_mode(kernel):
+    facts = probe(kernel, ["min"], accounts=["nova", "qemu", "root", "ghost"])
+    accounts = facts["device"]["accounts"]
+    assert accounts["nova"] == {"exists": True, "groups": ["1001"], "may_open": False, "via": None}
+    assert accounts["qemu"]["may_open"] is True and accounts["qemu"]["via"] == "group kvm"
+    assert accounts["root"]["via"] == "root"
+    assert accounts["ghost"] == {"exists": False, "groups": [], "may_open": False, "via": None}
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o666)
+    assert probe(kernel, ["min"], accounts=["nova"])["device"]["accounts"]["nova"]["via"] == "other"
+
+
 # ------------------------------------------------------- broken device ----
 
 def test_no_device(kernel):

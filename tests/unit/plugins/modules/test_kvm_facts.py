@@ -50,7 +50,7 @@ def run_module(monkeypatch, args, gather=None):
 
 
 def with_fake_kernel(kernel):
-    return lambda subsets, device, timeout: kvm_probe.gather(subsets, device, timeout, kernel=kernel)
+    return lambda subsets, device, timeout, accounts: kvm_probe.gather(subsets, device, timeout, kernel, accounts)
 
 
 def test_returns_facts_unchanged(monkeypatch):
@@ -75,11 +75,13 @@ def test_a_host_without_kvm_is_not_a_module_failure(monkeypatch):
 def test_options_reach_the_probe(monkeypatch):
     seen = {}
 
-    def gather(subsets, device, timeout):
-        seen.update(subsets=subsets, device=device, timeout=timeout)
+    def gather(subsets, device, timeout, accounts):
+        seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts)
         return {}
-    run_module(monkeypatch, {"device": "/run/kvm", "gather_subset": ["!cpuid"], "timeout": 0.5}, gather)
-    assert seen == {"subsets": [s for s in kvm_probe.SUBSETS if s != "cpuid"], "device": "/run/kvm", "timeout": 0.5}
+    run_module(monkeypatch, {"device": "/run/kvm", "gather_subset": ["!cpuid"], "timeout": 0.5,
+                             "accounts": ["nova"]}, gather)
+    assert seen == {"subsets": [s for s in kvm_probe.SUBSETS if s != "cpuid"], "device": "/run/kvm",
+                    "timeout": 0.5, "accounts": ["nova"]}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -93,7 +95,7 @@ def test_invalid_options_fail(monkeypatch, args, message):
 
 
 def test_a_probe_bug_is_one_clear_failure_not_a_traceback(monkeypatch):
-    def broken(subsets, device, timeout):
+    def broken(subsets, device, timeout, accounts):
         raise KeyError("oops")
     kind, result = run_module(monkeypatch, {}, broken)
     assert kind == "fail"

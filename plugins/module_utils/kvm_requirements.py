@@ -1,0 +1,382 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The evaluator: fleet requirements against ansible_facts.kvm, as verdicts.
+
+Shared by the validate role (through the kvm_validate action) and the fleet
+reports. It never probes: it reads the facts that kvm_facts gathered and says,
+for every requirement, what was expected, what the host has, whether that is
+enough and, if not, what to do. Pure standard library, no Ansible imports.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import difflib
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import KVM_CAPS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_features import X86_FEATURES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import KVM_BACKENDS, cap_number
+
+VERDICT_SCHEMA_VERSION = 1
+MODES = ("enforce", "audit")
+DEFAULT_REQUIREMENTS = {
+    "min_api_version": 12,
+    "required_extensions": [],
+    "extension_minimums": {},
+    "min_vcpu_mmap_size": 0,
+    "require_vcpu_run": True,
+    "require_nested": False,
+    "allowed_backends": [],
+    "forbid_world_writable_device": True,
+    "device_users": [],
+    "required_cpu_features": [],
+    "profiles": [],
+}
+ALL_ARCHES = "all"
+
+# Why a host may lack a capability, for the messages (linux/kvm.h, Documentation/virt/kvm/api.rst).
+CAP_HINTS = {
+    "KVM_CAP_XCRS": "the host kernel or CPU lacks XSAVE control registers",
+    "KVM_CAP_XSAVE": "the host CPU or KVM backend does not offer XSAVE state to guests",
+    "KVM_CAP_IRQCHIP": "this KVM has no in-kernel interrupt controller",
+    "KVM_CAP_IRQFD": "this KVM cannot inject interrupts through eventfds",
+    "KVM_CAP_IOEVENTFD": "this KVM cannot signal guest I/O through eventfds",
+    "KVM_CAP_PIT2": "this KVM has no in-kernel PIT",
+    "KVM_CAP_SPLIT_IRQCHIP": "this KVM cannot split the interrupt controller between kernel and VMM",
+    "KVM_CAP_ARM_VM_IPA_SIZE": "this arm64 KVM cannot size the guest physical address space",
+    "KVM_CAP_NR_VCPUS": "the kernel recommends fewer vCPUs per VM (CONFIG_NR_CPUS or the backend limits it)",
+    "KVM_CAP_NR_MEMSLOTS": "the kernel offers fewer memory slots per VM",
+}
+DEFAULT_CAP_HINT = "this kernel's KVM does not offer it; a newer kernel or another backend may"
+
+
+class RequirementError(ValueError):
+    """Requirements that cannot be evaluated; the message lists every problem."""
+
+
+def canonical_cap(name):
+    """KVM_CAP_<NAME> for a name in any spelling, or None if the kernel has no such capability."""
+    number = cap_number(name)
+    if number is None:
+        return None
+    return KVM_CAPS.get(number, "KVM_CAP_%d" % number)
+
+
+def _did_you_mean(word, choices):
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return "; did you mean %s?" % " or ".join(close) if close else ""
+
+
+def _unknown_cap_message(where, name):
+    spelled = str(name).strip().upper()
+    spelled = spelled if spelled.startswith("KVM_CAP_") else "KVM_CAP_" + spelled
+    return "unknown capability %r in %s%s" % (name, where, _did_you_mean(spelled, list(KVM_CAPS.values())))
+
+
+def _is_whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _profile_problems(name, profile):
+    problems = []
+    if not isinstance(profile, dict):
+        return ["profile %r must be a mapping, got %s" % (name, type(profile).__name__)]
+    for arch, entry in (profile.get("extensions") or {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("require", []), list):
+            problems.append("profile %r: extensions.%s must be a mapping with a list 'require'" % (name, arch))
+            continue
+        problems.extend(_unknown_cap_message("profile %r (%s)" % (name, arch), cap)
+                        for cap in entry.get("require", []) if canonical_cap(cap) is None)
+    return problems
+
+
+def check_requirements(requirements, profiles):
+    """Validate requirements before any host is touched. Raises RequirementError listing every problem.
+
+    Returns the requirements with defaults filled in and capability names made canonical.
+    """
+    merged = dict(DEFAULT_REQUIREMENTS)
+    merged.update(dict((k, v) for k, v in (requirements or {}).items() if v is not None))
+    problems = []
+    unknown_keys = sorted(set(merged) - set(DEFAULT_REQUIREMENTS))
+    problems.extend("unknown requirement %r%s" % (k, _did_you_mean(k, list(DEFAULT_REQUIREMENTS)))
+                    for k in unknown_keys)
+    for key in ("min_api_version", "min_vcpu_mmap_size"):
+        if not _is_whole_number(merged[key]):
+            problems.append("%s must be a whole number of 0 or more, got %r" % (key, merged[key]))
+    extensions = []
+    for name in merged["required_extensions"]:
+        canonical = canonical_cap(name)
+        if canonical is None:
+            problems.append(_unknown_cap_message("required_extensions", name))
+        else:
+            extensions.append(canonical)
+    minimums = {}
+    for name, minimum in sorted((merged["extension_minimums"] or {}).items()):
+        canonical = canonical_cap(name)
+        if canonical is None:
+            problems.append(_unknown_cap_message("extension_minimums", name))
+        elif not _is_whole_number(minimum):
+            problems.append("extension_minimums.%s must be a whole number of 0 or more, got %r" % (name, minimum))
+        else:
+            minimums[canonical] = minimum
+    for feature in merged["required_cpu_features"]:
+        if feature not in X86_FEATURES:
+            problems.append("unknown CPU feature %r in required_cpu_features%s"
+                            % (feature, _did_you_mean(str(feature), list(X86_FEATURES))))
+    for backend in merged["allowed_backends"]:
+        if backend not in KVM_BACKENDS:
+            problems.append("unknown KVM backend %r in allowed_backends%s (known: %s)"
+                            % (backend, _did_you_mean(str(backend), list(KVM_BACKENDS)), ", ".join(KVM_BACKENDS)))
+    for name in merged["profiles"]:
+        if name not in profiles:
+            problems.append("unknown profile %r%s (known: %s)" % (
+                name, _did_you_mean(str(name), list(profiles)), ", ".join(sorted(profiles))))
+        else:
+            problems.extend(_profile_problems(name, profiles[name]))
+    if problems:
+        raise RequirementError("invalid KVM requirements: " + "; ".join(problems))
+    merged["required_extensions"] = extensions
+    merged["extension_minimums"] = minimums
+    return merged
+
+
+# ------------------------------------------------------------- verdicts ----
+
+def _check(requirement, expected, actual, ok, message):
+    return {"requirement": requirement, "expected": expected, "actual": actual, "ok": bool(ok),
+            "message": None if ok else message}
+
+
+def _not_gathered(requirement, expected, subset):
+    return _check(requirement, expected, None, False,
+                  "%s cannot be judged: the %s facts were not gathered (add %r to gather_subset)"
+                  % (requirement, subset, subset))
+
+
+def _cap_check(requirement, extensions, cap, minimum, who):
+    actual = extensions.get(cap, 0)
+    if actual >= minimum:
+        return _check(requirement, ">= %d" % minimum, actual, True, None)
+    hint = CAP_HINTS.get(cap, DEFAULT_CAP_HINT)
+    if minimum <= 1:
+        message = "%s missing (%s needs it): %s" % (cap, who, hint)
+    else:
+        message = "%s is %d, %s needs at least %d: %s" % (cap, actual, who, minimum, hint)
+    return _check(requirement, ">= %d" % minimum, actual, False, message)
+
+
+def _usable_checks(facts):
+    return [_check("usable", True, facts.get("usable"), facts.get("usable") is True,
+                   "KVM is not usable: " + "; ".join(facts.get("reasons") or ["no reason was reported"]))]
+
+
+def _api_checks(facts, req):
+    actual = facts.get("api_version")
+    return [_check("min_api_version", ">= %d" % req["min_api_version"], actual,
+                   actual is not None and actual >= req["min_api_version"],
+                   "KVM API version is %s, the fleet requires %d or later" % (actual, req["min_api_version"]))]
+
+
+def _mmap_checks(facts, req):
+    if not req["min_vcpu_mmap_size"]:
+        return []
+    actual = facts.get("vcpu_mmap_size")
+    return [_check("min_vcpu_mmap_size", ">= %d" % req["min_vcpu_mmap_size"], actual,
+                   actual is not None and actual >= req["min_vcpu_mmap_size"],
+                   "KVM_GET_VCPU_MMAP_SIZE is %s bytes, the fleet requires at least %d"
+                   % (actual, req["min_vcpu_mmap_size"]))]
+
+
+def _extension_checks(facts, req):
+    wanted = [(cap, 1) for cap in req["required_extensions"]] + sorted(req["extension_minimums"].items())
+    if not wanted:
+        return []
+    if "extensions" not in facts:
+        return [_not_gathered("extensions", "%d capabilities" % len(wanted), "extensions")]
+    return [_cap_check(cap, facts["extensions"], cap, minimum, "the fleet") for cap, minimum in wanted]
+
+
+def _profile_checks(facts, req, profiles):
+    checks = []
+    arch = (facts.get("host") or {}).get("arch")
+    for name in req["profiles"]:
+        profile = profiles[name]
+        title = profile.get("title", name)
+        minimum_api = profile.get("min_api_version")
+        if minimum_api is not None:
+            actual = facts.get("api_version")
+            checks.append(_check("profile %s: api_version" % name, ">= %d" % minimum_api, actual,
+                                 actual is not None and actual >= minimum_api,
+                                 "KVM API version is %s, %s needs %d" % (actual, title, minimum_api)))
+        if profile.get("require_vm_creation"):
+            created = (facts.get("vm") or {}).get("created")
+            checks.append(_check("profile %s: KVM_CREATE_VM" % name, True, created, created is True,
+                                 "%s needs KVM_CREATE_VM to succeed; it failed with %s"
+                                 % (title, (facts.get("vm") or {}).get("error"))))
+        sections = profile.get("extensions") or {}
+        if arch is None and any(a != ALL_ARCHES for a in sections):
+            checks.append(_not_gathered("profile %s: architecture" % name, "x86_64 or aarch64", "host"))
+        for section in (ALL_ARCHES, arch):
+            entry = sections.get(section) if section else None
+            if not entry:
+                continue
+            if "extensions" not in facts:
+                checks.append(_not_gathered("profile %s" % name, "%s capabilities" % title, "extensions"))
+                break
+            for cap in entry.get("require", []):
+                cap = canonical_cap(cap)
+                checks.append(_cap_check("profile %s: %s" % (name, cap), facts["extensions"], cap, 1, title))
+    return checks
+
+
+def _vcpu_run_checks(facts, req):
+    if not req["require_vcpu_run"]:
+        return []
+    run = facts.get("vcpu_run")
+    if run is None:
+        return [_not_gathered("require_vcpu_run", "ok", "vcpu_run")]
+    message = "no vCPU ran guest code (%s): %s" % (run.get("status"), run.get("reason"))
+    if run.get("status") == "skipped":
+        message += "; where the run cannot be made, waive it with kvm_validate_require_vcpu_run: false"
+    return [_check("require_vcpu_run", "ok", run.get("status"), run.get("status") == "ok", message)]
+
+
+def _nested_checks(facts, req):
+    if not req["require_nested"]:
+        return []
+    features = (facts.get("cpuid") or {}).get("features")
+    if features is None:
+        return [_not_gathered("require_nested", True, "cpuid")]
+    host = facts.get("host") or {}
+    offered = bool(features.get("vmx") or features.get("svm"))
+    actual = "guest vmx: %s, svm: %s; %s nested parameter: %s" % (
+        features.get("vmx"), features.get("svm"), host.get("backend"), host.get("nested"))
+    return [_check("require_nested", True, actual, offered,
+                   "nested virtualization is not offered to guests: KVM_GET_SUPPORTED_CPUID has neither vmx nor svm "
+                   "(%s nested parameter: %s); load kvm_intel or kvm_amd with nested=1"
+                   % (host.get("backend"), "absent" if host.get("nested") is None else host.get("nested")))]
+
+
+def _backend_checks(facts, req):
+    if not req["allowed_backends"]:
+        return []
+    host = facts.get("host")
+    if host is None:
+        return [_not_gathered("allowed_backends", req["allowed_backends"], "host")]
+    return [_check("allowed_backends", req["allowed_backends"], host.get("backend"),
+                   host.get("backend") in req["allowed_backends"],
+                   "KVM backend %s is not allowed here (allowed: %s)"
+                   % (host.get("backend") or "none", ", ".join(req["allowed_backends"])))]
+
+
+def _device_checks(facts, req):
+    device = facts.get("device") or {}
+    path = device.get("path", "the KVM device")
+    node = "%s %s:%s" % (device.get("mode"), device.get("owner"), device.get("group"))
+    checks = []
+    if req["forbid_world_writable_device"] and device.get("exists"):
+        checks.append(_check("forbid_world_writable_device", False, device.get("world_writable"),
+                             not device.get("world_writable"),
+                             "%s is world-writable (%s): any local user can create VMs; set GROUP=\"kvm\", "
+                             "MODE=\"0660\" in a udev rule" % (path, node)))
+    accounts = device.get("accounts") or {}
+    for user in req["device_users"]:
+        account = accounts.get(user)
+        requirement = "device_users: %s" % user
+        if not device.get("exists"):
+            checks.append(_check(requirement, True, None, False, "%s does not exist, so %s cannot open it"
+                                 % (path, user)))
+        elif account is None:
+            checks.append(_not_gathered(requirement, True, "device accounts"))
+        elif not account["exists"]:
+            checks.append(_check(requirement, True, False, False, "user %s does not exist on this host" % user))
+        else:
+            checks.append(_check(requirement, True, account["via"] or False, account["may_open"],
+                                 _account_remedy(path, node, device, user, account)))
+    return checks
+
+
+def _account_remedy(path, node, device, user, account):
+    group_rw = int(device.get("mode") or "0", 8) & 0o060 == 0o060
+    if group_rw and device.get("group") != "root":
+        return ("%s is %s and user %s (groups: %s) is not in any group that may open it; add %s to group %s"
+                % (path, node, user, ", ".join(account["groups"]) or "none", user, device.get("group")))
+    return ("%s is %s and user %s (groups: %s) is not in any group that may open it; give the node a group "
+            "(udev rule GROUP=\"kvm\", MODE=\"0660\") and add %s to it"
+            % (path, node, user, ", ".join(account["groups"]) or "none", user))
+
+
+def _cpu_feature_checks(facts, req):
+    if not req["required_cpu_features"]:
+        return []
+    features = (facts.get("cpuid") or {}).get("features")
+    if features is None:
+        why = (facts.get("cpuid") or {}).get("skipped") or (facts.get("cpuid") or {}).get("error")
+        if why:
+            return [_check("required_cpu_features", req["required_cpu_features"], None, False,
+                           "guest CPU features cannot be judged: %s" % why)]
+        return [_not_gathered("required_cpu_features", req["required_cpu_features"], "cpuid")]
+    return [_check("cpu feature %s" % name, True, features.get(name), features.get(name),
+                   "CPU feature %s is not offered to guests (KVM_GET_SUPPORTED_CPUID): the host CPU or the KVM "
+                   "backend hides it" % name) for name in req["required_cpu_features"]]
+
+
+def evaluate(facts, requirements, profiles, host=None):
+    """The verdict for one host: every requirement with expected, actual, ok and a message.
+
+    `requirements` must come from check_requirements(). A host without facts is
+    reported as such ('no_facts'), never as a pass.
+    """
+    if not isinstance(facts, dict) or "usable" not in facts:
+        return no_facts_verdict(host, "no ansible_facts.kvm for this host: fleetcheck.kvm.kvm_facts did not run "
+                                      "or did not return")
+    checks = []
+    for part in (_usable_checks(facts), _api_checks(facts, requirements), _mmap_checks(facts, requirements),
+                 _vcpu_run_checks(facts, requirements), _extension_checks(facts, requirements),
+                 _profile_checks(facts, requirements, profiles), _nested_checks(facts, requirements),
+                 _backend_checks(facts, requirements), _device_checks(facts, requirements),
+                 _cpu_feature_checks(facts, requirements)):
+        checks.extend(part)
+    failures = [c["message"] for c in checks if not c["ok"]]
+    return {
+        "schema_version": VERDICT_SCHEMA_VERSION,
+        "host": host,
+        "status": "fail" if failures else "pass",
+        "passed": not failures,
+        "checks": checks,
+        "failures": failures,
+        "summary": summarize(facts),
+    }
+
+
+def summarize(facts):
+    """The few facts a report shows beside a verdict."""
+    host = facts.get("host") or {}
+    return {"usable": facts.get("usable"), "api_version": facts.get("api_version"),
+            "backend": host.get("backend"), "arch": host.get("arch"), "kernel": host.get("kernel"),
+            "nr_vcpus": facts.get("nr_vcpus"), "max_vcpus": facts.get("max_vcpus"),
+            "vcpu_run": (facts.get("vcpu_run") or {}).get("status")}
+
+
+def _empty_verdict(host, status, message):
+    return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": status, "passed": False,
+            "checks": [_check(status, "facts", None, False, message)], "failures": [message], "summary": {}}
+
+
+def no_facts_verdict(host, message):
+    return _empty_verdict(host, "no_facts", message)
+
+
+def unreachable_verdict(host, message):
+    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"))
+
+
+def failure_message(verdict):
+    """One message that lists every unmet requirement of a failed verdict."""
+    failures = verdict["failures"]
+    return "%s fails %d KVM requirement%s:\n%s" % (
+        verdict.get("host") or "this host", len(failures), "" if len(failures) == 1 else "s",
+        "\n".join("  - " + f for f in failures))
