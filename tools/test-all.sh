@@ -11,3 +11,7 @@ export PATH="$FC_VENV/bin:$PATH"
 fc_log "unit tests, real-device tests and the probe under every CPython (pytest)"
 cd "$FC_ROOT"
 python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
+
+fc_log "molecule: every scenario of the validate role in privileged podman containers"
+fc_image
+MOLECULE_NO_COLOR=1 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all

@@ -72,5 +72,5 @@ class ActionModule(ActionBase):
         elif args["mode"] == "enforce":
             result.update(failed=True, msg=failure_message(verdict))
         else:
-            result["msg"] = "audit: " + failure_message(verdict)
+            result["msg"] = failure_message(verdict)
         return result

@@ -175,9 +175,12 @@ def _usable_checks(facts):
 
 def _api_checks(facts, req):
     actual = facts.get("api_version")
+    if actual is None:
+        message = "the KVM API version could not be read, as the device could not be used (see above)"
+    else:
+        message = "KVM API version is %s, the fleet requires %d or later" % (actual, req["min_api_version"])
     return [_check("min_api_version", ">= %d" % req["min_api_version"], actual,
-                   actual is not None and actual >= req["min_api_version"],
-                   "KVM API version is %s, the fleet requires %d or later" % (actual, req["min_api_version"]))]
+                   actual is not None and actual >= req["min_api_version"], message)]
 
 
 def _mmap_checks(facts, req):
@@ -239,7 +242,7 @@ def _vcpu_run_checks(facts, req):
     if run is None:
         return [_not_gathered("require_vcpu_run", "ok", "vcpu_run")]
     message = "no vCPU ran guest code (%s): %s" % (run.get("status"), run.get("reason"))
-    if run.get("status") == "skipped":
+    if run.get("status") == "skipped" and facts.get("usable"):
         message += "; where the run cannot be made, waive it with kvm_validate_require_vcpu_run: false"
     return [_check("require_vcpu_run", "ok", run.get("status"), run.get("status") == "ok", message)]
 
