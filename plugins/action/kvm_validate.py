@@ -29,6 +29,7 @@ ARGUMENT_SPEC = dict(
     REQUIREMENT_OPTIONS,
     requirements=dict(type="dict", options=REQUIREMENT_OPTIONS, default={}),
     facts=dict(type="dict"),
+    probe_result=dict(type="dict"),
     mode=dict(type="str", choices=list(MODES), default="enforce"),
     check_only=dict(type="bool", default=False),
     builtin_profiles=dict(type="dict", default={}),
@@ -65,7 +66,8 @@ class ActionModule(ActionBase):
         facts = args["facts"]
         if facts is None:
             facts = task_vars.get("ansible_facts", {}).get("kvm")
-        verdict = evaluate(facts, requirements, profiles, host=task_vars.get("inventory_hostname"))
+        verdict = evaluate(facts, requirements, profiles, host=task_vars.get("inventory_hostname"),
+                           probe_result=args["probe_result"])
         result["ansible_facts"] = {"kvm_validate_result": verdict}
         if verdict["passed"]:
             result["msg"] = "%s meets all %d KVM requirements" % (verdict["host"], len(verdict["checks"]))

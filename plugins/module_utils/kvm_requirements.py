@@ -327,12 +327,21 @@ def _cpu_feature_checks(facts, req):
                    "backend hides it" % name) for name in req["required_cpu_features"]]
 
 
-def evaluate(facts, requirements, profiles, host=None):
+def evaluate(facts, requirements, profiles, host=None, probe_result=None):
     """The verdict for one host: every requirement with expected, actual, ok and a message.
 
-    `requirements` must come from check_requirements(). A host without facts is
-    reported as such ('no_facts'), never as a pass.
+    `requirements` must come from check_requirements(). `probe_result` is the
+    registered result of this run's kvm_facts task, if there was one: an
+    unreachable host is reported as 'unreachable' and a failed probe as
+    'no_facts', even when older facts of the host are still cached.
     """
+    if isinstance(probe_result, dict) and not probe_result.get("skipped"):
+        if probe_result.get("unreachable"):
+            return unreachable_verdict(host, probe_result.get("msg"))
+        facts = (probe_result.get("ansible_facts") or {}).get("kvm")
+        if facts is None:
+            return no_facts_verdict(host, "fleetcheck.kvm.kvm_facts returned no facts: %s"
+                                    % (probe_result.get("msg") or "no message"))
     if not isinstance(facts, dict) or "usable" not in facts:
         return no_facts_verdict(host, "no ansible_facts.kvm for this host: fleetcheck.kvm.kvm_facts did not run "
                                       "or did not return")
@@ -344,6 +353,8 @@ def evaluate(facts, requirements, profiles, host=None):
                  _cpu_feature_checks(facts, requirements)):
         checks.extend(part)
     failures = [c["message"] for c in checks if not c["ok"]]
+    summary = summarize(facts)
+    summary["profiles_met"] = profiles_met(facts, profiles)
     return {
         "schema_version": VERDICT_SCHEMA_VERSION,
         "host": host,
@@ -351,8 +362,16 @@ def evaluate(facts, requirements, profiles, host=None):
         "passed": not failures,
         "checks": checks,
         "failures": failures,
-        "summary": summarize(facts),
+        "summary": summary,
     }
+
+
+def profiles_met(facts, profiles):
+    """Every known profile, required or not, whose checks this host passes (for grouping hosts)."""
+    if not facts.get("usable"):
+        return []
+    return sorted(name for name in profiles
+                  if all(c["ok"] for c in _profile_checks(facts, {"profiles": [name]}, profiles)))
 
 
 def summarize(facts):

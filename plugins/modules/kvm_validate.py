@@ -29,6 +29,12 @@ options:
   facts:
     description: The C(ansible_facts.kvm) to judge. Defaults to the host's own.
     type: dict
+  probe_result:
+    description:
+      - The registered result of this run's M(fleetcheck.kvm.kvm_facts) task. When given, its facts are judged,
+        an unreachable host gets the status V(unreachable) and a failed probe V(no_facts), even if older facts
+        of the host are cached.
+    type: dict
   mode:
     description: V(enforce) fails hosts that miss a requirement; V(audit) only records the verdict.
     type: str
@@ -158,7 +164,9 @@ ansible_facts:
                message: "KVM_CAP_XCRS missing (Firecracker needs it): the host kernel or CPU lacks XSAVE control registers"}
         failures: {description: The messages of the unmet requirements., type: list, elements: str, sample: []}
         summary:
-          description: usable, api_version, backend, arch, kernel, nr_vcpus, max_vcpus and vcpu_run status.
+          description:
+            - usable, api_version, backend, arch, kernel, nr_vcpus, max_vcpus, vcpu_run status, and C(profiles_met),
+              every known profile (required or not) whose capabilities the host has.
           type: dict
-          sample: {usable: true, api_version: 12, backend: kvm_intel, arch: x86_64, vcpu_run: ok}
+          sample: {usable: true, api_version: 12, backend: kvm_intel, arch: x86_64, vcpu_run: ok, profiles_met: [qemu]}
 """

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action for fleetcheck.kvm.kvm_report: writes the fleet reports on the controller."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_reports import (
+    FILENAMES, FORMATS, build_fleet, write_reports)
+
+ARGUMENT_SPEC = dict(
+    dest=dict(type="path", required=True),
+    hosts=dict(type="list", elements="raw", required=True),
+    verdicts=dict(type="dict"),
+    formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
+    title=dict(type="str", default="KVM fleet audit"),
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        verdicts = args["verdicts"]
+        if verdicts is None:  # read each host's kvm_validate_result from hostvars
+            hostvars = task_vars.get("hostvars", {})
+            verdicts = dict((h, _hostvar(hostvars, h, "kvm_validate_result")) for h in args["hosts"])
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fleet = build_fleet(args["hosts"], verdicts, now, args["title"])
+        result.update(counts=fleet["counts"], failed_hosts=[
+            r["host"] for r in fleet["hosts"] if r["status"] != "pass"])
+        result["paths"] = dict((f, "%s/%s" % (args["dest"], FILENAMES[f])) for f in args["formats"])
+        if self._task.check_mode:
+            result.update(changed=False, msg="check mode: would write %s" % ", ".join(sorted(result["paths"].values())))
+            return result
+        try:
+            result["paths"] = write_reports(args["dest"], fleet, args["formats"])
+        except OSError as error:
+            result.update(failed=True, msg="cannot write the reports to %s: %s" % (args["dest"], error))
+            return result
+        result.update(changed=True, msg="%(total)d hosts: %(pass)d pass, %(fail)d fail, %(unreachable)d unreachable, "
+                                        "%(no_facts)d without facts" % fleet["counts"])
+        return result
+
+
+def _hostvar(hostvars, host, name):
+    try:
+        return hostvars[host].get(name)
+    except (KeyError, TypeError):
+        return None

@@ -1,0 +1,94 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The work is done by plugins/action/kvm_report.py on the controller; this file documents it.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: kvm_report
+short_description: Write the fleet KVM reports (JSON, JUnit, Markdown, HTML)
+version_added: 0.1.0
+description:
+  - Collects the C(kvm_validate_result) verdict of every host and writes, on the controller, into O(dest),
+    each file atomically (a temporary file renamed into place, so a half-written report is never read).
+  - C(fleet.json), schema C(fleetcheck.kvm/fleet) version 1, one record per host; C(junit.xml), a testsuite
+    per host and a testcase per requirement; C(fleet.md), a summary for a change ticket, failing hosts first;
+    C(fleet.html), one self-contained page with a hosts by requirements matrix and a detail view per host.
+  - A host without a verdict, with a verdict of another schema, or with a name that is not valid UTF-8 gets a
+    record that says so; no other host's result is lost.
+author:
+  - fleetcheck.kvm developers
+options:
+  dest:
+    description: Directory for the reports; created if missing.
+    type: path
+    required: true
+  hosts:
+    description: Every host the audit targeted, reachable or not, in the order the reports list them.
+    type: list
+    elements: raw
+    required: true
+  verdicts:
+    description: Verdicts by host name. Defaults to each host's C(kvm_validate_result) in C(hostvars).
+    type: dict
+  formats:
+    description: Which reports to write.
+    type: list
+    elements: str
+    choices: [json, junit, markdown, html]
+    default: [json, junit, markdown, html]
+  title:
+    description: Title of the reports.
+    type: str
+    default: KVM fleet audit
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  check_mode:
+    support: full
+    details: Writes nothing in check mode and says what it would write.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+notes:
+  - The fleet.json schema is documented in the collection's docs/fleet-json-schema.md.
+seealso:
+  - role: fleetcheck.kvm.validate
+  - module: fleetcheck.kvm.kvm_validate
+"""
+
+EXAMPLES = r"""
+- name: Write the reports of the hosts of the kvm group
+  fleetcheck.kvm.kvm_report:
+    dest: ./kvm-audit
+    hosts: "{{ groups['kvm'] }}"
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+counts:
+  description: How many hosts have each status.
+  returned: always
+  type: dict
+  sample: {total: 4, pass: 1, fail: 2, unreachable: 1, no_facts: 0}
+failed_hosts:
+  description: The hosts whose status is not V(pass).
+  returned: always
+  type: list
+  elements: str
+  sample: [kvm2, kvm3]
+paths:
+  description: The report files by format.
+  returned: always
+  type: dict
+  sample: {json: ./kvm-audit/fleet.json, junit: ./kvm-audit/junit.xml}
+"""
