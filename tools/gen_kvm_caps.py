@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate plugins/module_utils/kvm_caps.py, the KVM_CAP_* table, from data.
 
 Sources, in order of authority:
@@ -8,7 +7,7 @@ Sources, in order of authority:
      every KVM_CAP_* define found there must agree with the TSV, or the
      generator refuses to write a table.
 
-Usage: tools/gen_kvm_caps.py [--tsv PATH] [--header PATH] [--check]
+Usage: python3 tools/gen_kvm_caps.py [--tsv PATH] [--header PATH] [--check]
   --check  exit 1 if the committed table differs from what would be generated.
 """
 import argparse

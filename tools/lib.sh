@@ -83,3 +83,29 @@ fc_image() {
   tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/sleep", "infinity"]' - "$FC_IMAGE" >/dev/null
   rm -rf "$rootfs"
 }
+
+# fc_ansible_test_setup: what ansible-test needs offline: a pip wheel and the get-pip stand-in
+# for each pip version that the installed ansible-test bootstraps.
+fc_ansible_test_setup() {
+  local wheels="$HOME/.ansible/test/cache/pip-wheels" version
+  mkdir -p "$wheels"
+  for version in $("$FC_VENV/bin/python" - <<'PY'
+import re, ansible_test, os
+path = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+print(" ".join(sorted(set(re.findall(r"pip='([0-9.]+)'", open(path).read())))))
+PY
+  ); do
+    ls "$wheels"/pip-"$version"-*.whl >/dev/null 2>&1 \
+      || "$FC_VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$wheels" "pip==$version" 2>/dev/null
+    cp "$FC_ROOT/tools/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+  done
+}
+
+# fc_collection_tree DIR: the working tree's files (tracked and new, not ignored) under
+# DIR/ansible_collections/fleetcheck/kvm, where ansible-test wants a collection.
+fc_collection_tree() {
+  local tree="$1/ansible_collections/fleetcheck/kvm"
+  rm -rf "$1" && mkdir -p "$tree"
+  (cd "$FC_ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$tree")
+  echo "$tree"
+}

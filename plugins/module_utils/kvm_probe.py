@@ -209,7 +209,7 @@ def probe_device(kernel, path, host=None, accounts=()):
         if error.errno in (errno.EACCES, errno.EPERM):
             reason += "; " + _denied_remedy(kernel, path, st, user, groups)
         elif error.errno in (errno.ENXIO, errno.ENODEV):
-            reason += "; the node exists but no driver serves %d:%d: load the KVM module" % (
+            reason += "; the node exists but no driver serves %s:%s: load the KVM module" % (
                 facts["major"], facts["minor"])
         return facts, None, reason
     facts["can_open_rw"] = True
@@ -240,7 +240,7 @@ def probe_api(kvm, device_facts):
                 device_facts["major"], device_facts["minor"], abi.KVM_MISC_MAJOR, abi.KVM_MINOR)
         return facts, reason
     if facts["api_version"] != abi.KVM_API_VERSION:
-        return facts, ("%s: KVM_GET_API_VERSION returned %d, but the stable KVM API is %d (since Linux "
+        return facts, ("%s: KVM_GET_API_VERSION returned %s, but the stable KVM API is %d (since Linux "
                        "2.6.22); this kernel's KVM cannot run today's VMMs" % (
                            device_facts["path"], facts["api_version"], abi.KVM_API_VERSION))
     try:
@@ -422,7 +422,7 @@ def _bounded_run_loop(vcpu, run, kernel, timeout):
     expiry = _Expiry()
     timer = kernel.arm_timer(timeout, expiry)
     try:
-        for _ in range(VCPU_RUN_MAX_EXITS):
+        for _exit_count in range(VCPU_RUN_MAX_EXITS):
             try:
                 vcpu.run()
             except OSError as error:

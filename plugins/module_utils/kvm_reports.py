@@ -137,8 +137,8 @@ def render_markdown(fleet):
     counts = fleet["counts"]
     lines = ["# %s" % fleet["title"], "", "Generated %s." % fleet["generated_at"], "",
              "| hosts | pass | fail | unreachable | no facts |", "|---:|---:|---:|---:|---:|",
-             "| %d | %d | %d | %d | %d |" % (counts["total"], counts["pass"], counts["fail"], counts["unreachable"],
-                                           counts["no_facts"]), ""]
+             "| %d | %d | %d | %d | %d |" % tuple(counts[k] for k in ("total", "pass", "fail", "unreachable", "no_facts")),
+             ""]
     bad = [r for r in failing_first(fleet["hosts"]) if r["status"] != "pass"]
     if bad:
         lines += ["## Hosts that need action", "", "| host | status | reason |", "|---|---|---|"]

@@ -23,7 +23,7 @@ description:
   - Needs no root when the user may open the device read-write.
   - Can be used as a fact-gathering module, see the examples.
 author:
-  - fleetcheck.kvm developers
+  - fleetcheck.kvm developers (@fleetcheck)
 options:
   device:
     description:
@@ -54,14 +54,20 @@ options:
       - Between 0.01 and 300.
     type: float
     default: 2.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
-    description: The module only reads; it behaves the same in check mode.
+    details: The module only reads; it behaves the same in check mode.
   diff_mode:
     support: none
   facts:
     support: full
+  platform:
+    support: full
+    platforms: posix
 notes:
   - Runs on the managed host's Python 3.6 or later, standard library only.
   - The vCPU run carries x86 real-mode guest code and runs on x86_64 only; elsewhere it reports V(skipped).
@@ -149,20 +155,20 @@ ansible_facts:
           type: dict
           returned: always
           contains:
-            path: {description: The path probed., type: str, sample: /dev/kvm}
-            exists: {description: Whether the path exists., type: bool, sample: true}
-            char_device: {description: Whether it is a character device., type: bool, sample: true}
-            major: {description: Major device number (10 for KVM), or null., type: int, sample: 10}
-            minor: {description: Minor device number (232 for KVM), or null., type: int, sample: 232}
-            kvm_node: {description: Whether the node is 10:232, the KVM misc device., type: bool, sample: true}
-            mode: {description: Permission bits as an octal string., type: str, sample: "0660"}
-            owner: {description: Owner of the node., type: str, sample: root}
-            group: {description: Group of the node., type: str, sample: kvm}
-            world_writable: {description: Whether anyone may write the node (a security finding)., type: bool, sample: false}
-            can_open_rw: {description: Whether this user opened it read-write., type: bool, sample: true}
-            open_error: {description: Errno name of a failed stat or open, or null., type: str, sample: EACCES}
-            user: {description: The user the probe ran as., type: str, sample: nova}
-            user_groups: {description: The groups of that user's process., type: list, elements: str, sample: [nova, kvm]}
+            path: {description: "The path probed.", type: str, sample: /dev/kvm}
+            exists: {description: "Whether the path exists.", type: bool, sample: true}
+            char_device: {description: "Whether it is a character device.", type: bool, sample: true}
+            major: {description: "Major device number (10 for KVM), or null.", type: int, sample: 10}
+            minor: {description: "Minor device number (232 for KVM), or null.", type: int, sample: 232}
+            kvm_node: {description: "Whether the node is 10:232, the KVM misc device.", type: bool, sample: true}
+            mode: {description: "Permission bits as an octal string.", type: str, sample: "0660"}
+            owner: {description: "Owner of the node.", type: str, sample: root}
+            group: {description: "Group of the node.", type: str, sample: kvm}
+            world_writable: {description: "Whether anyone may write the node (a security finding).", type: bool, sample: false}
+            can_open_rw: {description: "Whether this user opened it read-write.", type: bool, sample: true}
+            open_error: {description: "Errno name of a failed stat or open, or null.", type: str, sample: EACCES}
+            user: {description: "The user the probe ran as.", type: str, sample: nova}
+            user_groups: {description: "The groups of that user's process.", type: list, elements: str, sample: [nova, kvm]}
             accounts:
               description:
                 - Per account of the O(accounts) option, whether it exists, its groups, whether it may open the node

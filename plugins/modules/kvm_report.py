@@ -22,7 +22,7 @@ description:
   - A host without a verdict, with a verdict of another schema, or with a name that is not valid UTF-8 gets a
     record that says so; no other host's result is lost.
 author:
-  - fleetcheck.kvm developers
+  - fleetcheck.kvm developers (@fleetcheck)
 options:
   dest:
     description: Directory for the reports; created if missing.
@@ -46,6 +46,9 @@ options:
     description: Title of the reports.
     type: str
     default: KVM fleet audit
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -57,11 +60,13 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: all
+  bypass_host_loop:
+    support: none
 notes:
   - The fleet.json schema is documented in the collection's docs/fleet-json-schema.md.
 seealso:
-  - role: fleetcheck.kvm.validate
   - module: fleetcheck.kvm.kvm_validate
 """
 

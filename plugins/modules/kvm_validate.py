@@ -24,7 +24,7 @@ description:
     any verdict, with "did you mean" suggestions. O(check_only=true) does only that.
   - The role M(fleetcheck.kvm.validate) wraps this action; see its documentation for the requirement semantics.
 author:
-  - fleetcheck.kvm developers
+  - fleetcheck.kvm developers (@fleetcheck)
 options:
   facts:
     description: The C(ansible_facts.kvm) to judge. Defaults to the host's own.
@@ -98,6 +98,9 @@ options:
     description: More profiles in the same shape; a name here replaces a built-in one.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -108,12 +111,14 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: all
+  bypass_host_loop:
+    support: none
 notes:
   - Runs on the controller; it does not connect to the host.
 seealso:
   - module: fleetcheck.kvm.kvm_facts
-  - role: fleetcheck.kvm.validate
 """
 
 EXAMPLES = r"""

@@ -14,7 +14,6 @@ __metaclass__ = type
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 

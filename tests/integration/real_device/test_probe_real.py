@@ -94,10 +94,10 @@ def _rss_bytes():
 
 
 def test_a_thousand_probes_leave_fds_and_rss_flat(kvm_device):
-    for _ in range(50):  # warm caches and allocator pools first
+    for _warm_up in range(50):  # warm caches and allocator pools first
         kvm_probe.gather(device=kvm_device)
     fds, rss = _open_fds(), _rss_bytes()
-    for _ in range(1000):
+    for _probe in range(1000):
         facts = kvm_probe.gather(device=kvm_device)
     assert facts["usable"] is True
     assert _open_fds() == fds
