@@ -62,6 +62,8 @@ fc_venv() {
 # fc_collection: build the collection tarball and install it, as a user would.
 fc_collection() {
   fc_log "building and installing fleetcheck.kvm"
+  # molecule copies the collection under test here; a stale copy would shadow this build for ansible-lint
+  rm -rf "$HOME/.ansible/collections/ansible_collections/fleetcheck/kvm"
   rm -rf "$FC_CACHE/dist" && mkdir -p "$FC_CACHE/dist" "$FC_COLLECTIONS"
   (cd "$FC_ROOT" && "$FC_VENV/bin/ansible-galaxy" collection build --force --output-path "$FC_CACHE/dist" >/dev/null)
   "$FC_VENV/bin/ansible-galaxy" collection install --force -p "$FC_COLLECTIONS" \
