@@ -111,3 +111,23 @@ fc_collection_tree() {
   (cd "$FC_ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$tree")
   echo "$tree"
 }
+
+# fc_core_venvs: one venv per line of tests/requirements-cores.txt, under .cache/cores/NAME,
+# with its pinned ansible-core on a real CPython of the given version.
+fc_core_venvs() {
+  local name python spec interpreter
+  while read -r name python spec; do
+    case "$name" in ""|\#*) continue ;; esac
+    [ -x "$FC_CACHE/cores/$name/bin/ansible" ] && grep -qx "$spec" "$FC_CACHE/cores/$name/.spec" 2>/dev/null && continue
+    interpreter=$(ls -d "$HOME"/.pyenv/versions/"$python".*/bin/python"$python" /usr/bin/python"$python" 2>/dev/null | head -1 || true)
+    if [ -z "$interpreter" ]; then
+      fc_log "no CPython $python for the '$name' ansible-core check"; continue
+    fi
+    fc_log "installing $spec on Python $python ($name)"
+    rm -rf "$FC_CACHE/cores/$name"
+    "$interpreter" -m venv "$FC_CACHE/cores/$name" </dev/null
+    "$FC_CACHE/cores/$name/bin/python" -m pip install -q --disable-pip-version-check "$spec" </dev/null >"$FC_CACHE/pip-$name.log" 2>&1 \
+      || { grep -v "^WARNING: Location" "$FC_CACHE/pip-$name.log" | tail -20 >&2; return 1; }
+    echo "$spec" > "$FC_CACHE/cores/$name/.spec"
+  done < "$FC_ROOT/tests/requirements-cores.txt"
+}

@@ -1,17 +1,44 @@
 #!/usr/bin/env bash
 # Set up everything and run every test of fleetcheck.kvm: the README's test command.
 # Usage: bash tools/test-all.sh        (root on Debian 12; CI runs it through .ci/run)
+# Every stage runs even when an earlier one fails; the last line counts them, and the exit
+# status is non-zero if any failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client
+fc_log "setting up: Debian packages, the container image, the venvs, the collection"
+fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git
 fc_image
 fc_venv tests/requirements.txt
+fc_core_venvs
+fc_ansible_test_setup
 fc_collection
 export PATH="$FC_VENV/bin:$PATH"
-
-fc_log "unit tests, real-device tests, the probe under every CPython, the fleet audit (pytest)"
 cd "$FC_ROOT"
-python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
 
-fc_log "molecule: every scenario of the validate role in privileged podman containers"
-MOLECULE_NO_COLOR=1 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all
+passed=0 failed=0 failures=()
+fc_stage() {  # fc_stage NAME COMMAND...: run one stage, record its outcome, go on
+  local name="$1"; shift
+  fc_log "stage: $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+stage_sanity_and_units() {
+  local tree pythons
+  tree=$(fc_collection_tree "$FC_CACHE/ansible-test")
+  pythons=$(ls -d "$HOME"/.pyenv/versions/3.*/bin 2>/dev/null | tr '\n' ':' || true)
+  (cd "$tree" && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm tree \
+    && PATH="$pythons$PATH" ansible-test sanity --venv --color no 2>&1 | grep -v "^WARNING: Location" \
+    && ansible-test units --venv --python 3.11 --color no 2>&1 | grep -v "^WARNING: Location")
+}
+
+fc_stage "capability table in step with its data" python tools/gen_kvm_caps.py --check
+fc_stage "ansible-test sanity (CPython 3.8-3.13) and units" stage_sanity_and_units
+fc_stage "ansible-lint, production profile" ansible-lint --nocolor roles playbooks molecule
+fc_stage "pytest: unit, real /dev/kvm, every CPython, fleet audit, galaxy round trip" \
+  python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
+fc_stage "molecule: every scenario in privileged podman containers" \
+  env MOLECULE_NO_COLOR=1 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all
+
+[ ${#failures[@]} -eq 0 ] || printf 'failed stage: %s\n' "${failures[@]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
