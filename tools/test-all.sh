@@ -34,6 +34,7 @@ stage_sanity_and_units() {
 fc_stage "capability table in step with its data" python tools/gen_kvm_caps.py --check
 fc_stage "ansible-test sanity (CPython 3.8-3.13) and units" stage_sanity_and_units
 fc_stage "ansible-lint, production profile" ansible-lint --nocolor roles playbooks molecule
+fc_stage "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
 fc_stage "pytest: unit, real /dev/kvm, every CPython, fleet audit, galaxy round trip" \
   python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
 fc_stage "molecule: every scenario in privileged podman containers" \
