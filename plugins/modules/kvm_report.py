@@ -48,22 +48,11 @@ options:
     default: KVM fleet audit
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - fleetcheck.kvm.controller_action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
   check_mode:
     support: full
     details: Writes nothing in check mode and says what it would write.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: all
-  bypass_host_loop:
-    support: none
 notes:
   - The fleet.json schema is documented in the collection's docs/fleet-json-schema.md.
 seealso:

@@ -100,23 +100,10 @@ options:
     default: {}
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - fleetcheck.kvm.controller_action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
   check_mode:
     support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: all
-  bypass_host_loop:
-    support: none
-notes:
-  - Runs on the controller; it does not connect to the host.
 seealso:
   - module: fleetcheck.kvm.kvm_facts
 """

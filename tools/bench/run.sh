@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmarks of fleetcheck.kvm (not tests: nothing here passes or fails on a number).
+# Usage: bash tools/bench/run.sh [HOSTS]      HOSTS: inventory size for the per-host costs (default 20)
+# Writes JSON and a Markdown summary to tools/bench/results/ and prints the summary.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+fc_apt hyperfine libvirt-clients cpu-checker
+fc_venv tools/requirements-audit.txt
+fc_collection
+export PATH="$FC_VENV/bin:$PATH" ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_NOCOLOR=1
+HOSTS="${1:-20}"
+OUT="$FC_ROOT/tools/bench/results"
+TREE="$FC_COLLECTIONS"
+# The real interpreter binary, never a pyenv shim (a shim adds tens of milliseconds).
+PYTHON=$("$FC_VENV/bin/python" -c 'import os, sys; print(os.path.realpath(sys.executable))')
+mkdir -p "$OUT"
+cd "$OUT"
+
+fc_log "1. whole-process: the probe (all subsets, vCPU run included) vs virt-host-validate vs kvm-ok"
+hyperfine -N --warmup 3 --runs 30 --ignore-failure --export-json whole.json \
+  -n "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \
+  -n "virt-host-validate qemu" "virt-host-validate qemu" \
+  -n "kvm-ok" "kvm-ok" >/dev/null
+"$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe.json
+virt-host-validate qemu > vhv.txt 2>&1 || true
+kvm-ok > kvmok.txt 2>&1 || true
+
+fc_log "2. in-process cost of each step of the probe"
+"$PYTHON" "$FC_ROOT/tools/bench/probe_split.py" "$TREE" 300 > split.json
+
+fc_log "3. per-host cost under Ansible: ping vs kvm_facts vs setup, $HOSTS hosts, local connection"
+{ echo "[fleet]"; for i in $(seq 1 "$HOSTS"); do echo "host$i ansible_connection=local ansible_python_interpreter=$PYTHON"; done; } > hosts.ini
+hyperfine -N --warmup 1 --runs 5 --export-json ansible.json \
+  -n "ansible.builtin.ping" "ansible all -i hosts.ini -f 10 -m ansible.builtin.ping" \
+  -n "fleetcheck.kvm.kvm_facts" "ansible all -i hosts.ini -f 10 -m fleetcheck.kvm.kvm_facts" \
+  -n "ansible.builtin.setup" "ansible all -i hosts.ini -f 10 -m ansible.builtin.setup" >/dev/null
+hyperfine -N --warmup 1 --runs 3 --ignore-failure --export-json audit.json \
+  -n "fleetcheck.kvm.audit playbook" "ansible-playbook -i hosts.ini -f 10 fleetcheck.kvm.audit -e kvm_audit_report_dir=$OUT/audit" >/dev/null
+
+fc_log "4. report generation for synthetic fleets"
+"$PYTHON" "$FC_ROOT/tools/bench/report_scale.py" "$TREE" 10,1000,10000 > reports.json
+
+"$PYTHON" "$FC_ROOT/tools/bench/summarize.py" "$OUT" "$HOSTS" | tee summary.md

@@ -1,0 +1,73 @@
+"""Turn the benchmark JSON files into the Markdown table the README shows."""
+import json
+import os
+import platform
+import sys
+
+OUT, HOSTS = sys.argv[1], int(sys.argv[2])
+
+
+def load(name):
+    with open(os.path.join(OUT, name)) as handle:
+        return json.load(handle)
+
+
+def medians(name):
+    return dict((r["command"], r["median"]) for r in load(name)["results"])
+
+
+def leaves(value):
+    if isinstance(value, dict):
+        return sum(leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(leaves(v) for v in value) or 1
+    return 1
+
+
+def lines(name):
+    with open(os.path.join(OUT, name)) as handle:
+        return [line for line in handle.read().splitlines() if line.strip()]
+
+
+probe = load("probe.json")
+whole = medians("whole.json")
+ours = [k for k in whole if k.startswith("fleetcheck")][0]
+vhv = lines("vhv.txt")
+kvmok = lines("kvmok.txt")
+print("Machine: %s, Linux %s, backend %s, %d cores." % (
+    platform.machine(), platform.release(), probe["host"]["backend"], os.cpu_count()))
+print()
+print("**Whole process** (hyperfine, median of 30):")
+print()
+print("| tool | median | vs the probe | facts | verdict |")
+print("|---|---:|---:|---:|---|")
+print("| %s | %.1f ms | 1.0x | %d | usable: %s |" % (ours, whole[ours] * 1000, leaves(probe), probe["usable"]))
+print("| virt-host-validate qemu | %.1f ms | %.1fx | %d | %s |" % (
+    whole["virt-host-validate qemu"] * 1000, whole["virt-host-validate qemu"] / whole[ours],
+    len([x for x in vhv if ":" in x]), "; ".join(x.split(":")[-1].strip() for x in vhv[:1])))
+print("| kvm-ok | %.1f ms | %.1fx | %d | %s |" % (
+    whole["kvm-ok"] * 1000, whole["kvm-ok"] / whole[ours], len(kvmok), " / ".join(kvmok[:2])))
+print()
+print("**In-process cost of the probe's steps** (median of 300):")
+print()
+print("| step | median |")
+print("|---|---:|")
+for name, micro in load("split.json").items():
+    print("| %s | %.3f ms |" % (name, micro / 1000.0))
+print()
+ansible = medians("ansible.json")
+audit = medians("audit.json")
+ping = ansible["ansible.builtin.ping"]
+print("**Under Ansible**, %d hosts with the local connection, 10 forks (hyperfine, median of 5):" % HOSTS)
+print()
+print("| command | total | per host | vs ping |")
+print("|---|---:|---:|---:|")
+for name, seconds in list(ansible.items()) + list(audit.items()):
+    print("| %s | %.2f s | %.0f ms | %.2fx |" % (name, seconds, seconds / HOSTS * 1000, seconds / ping))
+print()
+print("**Reports** (build, render all four formats, write atomically):")
+print()
+print("| hosts | time | fleet.html size |")
+print("|---:|---:|---:|")
+for count, result in sorted(load("reports.json").items(), key=lambda kv: int(kv[0])):
+    print("| %s | %.3f s | %.1f MB |" % (count, result["seconds"], result["html_bytes"] / 1e6))
