@@ -30,11 +30,21 @@ ARGUMENT_SPEC = dict(
     requirements=dict(type="dict", options=REQUIREMENT_OPTIONS, default={}),
     facts=dict(type="dict"),
     probe_result=dict(type="dict"),
+    hosts=dict(type="list", elements="str"),
+    probe_var=dict(type="str", default="__kvm_validate_probe"),
     mode=dict(type="str", choices=list(MODES), default="enforce"),
     check_only=dict(type="bool", default=False),
     builtin_profiles=dict(type="dict", default={}),
     custom_profiles=dict(type="dict", default={}),
 )
+
+
+def _hostvars_of(hostvars, host):
+    """A host's variables (read lazily); {} for a host the inventory does not know."""
+    try:
+        return hostvars[host]
+    except KeyError:
+        return {}
 
 
 def _merged_requirements(args):
@@ -63,6 +73,8 @@ class ActionModule(ActionBase):
         if args["check_only"]:
             result["msg"] = "the KVM requirements are valid"
             return result
+        if args["hosts"] is not None:
+            return self._judge_fleet(result, args, requirements, profiles, task_vars.get("hostvars", {}))
         facts = args["facts"]
         if facts is None:
             facts = task_vars.get("ansible_facts", {}).get("kvm")
@@ -75,4 +87,22 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=failure_message(verdict))
         else:
             result["msg"] = failure_message(verdict)
+        return result
+
+    def _judge_fleet(self, result, args, requirements, profiles, hostvars):
+        """Judge every named host from its hostvars in one go; return verdicts by host and counts."""
+        verdicts, counts = {}, {}
+        for host in args["hosts"]:
+            variables = _hostvars_of(hostvars, host)
+            probe_result = variables.get(args["probe_var"])
+            facts = (variables.get("ansible_facts") or {}).get("kvm")
+            verdicts[host] = evaluate(facts, requirements, profiles, host=host,
+                                      probe_result=probe_result if isinstance(probe_result, dict) else None)
+            counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
+        failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]
+        result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed])
+        result["msg"] = "\n".join(failure_message(v) for v in failed) or \
+            "all %d hosts meet the KVM requirements" % len(verdicts)
+        if failed and args["mode"] == "enforce":
+            result["failed"] = True
         return result

@@ -35,6 +35,18 @@ options:
         an unreachable host gets the status V(unreachable) and a failed probe V(no_facts), even if older facts
         of the host are cached.
     type: dict
+  hosts:
+    description:
+      - Judge all these hosts at once, from each one's C(hostvars) (its C(ansible_facts.kvm) and the registered
+        probe result named by O(probe_var)), instead of the current host. Returns RV(verdicts) and sets no fact;
+        the role's C(judge_fleet) entry point hands each host its verdict.
+      - For large fleets this replaces one task per host by one task in all.
+    type: list
+    elements: str
+  probe_var:
+    description: With O(hosts), the name of each host's registered M(fleetcheck.kvm.kvm_facts) result.
+    type: str
+    default: __kvm_validate_probe
   mode:
     description: V(enforce) fails hosts that miss a requirement; V(audit) only records the verdict.
     type: str
@@ -133,9 +145,25 @@ msg:
   returned: always
   type: str
   sample: "kvm1 fails 1 KVM requirement:\n  - KVM_CAP_XCRS missing (Firecracker needs it): the host kernel or CPU lacks XSAVE control registers"
+verdicts:
+  description: With O(hosts), the verdict of every host, by name, each shaped like C(kvm_validate_result).
+  returned: when O(hosts) is given
+  type: dict
+  sample: {kvm1: {status: pass, passed: true, checks: [], failures: []}}
+counts:
+  description: With O(hosts), how many hosts have each status.
+  returned: when O(hosts) is given
+  type: dict
+  sample: {pass: 9, fail: 1}
+failed_hosts:
+  description: With O(hosts), the hosts that did not pass.
+  returned: when O(hosts) is given
+  type: list
+  elements: str
+  sample: [kvm3]
 ansible_facts:
   description: The verdict, as C(kvm_validate_result).
-  returned: unless O(check_only=true) or the requirements are invalid
+  returned: unless O(check_only=true), O(hosts) is given, or the requirements are invalid
   type: dict
   contains:
     kvm_validate_result:
