@@ -10,10 +10,17 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import K
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 kernel = Syscalls()
-steps = {
-    "open + close /dev/kvm": lambda: Kvm.open(kernel, "/dev/kvm").close(),
-    "device (stat, open)": lambda: kvm_probe.probe_device(kernel, "/dev/kvm")[1].close(),
-}
+
+
+def open_close():
+    Kvm.open(kernel, "/dev/kvm").close()
+
+
+def device():
+    kvm_probe.probe_device(kernel, "/dev/kvm")[1].close()
+
+
+steps = {"open + close /dev/kvm": open_close, "device (stat, open)": device}
 kvm = Kvm.open(kernel, "/dev/kvm")
 steps.update({
     "api version + mmap size": lambda: kvm_probe.probe_api(kvm, {"path": "/dev/kvm", "kvm_node": True}),
@@ -24,7 +31,7 @@ steps.update({
     "vCPU run": lambda: kvm_probe.probe_vcpu_run(kvm, kernel, kvm.get_vcpu_mmap_size(), 2.0),
     "host (/sys/module)": lambda: kvm_probe.probe_host(kernel),
     "classic system ioctls": lambda: kvm_probe.probe_system_ioctls(kvm),
-    "whole gather (all subsets)": lambda: kvm_probe.gather(),
+    "whole gather (all subsets)": kvm_probe.gather,
 })
 results = {}
 for name, step in steps.items():

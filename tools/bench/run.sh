@@ -38,6 +38,10 @@ hyperfine -N --warmup 1 --runs 3 --ignore-failure --export-json audit.json \
   -n "fleetcheck.kvm.audit playbook" "ansible-playbook -i hosts.ini -f 10 fleetcheck.kvm.audit -e kvm_audit_report_dir=$OUT/audit" >/dev/null
 
 fc_log "4. report generation for synthetic fleets"
-"$PYTHON" "$FC_ROOT/tools/bench/report_scale.py" "$TREE" 10,1000,10000 > reports.json
+"$PYTHON" "$FC_ROOT/tools/bench/report_scale.py" "$TREE" 10,1000,10000 "$OUT/fleet-10000.html" > reports.json
+fc_apt chromium
+hyperfine -N --warmup 1 --runs 5 --export-json browser.json -n "chromium renders fleet.html (10,000 hosts)" \
+  "chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+   --disable-sync --no-first-run --user-data-dir=$OUT/chrome --dump-dom file://$OUT/fleet-10000.html" >/dev/null
 
 "$PYTHON" "$FC_ROOT/tools/bench/summarize.py" "$OUT" "$HOSTS" | tee summary.md
