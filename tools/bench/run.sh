@@ -17,8 +17,12 @@ mkdir -p "$OUT"
 cd "$OUT"
 
 fc_log "1. whole-process: the probe (all subsets, vCPU run included) vs virt-host-validate vs kvm-ok"
+# Byte-compile first: a host that may write bytecode has it after the first run (this environment
+# may set PYTHONDONTWRITEBYTECODE, which would otherwise charge compilation to every run).
+"$PYTHON" -m compileall -q "$TREE/ansible_collections/fleetcheck/kvm/plugins/module_utils"
 hyperfine -N --warmup 3 --runs 30 --ignore-failure --export-json whole.json \
   -n "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \
+  -n "the interpreter alone ($(basename "$PYTHON") -c pass)" "$PYTHON -c pass" \
   -n "virt-host-validate qemu" "virt-host-validate qemu" \
   -n "kvm-ok" "kvm-ok" >/dev/null
 "$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe.json
@@ -30,11 +34,13 @@ fc_log "2. in-process cost of each step of the probe"
 
 fc_log "3. per-host cost under Ansible: ping vs kvm_facts vs setup, $HOSTS hosts, local connection"
 { echo "[fleet]"; for i in $(seq 1 "$HOSTS"); do echo "host$i ansible_connection=local ansible_python_interpreter=$PYTHON"; done; } > hosts.ini
-hyperfine -N --warmup 1 --runs 5 --export-json ansible.json \
+hyperfine -N --warmup 1 --runs 7 --export-json ansible.json \
   -n "ansible.builtin.ping" "ansible all -i hosts.ini -f 10 -m ansible.builtin.ping" \
   -n "fleetcheck.kvm.kvm_facts" "ansible all -i hosts.ini -f 10 -m fleetcheck.kvm.kvm_facts" \
   -n "ansible.builtin.setup" "ansible all -i hosts.ini -f 10 -m ansible.builtin.setup" >/dev/null
-hyperfine -N --warmup 1 --runs 3 --ignore-failure --export-json audit.json \
+printf -- '- name: Ping\n  hosts: all\n  gather_facts: false\n  tasks:\n    - name: Ping\n      ansible.builtin.ping:\n' > ping.yml
+hyperfine -N --warmup 1 --runs 7 --ignore-failure --export-json audit.json \
+  -n "a ping playbook" "ansible-playbook -i hosts.ini -f 10 ping.yml" \
   -n "fleetcheck.kvm.audit playbook" "ansible-playbook -i hosts.ini -f 10 fleetcheck.kvm.audit -e kvm_audit_report_dir=$OUT/audit" >/dev/null
 
 fc_log "4. report generation for synthetic fleets"
