@@ -75,14 +75,24 @@ def _unknown_cap_message(where, name):
     return "unknown capability %r in %s%s" % (name, where, _did_you_mean(spelled, list(KVM_CAPS.values())))
 
 
-def _is_whole_number(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _whole_number(value):
+    """value as an int >= 0, or None. Digit strings count: older ansible-core templates numbers to text."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _profile_problems(name, profile):
     problems = []
     if not isinstance(profile, dict):
         return ["profile %r must be a mapping, got %s" % (name, type(profile).__name__)]
+    if profile.get("min_api_version") is not None and _whole_number(profile["min_api_version"]) is None:
+        problems.append("profile %r: min_api_version must be a whole number, got %r"
+                        % (name, profile["min_api_version"]))
+    if not isinstance(profile.get("extensions") or {}, dict):
+        return problems + ["profile %r: extensions must be a mapping of architecture to a list 'require'" % name]
     for arch, entry in (profile.get("extensions") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("require", []), list):
             problems.append("profile %r: extensions.%s must be a mapping with a list 'require'" % (name, arch))
@@ -104,8 +114,10 @@ def check_requirements(requirements, profiles):
     problems.extend("unknown requirement %r%s" % (k, _did_you_mean(k, list(DEFAULT_REQUIREMENTS)))
                     for k in unknown_keys)
     for key in ("min_api_version", "min_vcpu_mmap_size"):
-        if not _is_whole_number(merged[key]):
+        if _whole_number(merged[key]) is None:
             problems.append("%s must be a whole number of 0 or more, got %r" % (key, merged[key]))
+        else:
+            merged[key] = _whole_number(merged[key])
     extensions = []
     for name in merged["required_extensions"]:
         canonical = canonical_cap(name)
@@ -118,10 +130,10 @@ def check_requirements(requirements, profiles):
         canonical = canonical_cap(name)
         if canonical is None:
             problems.append(_unknown_cap_message("extension_minimums", name))
-        elif not _is_whole_number(minimum):
+        elif _whole_number(minimum) is None:
             problems.append("extension_minimums.%s must be a whole number of 0 or more, got %r" % (name, minimum))
         else:
-            minimums[canonical] = minimum
+            minimums[canonical] = _whole_number(minimum)
     for feature in merged["required_cpu_features"]:
         if feature not in X86_FEATURES:
             problems.append("unknown CPU feature %r in required_cpu_features%s"
@@ -208,7 +220,7 @@ def _profile_checks(facts, req, profiles):
     for name in req["profiles"]:
         profile = profiles[name]
         title = profile.get("title", name)
-        minimum_api = profile.get("min_api_version")
+        minimum_api = _whole_number(profile.get("min_api_version"))
         if minimum_api is not None:
             actual = facts.get("api_version")
             checks.append(_check("profile %s: api_version" % name, ">= %d" % minimum_api, actual,

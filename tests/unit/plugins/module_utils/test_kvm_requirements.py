@@ -75,6 +75,23 @@ def test_every_problem_is_listed_at_once():
     assert "'nope1'" in str(raised.value) and "got -3" in str(raised.value)
 
 
+@pytest.mark.parametrize("profile, message", [
+    ({"extensions": ["IRQFD"]}, "profile 'mine': extensions must be a mapping of architecture to a list 'require'"),
+    ({"extensions": {"all": ["IRQFD"]}}, "profile 'mine': extensions.all must be a mapping with a list 'require'"),
+    ({"min_api_version": "twelve"}, "profile 'mine': min_api_version must be a whole number, got 'twelve'"),
+    (["IRQFD"], "profile 'mine' must be a mapping, got list"),
+])
+def test_a_malformed_custom_profile_is_rejected_not_crashed(profile, message):
+    with pytest.raises(RequirementError) as raised:
+        check_requirements({"profiles": ["mine"]}, dict(PROFILES, mine=profile))
+    assert message in str(raised.value)
+
+
+def test_numbers_templated_to_text_are_accepted():
+    req = check_requirements({"min_api_version": "12", "extension_minimums": {"NR_VCPUS": "64"}}, PROFILES)
+    assert (req["min_api_version"], req["extension_minimums"]) == (12, {"KVM_CAP_NR_VCPUS": 64})
+
+
 def test_a_custom_profile_with_an_unknown_capability_is_rejected():
     profiles = dict(PROFILES, mine={"extensions": {"all": {"source": "x", "require": ["IOEVENTFDX"]}}})
     with pytest.raises(RequirementError) as raised:
