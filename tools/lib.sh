@@ -108,7 +108,7 @@ PY
 fc_collection_tree() {
   local tree="$1/ansible_collections/fleetcheck/kvm"
   rm -rf "$1" && mkdir -p "$tree"
-  (cd "$FC_ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$tree")
+  (cd "$FC_ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$tree") || return 1
   echo "$tree"
 }
 
@@ -130,4 +130,91 @@ fc_core_venvs() {
       || { grep -v "^WARNING: Location" "$FC_CACHE/pip-$name.log" | tail -20 >&2; return 1; }
     echo "$spec" > "$FC_CACHE/cores/$name/.spec"
   done < "$FC_ROOT/tests/requirements-cores.txt"
+}
+
+# fc_ee: the execution environment image localhost/fleetcheck-kvm-ee:latest, built with
+# ansible-builder from tools/ee/execution-environment.yml on a locally built base image
+# (localhost/fleetcheck-ee-base:bookworm, from fc_image's debootstrapped Debian). Both images are
+# kept: a rebuild happens only when the collection or the EE files change (their hash is a label).
+FC_EE_BASE="localhost/fleetcheck-ee-base:bookworm"
+FC_EE_IMAGE="localhost/fleetcheck-kvm-ee:latest"
+fc_ee() {
+  fc_image
+  local work="$FC_CACHE/ee" stamp
+  mkdir -p "$work"
+  if ! podman image exists "$FC_EE_BASE"; then
+    fc_log "building $FC_EE_BASE"
+    cp "$FC_ROOT/tools/ee/base.Containerfile" "$FC_ROOT/tools/ee/fc-apt" "$work/"
+    cp /etc/ssl/certs/ca-certificates.crt "$work/host-ca.crt"
+    podman build -q --build-arg FC_IMAGE="$FC_IMAGE" -f "$work/base.Containerfile" -t "$FC_EE_BASE" "$work" >"$work/base.log" 2>&1 \
+      || { tail -20 "$work/base.log" >&2; return 1; }
+  fi
+  cp "$FC_CACHE"/dist/fleetcheck-kvm-*.tar.gz "$work/fleetcheck-kvm.tar.gz"
+  stamp=$( (tar -xOzf "$work/fleetcheck-kvm.tar.gz" --exclude=MANIFEST.json --exclude=FILES.json; cat "$FC_ROOT"/tools/ee/*) | sha256sum | cut -c1-16)
+  if [ "$(podman image inspect -f '{{ index .Labels "fleetcheck.stamp" }}' "$FC_EE_IMAGE" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
+  fc_log "building $FC_EE_IMAGE with ansible-builder"
+  "$FC_VENV/bin/ansible-builder" build -f "$FC_ROOT/tools/ee/execution-environment.yml" -c "$work/context" \
+    --container-runtime podman --build-arg EE_BASE_IMAGE="$FC_EE_BASE" --extra-build-cli-args="--label=fleetcheck.stamp=$stamp" \
+    -t "$FC_EE_IMAGE" -v 2 >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; return 1; }
+}
+
+# fc_runner: ansible-runner on the controller, in its own venv (.cache/runner), to run jobs in the
+# execution environment as AWX does.
+fc_runner() {
+  local spec="ansible-runner==2.4.3"
+  [ -x "$FC_CACHE/runner/bin/ansible-runner" ] && grep -qx "$spec" "$FC_CACHE/runner/.spec" 2>/dev/null && return 0
+  fc_log "installing $spec into .cache/runner"
+  rm -rf "$FC_CACHE/runner"
+  "$(fc_python)" -m venv "$FC_CACHE/runner"
+  "$FC_CACHE/runner/bin/python" -m pip install -q --disable-pip-version-check "$spec" >"$FC_CACHE/pip-runner.log" 2>&1 \
+    || { tail -20 "$FC_CACHE/pip-runner.log" >&2; return 1; }
+  echo "$spec" > "$FC_CACHE/runner/.spec"
+}
+
+# fc_sshd_image: the Debian test image with sshd, for fleets reached over SSH (the runner test
+# and tools/bench/ssh_fleet.sh). Root logs in with the key given in FC_SSH_KEY at run time.
+FC_SSHD_IMAGE="localhost/fleetcheck-sshd:bookworm"
+fc_sshd_image() {
+  fc_image
+  podman image exists "$FC_SSHD_IMAGE" && return 0
+  fc_log "building $FC_SSHD_IMAGE"
+  podman build -q -t "$FC_SSHD_IMAGE" -f - "$FC_CACHE" >"$FC_CACHE/sshd-image.log" 2>&1 <<EOS || { tail -20 "$FC_CACHE/sshd-image.log" >&2; return 1; }
+FROM $FC_IMAGE
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* && mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh
+CMD ["/bin/sh", "-c", "echo \"\$FC_SSH_KEY\" > /root/.ssh/authorized_keys && exec /usr/sbin/sshd -D -e -o MaxStartups=200 -o MaxSessions=50"]
+EOS
+}
+
+# The emulated arm64 machine of tests/functional/arm64, cached outside the tree (a warm cache
+# survives a fresh checkout) under a key of its build inputs, so that a change rebuilds it.
+FC_ARM64_CACHE="${FC_ARM64_CACHE:-$HOME/.cache/fleetcheck/arm64}"
+
+# fc_arm64_vm_dir: the cache directory of the current build inputs (built or not).
+fc_arm64_vm_dir() {
+  local key
+  key=$(cd "$FC_ROOT/tools/arm64" && cat build-image.sh init.sh cpio_newc.py | sha256sum | cut -c1-16)
+  echo "$FC_ARM64_CACHE/$key"
+}
+
+# fc_arm64_vm: QEMU for aarch64, the cross compiler and the other architectures' KVM headers,
+# and the machine itself (Debian's arm64 kernel + an initramfs with Python 3); exports
+# FLEETCHECK_ARM64_IMAGE for the tests.
+fc_arm64_vm() {
+  local dir
+  fc_apt qemu-system-arm mmdebstrap gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+    linux-libc-dev-ppc64el-cross linux-libc-dev-riscv64-cross linux-libc-dev-s390x-cross
+  dir=$(fc_arm64_vm_dir)
+  export FLEETCHECK_ARM64_IMAGE="$dir"
+  [ -f "$dir/ready" ] && return 0
+  fc_log "building the emulated arm64 machine in $dir"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  bash "$FC_ROOT/tools/arm64/build-image.sh" "$dir.tmp" >"$FC_CACHE/arm64-build.log" 2>&1 \
+    || { tail -20 "$FC_CACHE/arm64-build.log" >&2; rm -rf "$dir.tmp"; return 1; }
+  touch "$dir.tmp/ready"
+  # Only the current build is kept.
+  find "$FC_ARM64_CACHE" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").tmp" -exec rm -rf {} +
+  mv "$dir.tmp" "$dir"
 }

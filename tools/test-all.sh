@@ -6,12 +6,17 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fc_log "setting up: Debian packages, the container image, the venvs, the collection"
-fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git
+fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git strace qemu-system-x86
 fc_image
+fc_arm64_vm
 fc_venv tests/requirements.txt
 fc_core_venvs
 fc_ansible_test_setup
 fc_collection
+# the execution environment (cached: rebuilt only when the collection changes), ansible-runner, sshd hosts
+fc_ee
+fc_runner
+fc_sshd_image
 export PATH="$FC_VENV/bin:$PATH"
 cd "$FC_ROOT"
 
@@ -24,7 +29,9 @@ fc_stage() {  # fc_stage NAME COMMAND...: run one stage, record its outcome, go 
 
 stage_sanity_and_units() {
   local tree pythons
-  tree=$(fc_collection_tree "$FC_CACHE/ansible-test")
+  tree=$(fc_collection_tree "$FC_CACHE/ansible-test") || return 1
+  # never let git init run anywhere but in the copied tree (an empty $tree would cd nowhere)
+  [ -n "$tree" ] && [ -d "$tree/plugins" ] || { echo "no collection tree to test" >&2; return 1; }
   pythons=$(ls -d "$HOME"/.pyenv/versions/3.*/bin 2>/dev/null | tr '\n' ':' || true)
   (cd "$tree" && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm tree \
     && PATH="$pythons$PATH" ansible-test sanity --venv --color no 2>&1 | grep -v "^WARNING: Location" \
@@ -35,8 +42,8 @@ fc_stage "capability table in step with its data" python tools/gen_kvm_caps.py -
 fc_stage "ansible-test sanity (CPython 3.8-3.13) and units" stage_sanity_and_units
 fc_stage "ansible-lint, production profile" ansible-lint --nocolor roles playbooks molecule
 fc_stage "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
-fc_stage "pytest: unit, real /dev/kvm, every CPython, fleet audit, galaxy round trip" \
-  python -m pytest -p no:cacheprovider -ra tests/unit tests/integration
+fc_stage "pytest: unit, real /dev/kvm, arm64 KVM under QEMU, every CPython, fleet audit, galaxy round trip" \
+  python -m pytest -p no:cacheprovider -ra tests/unit tests/functional
 fc_stage "molecule: every scenario in privileged podman containers" \
   env MOLECULE_NO_COLOR=1 NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all
 

@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import datetime
 
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_reports import (
     FILENAMES, FORMATS, build_fleet, write_reports)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
@@ -20,25 +20,28 @@ ARGUMENT_SPEC = dict(
     verdicts=dict(type="dict"),
     formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
     title=dict(type="str", default="KVM fleet audit"),
+    guest_cpu_pools=dict(type="dict"),
+    guest_cpu_slices=dict(type="list", elements="dict"),
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args, task_vars = self.start(tmp, task_vars)
         verdicts = args["verdicts"]
         if verdicts is None:  # read each host's kvm_validate_result from hostvars
-            hostvars = task_vars.get("hostvars", {})
-            verdicts = dict((h, _hostvar(hostvars, h, "kvm_validate_result")) for h in args["hosts"])
+            verdicts = dict((h, host_variables(task_vars, h).get("kvm_validate_result")) for h in args["hosts"])
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        fleet = build_fleet(args["hosts"], verdicts, now, args["title"])
+        guest_cpu = args["guest_cpu_pools"]
+        if args["guest_cpu_slices"]:  # fleetcheck.kvm.merge_reports: the slices' pools merge exactly
+            guest_cpu = merge_views(args["guest_cpu_slices"])
+        fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu)
         result.update(counts=fleet["counts"], failed_hosts=[
-            r["host"] for r in fleet["hosts"] if r["status"] != "pass"])
+            r["host"] for r in fleet["hosts"] if r["status"] != "pass"],
+            warned_hosts=[r["host"] for r in fleet["hosts"] if r["warnings"]])
         result["paths"] = dict((f, "%s/%s" % (args["dest"], FILENAMES[f])) for f in args["formats"])
         if self._task.check_mode:
             result.update(changed=False, msg="check mode: would write %s" % ", ".join(sorted(result["paths"].values())))
@@ -50,11 +53,6 @@ class ActionModule(ActionBase):
             return result
         result.update(changed=True, msg="%(total)d hosts: %(pass)d pass, %(fail)d fail, %(unreachable)d unreachable, "
                                         "%(no_facts)d without facts" % fleet["counts"])
+        if fleet["warned"]:  # warnings never gate: counted apart from the statuses
+            result["msg"] += "; %d with warnings" % fleet["warned"]
         return result
-
-
-def _hostvar(hostvars, host, name):
-    try:
-        return hostvars[host].get(name)
-    except (KeyError, TypeError):
-        return None

@@ -7,101 +7,115 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
+from ansible.errors import AnsibleError
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import fleet_pools
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_guest_cpu_checks import GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_profiles import profiles_with
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirement_spec import (
+    REQUIREMENT_NAMES, requirement_options)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirements import (
-    MODES, RequirementError, check_requirements, evaluate, failure_message)
+    MODES, RequirementError, check_requirements, evaluate)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+    failure_message, pass_message, warning_message)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 
-REQUIREMENT_OPTIONS = dict(
-    min_api_version=dict(type="int"),
-    required_extensions=dict(type="list", elements="str"),
-    extension_minimums=dict(type="dict"),
-    min_vcpu_mmap_size=dict(type="int"),
-    require_vcpu_run=dict(type="bool"),
-    require_nested=dict(type="bool"),
-    allowed_backends=dict(type="list", elements="str"),
-    forbid_world_writable_device=dict(type="bool"),
-    device_users=dict(type="list", elements="str"),
-    required_cpu_features=dict(type="list", elements="str"),
-    profiles=dict(type="list", elements="str"),
-)
+REQUIREMENT_OPTIONS = requirement_options()
 ARGUMENT_SPEC = dict(
     REQUIREMENT_OPTIONS,
     requirements=dict(type="dict", options=REQUIREMENT_OPTIONS, default={}),
+    vars_prefix=dict(type="str"),
     facts=dict(type="dict"),
     probe_result=dict(type="dict"),
     hosts=dict(type="list", elements="str"),
     probe_var=dict(type="str", default="__kvm_validate_probe"),
     mode=dict(type="str", choices=list(MODES), default="enforce"),
     check_only=dict(type="bool", default=False),
-    builtin_profiles=dict(type="dict", default={}),
     custom_profiles=dict(type="dict", default={}),
 )
 
 
-def _hostvars_of(hostvars, host):
-    """A host's variables (read lazily); {} for a host the inventory does not know."""
-    try:
-        return hostvars[host]
-    except KeyError:
-        return {}
-
-
-def _merged_requirements(args):
-    """The requirements dict, with any requirement also given as its own option taking precedence."""
-    merged = dict((k, v) for k, v in (args["requirements"] or {}).items() if v is not None)
-    merged.update((k, args[k]) for k in REQUIREMENT_OPTIONS if args[k] is not None)
-    return merged
-
-
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result, args, task_vars = self.start(tmp, task_vars)
         result["changed"] = False
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        profiles = dict(args["builtin_profiles"])
-        profiles.update(args["custom_profiles"])
+        profiles = profiles_with(args["custom_profiles"])
         try:
-            requirements = check_requirements(_merged_requirements(args), profiles)
+            requirements = check_requirements(self._merged_requirements(args, task_vars), profiles)
         except RequirementError as error:
             result.update(failed=True, msg=str(error))
             return result
         if args["check_only"]:
-            result["msg"] = "the KVM requirements are valid"
+            result.update(msg="the KVM requirements are valid", requirements=requirements, profiles=profiles,
+                          guest_profiles=GUEST_PROFILES)
             return result
         if args["hosts"] is not None:
-            return self._judge_fleet(result, args, requirements, profiles, task_vars.get("hostvars", {}))
+            return self._judge_fleet(result, args, requirements, profiles, task_vars)
         facts = args["facts"]
         if facts is None:
             facts = task_vars.get("ansible_facts", {}).get("kvm")
         verdict = evaluate(facts, requirements, profiles, host=task_vars.get("inventory_hostname"),
-                           probe_result=args["probe_result"])
+                           probe_result=args["probe_result"], core_version=ANSIBLE_CORE_VERSION)
         result["ansible_facts"] = {"kvm_validate_result": verdict}
         if verdict["passed"]:
-            result["msg"] = "%s meets all %d KVM requirements" % (verdict["host"], len(verdict["checks"]))
+            result["msg"] = pass_message(verdict)  # with its warnings: reported, never gating
         elif args["mode"] == "enforce":
             result.update(failed=True, msg=failure_message(verdict))
         else:
             result["msg"] = failure_message(verdict)
         return result
 
-    def _judge_fleet(self, result, args, requirements, profiles, hostvars):
-        """Judge every named host from its hostvars in one go; return verdicts by host and counts."""
-        verdicts, counts = {}, {}
+    def _merged_requirements(self, args, task_vars):
+        """The requirements: the vars_prefix variables, then the requirements dict, then each own option."""
+        merged = self._prefixed_variables(args["vars_prefix"], task_vars) if args["vars_prefix"] else {}
+        merged.update((k, v) for k, v in (args["requirements"] or {}).items() if v is not None)
+        merged.update((k, args[k]) for k in REQUIREMENT_OPTIONS if args[k] is not None)
+        return merged
+
+    def _prefixed_variables(self, prefix, task_vars):
+        """Each requirement set as the variable <prefix><name>, templated and typed as the option would be."""
+        spec = dict((prefix + name, REQUIREMENT_OPTIONS[name]) for name in REQUIREMENT_NAMES)
+        values = {}
+        for variable in (v for v in spec if v in task_vars):
+            try:
+                values[variable] = self._templar.template(task_vars[variable])
+            except AnsibleError as error:
+                raise RequirementError("invalid KVM requirements: cannot template %s: %s" % (variable, error))
+        validation = ArgumentSpecValidator(spec).validate(values)
+        if validation.error_messages:
+            raise RequirementError("invalid KVM requirements: " + "; ".join(validation.error_messages))
+        return dict((variable[len(prefix):], value) for variable, value in validation.validated_parameters.items()
+                    if value is not None)
+
+    def _judge_fleet(self, result, args, requirements, profiles, task_vars):
+        """Judge every named host from its hostvars in one go; return verdicts by host, counts and CPU pools."""
+        verdicts, counts, guest_cpu, excluded = {}, {}, {}, {}
         for host in args["hosts"]:
-            variables = _hostvars_of(hostvars, host)
+            variables = host_variables(task_vars, host)
             probe_result = variables.get(args["probe_var"])
+            probe_result = probe_result if isinstance(probe_result, dict) else None
             facts = (variables.get("ansible_facts") or {}).get("kvm")
-            verdicts[host] = evaluate(facts, requirements, profiles, host=host,
-                                      probe_result=probe_result if isinstance(probe_result, dict) else None)
+            verdicts[host] = evaluate(facts, requirements, profiles, host=host, probe_result=probe_result,
+                                      core_version=ANSIBLE_CORE_VERSION)
             counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
+            if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
+                if probe_result and not probe_result.get("skipped"):
+                    facts = probe_result["ansible_facts"]["kvm"]
+                guest_cpu[host] = facts.get("guest_cpu")
+            else:
+                excluded[host] = verdicts[host]["failures"][0]
         failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]
-        result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed])
-        result["msg"] = "\n".join(failure_message(v) for v in failed) or \
+        result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
+                      guest_cpu_pools=fleet_pools(guest_cpu, excluded))
+        warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
+        result["warned_hosts"] = [v["host"] for v in warned]
+        result["msg"] = "\n".join([failure_message(v) for v in failed] +
+                                  ["%s: %s" % (v["host"], warning_message(v)) for v in warned]) or \
             "all %d hosts meet the KVM requirements" % len(verdicts)
         if failed and args["mode"] == "enforce":
             result["failed"] = True

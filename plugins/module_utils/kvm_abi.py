@@ -57,6 +57,10 @@ class IoctlEncoding(object):
         return self._ioc(self._layout["read"] | self._layout["write"], kind, nr, size)
 
 
+# Every known backend module of KVM (directory names under /sys/module), and the x86 machines.
+KVM_BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm", "kvm_hv", "kvm_pr", "kvm_arm", "kvm_riscv", "kvm_loongarch")
+X86_ARCHES = ("x86_64", "i386", "i486", "i586", "i686")
+
 KVMIO = 0xAE
 KVM_API_VERSION = 12  # the only stable version since Linux 2.6.22
 KVM_MISC_MAJOR = 10
@@ -67,6 +71,11 @@ KVM_MSR_LIST = struct.Struct("=I")                  # nmsrs, then __u32 indices[
 KVM_MSR_INDEX = struct.Struct("=I")
 KVM_CPUID2 = struct.Struct("=II")                   # nent, padding, then entries[]
 KVM_CPUID_ENTRY2 = struct.Struct("=IIIIIIIIII")     # function index flags eax ebx ecx edx pad[3]
+KVM_MSRS = struct.Struct("=II")                     # nmsrs, pad, then entries[]
+KVM_MSR_ENTRY = struct.Struct("=IIQ")               # index reserved data
+KVM_DEVICE_ATTR = struct.Struct("=IIQQ")            # flags group attr addr
+KVM_X86_XCOMP_GUEST_SUPP = 0                        # arch/x86/include/uapi/asm/kvm.h, system attribute group 0
+KVM_U64 = struct.Struct("=Q")                       # the value a kvm_device_attr.addr points at
 KVM_USER_TRACE_SETUP = struct.Struct("=II")         # buf_size, buf_nr
 KVM_USERSPACE_MEMORY_REGION = struct.Struct("=IIQQQ")  # slot flags guest_phys_addr memory_size userspace_addr
 KVM_REGS_SIZE = 18 * 8                              # x86: rax..r15, rip, rflags
@@ -79,6 +88,17 @@ KVM_SEGMENT_BASE = struct.Struct("=Q")
 KVM_SEGMENT_SELECTOR = struct.Struct("=H")
 KVM_SEGMENT_SELECTOR_OFFSET = 12
 
+# arm64: struct kvm_vcpu_init (target, features[7]) and struct kvm_one_reg (id, addr).
+KVM_VCPU_INIT = struct.Struct("=I7I")
+KVM_ONE_REG = struct.Struct("=QQ")
+# arm64 register ids (arch/arm64/include/uapi/asm/kvm.h): KVM_REG_ARM64 | KVM_REG_SIZE_U64 |
+# KVM_REG_ARM_CORE | the offset in struct kvm_regs in 32-bit words; pc follows regs[31] and sp.
+KVM_REG_ARM64 = 0x6000000000000000
+KVM_REG_SIZE_U64 = 0x0030000000000000
+KVM_REG_ARM_CORE = 0x0010 << 16
+KVM_REG_ARM64_CORE_PC = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (32 * 8 // 4)
+KVM_ARM_VCPU_PSCI_0_2 = 2                           # bit in kvm_vcpu_init.features[0]
+
 # struct kvm_run: the fields the probe reads.
 KVM_RUN_EXIT_REASON = struct.Struct("=I")
 KVM_RUN_EXIT_REASON_OFFSET = 8
@@ -87,7 +107,11 @@ KVM_RUN_UNION_OFFSET = 32
 KVM_RUN_IO = struct.Struct("=BBHIQ")                # direction size port count data_offset
 KVM_RUN_FAIL_ENTRY = struct.Struct("=QI")           # hardware_entry_failure_reason cpu
 KVM_RUN_INTERNAL = struct.Struct("=II")             # suberror ndata
+KVM_RUN_MMIO = struct.Struct("=Q8sIB")              # phys_addr data[8] len is_write
+KVM_RUN_SYSTEM_EVENT = struct.Struct("=II")         # type ndata (then flags/data[])
 KVM_EXIT_IO_OUT = 1
+# include/uapi/linux/kvm.h, KVM_SYSTEM_EVENT_*
+KVM_SYSTEM_EVENTS = {1: "SHUTDOWN", 2: "RESET", 3: "CRASH", 4: "WAKEUP", 5: "SUSPEND", 6: "SEV_TERM", 7: "TDX_FATAL"}
 
 # include/uapi/linux/kvm.h, KVM_EXIT_*
 KVM_EXIT_REASONS = {
@@ -103,6 +127,8 @@ KVM_EXIT_REASONS = {
 }
 KVM_EXIT_IO = 2
 KVM_EXIT_HLT = 5
+KVM_EXIT_MMIO = 6
+KVM_EXIT_SYSTEM_EVENT = 24
 
 # KVM_CREATE_VM machine types named by the KVM_CAP_VM_TYPES bitmask (x86).
 KVM_X86_VM_TYPES = {
@@ -111,7 +137,17 @@ KVM_X86_VM_TYPES = {
 }
 
 
-class KvmRequests(object):
+class RequestTable(object):
+    """Request numbers as attributes named after the ioctl, and the way back from a number to its name."""
+
+    def name_of(self, request):
+        for name, value in vars(self).items():
+            if value == request:
+                return name
+        return "ioctl 0x%x" % request
+
+
+class KvmRequests(RequestTable):
     """The KVM ioctl request numbers for one architecture."""
 
     def __init__(self, machine):
@@ -136,12 +172,15 @@ class KvmRequests(object):
         self.KVM_SET_REGS = enc.iow(KVMIO, 0x82, KVM_REGS_SIZE)
         self.KVM_GET_SREGS = enc.ior(KVMIO, 0x83, KVM_SREGS_SIZE)
         self.KVM_SET_SREGS = enc.iow(KVMIO, 0x84, KVM_SREGS_SIZE)
-
-    def name_of(self, request):
-        for name, value in vars(self).items():
-            if value == request:
-                return name
-        return "ioctl 0x%x" % request
+        # arm64 vCPU set-up (the VM ioctl KVM_ARM_PREFERRED_TARGET, then per vCPU).
+        self.KVM_GET_ONE_REG = enc.iow(KVMIO, 0xab, KVM_ONE_REG.size)
+        self.KVM_SET_ONE_REG = enc.iow(KVMIO, 0xac, KVM_ONE_REG.size)
+        self.KVM_ARM_VCPU_INIT = enc.iow(KVMIO, 0xae, KVM_VCPU_INIT.size)
+        self.KVM_ARM_PREFERRED_TARGET = enc.ior(KVMIO, 0xaf, KVM_VCPU_INIT.size)
+        # System ioctls for the guest CPU: feature MSRs (KVM_CAP_GET_MSR_FEATURES) and system
+        # attributes (KVM_CAP_SYS_ATTRIBUTES; x86 group 0 attr KVM_X86_XCOMP_GUEST_SUPP).
+        self.KVM_GET_MSRS = enc.iowr(KVMIO, 0x88, KVM_MSRS.size)
+        self.KVM_GET_DEVICE_ATTR = enc.iow(KVMIO, 0xe2, KVM_DEVICE_ATTR.size)
 
 
 # The seven commands of the classic kvm_dev_ioctl (Linux 2.6.2x), in its order.

@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The evaluator: fleet requirements against ansible_facts.kvm, as verdicts.
 
-Shared by the validate role (through the kvm_validate action) and the fleet
-reports. It never probes: it reads the facts that kvm_facts gathered and says,
+Used by the kvm_validate action (and so the validate role); the verdict
+shapes are in kvm_verdicts, the requirements in kvm_requirement_spec and the
+built-in profiles in kvm_profiles. It never probes: it reads the facts that kvm_facts gathered and says,
 for every requirement, what was expected, what the host has, whether that is
 enough and, if not, what to do. Pure standard library, no Ansible imports.
 """
@@ -15,25 +16,19 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import KVM_CAPS
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_features import X86_FEATURES
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import KVM_BACKENDS, cap_number
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_abi import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import KVM_CAPS, cap_number
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe_failures import describe_probe_failure
+from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_guest_cpu_checks as guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_vmm_checks as vmm
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_severity import apply_severity, validate_severity
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirement_spec import (
+    WHOLE_NUMBER_REQUIREMENTS, default_requirements)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+    check as _check, host_verdict, no_facts_verdict, unreachable_verdict)
 
-VERDICT_SCHEMA_VERSION = 1
 MODES = ("enforce", "audit")
-DEFAULT_REQUIREMENTS = {
-    "min_api_version": 12,
-    "required_extensions": [],
-    "extension_minimums": {},
-    "min_vcpu_mmap_size": 0,
-    "require_vcpu_run": True,
-    "require_nested": False,
-    "allowed_backends": [],
-    "forbid_world_writable_device": True,
-    "device_users": [],
-    "required_cpu_features": [],
-    "profiles": [],
-}
+DEFAULT_REQUIREMENTS = default_requirements()  # from the one requirement spec
 ALL_ARCHES = "all"
 
 # Why a host may lack a capability, for the messages (linux/kvm.h, Documentation/virt/kvm/api.rst).
@@ -99,6 +94,8 @@ def _profile_problems(name, profile):
             continue
         problems.extend(_unknown_cap_message("profile %r (%s)" % (name, arch), cap)
                         for cap in entry.get("require", []) if canonical_cap(cap) is None)
+    if profile.get("devices") is not None:
+        problems.extend(vmm.profile_device_problems(name, profile["devices"]))
     return problems
 
 
@@ -107,13 +104,13 @@ def check_requirements(requirements, profiles):
 
     Returns the requirements with defaults filled in and capability names made canonical.
     """
-    merged = dict(DEFAULT_REQUIREMENTS)
+    merged = default_requirements()
     merged.update(dict((k, v) for k, v in (requirements or {}).items() if v is not None))
     problems = []
     unknown_keys = sorted(set(merged) - set(DEFAULT_REQUIREMENTS))
     problems.extend("unknown requirement %r%s" % (k, _did_you_mean(k, list(DEFAULT_REQUIREMENTS)))
                     for k in unknown_keys)
-    for key in ("min_api_version", "min_vcpu_mmap_size"):
+    for key in WHOLE_NUMBER_REQUIREMENTS:
         if _whole_number(merged[key]) is None:
             problems.append("%s must be a whole number of 0 or more, got %r" % (key, merged[key]))
         else:
@@ -134,10 +131,12 @@ def check_requirements(requirements, profiles):
             problems.append("extension_minimums.%s must be a whole number of 0 or more, got %r" % (name, minimum))
         else:
             minimums[canonical] = _whole_number(minimum)
-    for feature in merged["required_cpu_features"]:
-        if feature not in X86_FEATURES:
-            problems.append("unknown CPU feature %r in required_cpu_features%s"
-                            % (feature, _did_you_mean(str(feature), list(X86_FEATURES))))
+    if not isinstance(merged["min_guest_cpu_level"], (str, type(None))):
+        problems.append("min_guest_cpu_level must be a level or a guest profile name, got %r"
+                        % (merged["min_guest_cpu_level"],))
+        merged["min_guest_cpu_level"] = None
+    problems.extend(guest_cpu.validate_guest_cpu_requirements(
+        merged["min_guest_cpu_level"], merged["required_cpu_models"], merged["required_cpu_features"]))
     for backend in merged["allowed_backends"]:
         if backend not in KVM_BACKENDS:
             problems.append("unknown KVM backend %r in allowed_backends%s (known: %s)"
@@ -148,19 +147,20 @@ def check_requirements(requirements, profiles):
                 name, _did_you_mean(str(name), list(profiles)), ", ".join(sorted(profiles))))
         else:
             problems.extend(_profile_problems(name, profiles[name]))
+    merged, vmm_problems = vmm.validate_vmm_requirements(merged)
+    problems.extend(vmm_problems)
+    merged["severity"], severity_problems = validate_severity(merged["severity"], profiles)
+    problems.extend(severity_problems)
     if problems:
         raise RequirementError("invalid KVM requirements: " + "; ".join(problems))
     merged["required_extensions"] = extensions
     merged["extension_minimums"] = minimums
+    features = [guest_cpu.canonical_feature(f) for f in merged["required_cpu_features"]]  # QEMU's names
+    merged["required_cpu_features"] = sorted(set(features), key=features.index)
     return merged
 
 
 # ------------------------------------------------------------- verdicts ----
-
-def _check(requirement, expected, actual, ok, message):
-    return {"requirement": requirement, "expected": expected, "actual": actual, "ok": bool(ok),
-            "message": None if ok else message}
-
 
 def _not_gathered(requirement, expected, subset):
     return _check(requirement, expected, None, False,
@@ -180,12 +180,12 @@ def _cap_check(requirement, extensions, cap, minimum, who):
     return _check(requirement, ">= %d" % minimum, actual, False, message)
 
 
-def _usable_checks(facts):
+def _usable_checks(facts, req, profiles):
     return [_check("usable", True, facts.get("usable"), facts.get("usable") is True,
                    "KVM is not usable: " + "; ".join(facts.get("reasons") or ["no reason was reported"]))]
 
 
-def _api_checks(facts, req):
+def _api_checks(facts, req, profiles):
     actual = facts.get("api_version")
     if actual is None:
         message = "the KVM API version could not be read, as the device could not be used (see above)"
@@ -195,7 +195,7 @@ def _api_checks(facts, req):
                    actual is not None and actual >= req["min_api_version"], message)]
 
 
-def _mmap_checks(facts, req):
+def _mmap_checks(facts, req, profiles):
     if not req["min_vcpu_mmap_size"]:
         return []
     actual = facts.get("vcpu_mmap_size")
@@ -205,7 +205,7 @@ def _mmap_checks(facts, req):
                    % (actual, req["min_vcpu_mmap_size"]))]
 
 
-def _extension_checks(facts, req):
+def _extension_checks(facts, req, profiles):
     wanted = [(cap, 1) for cap in req["required_extensions"]] + sorted(req["extension_minimums"].items())
     if not wanted:
         return []
@@ -244,10 +244,15 @@ def _profile_checks(facts, req, profiles):
             for cap in entry.get("require", []):
                 cap = canonical_cap(cap)
                 checks.append(_cap_check("profile %s: %s" % (name, cap), facts["extensions"], cap, 1, title))
+        devices = profile.get("devices") or {}
+        for severity in ("fail", "warn"):  # the profile's own severity; the severity requirement may change it
+            for device in devices.get("require" if severity == "fail" else "warn", []):
+                device = vmm.device_name(device)
+                checks.append(vmm.device_check("profile %s: %s" % (name, device), facts, device, title, severity))
     return checks
 
 
-def _vcpu_run_checks(facts, req):
+def _vcpu_run_checks(facts, req, profiles):
     if not req["require_vcpu_run"]:
         return []
     run = facts.get("vcpu_run")
@@ -259,7 +264,7 @@ def _vcpu_run_checks(facts, req):
     return [_check("require_vcpu_run", "ok", run.get("status"), run.get("status") == "ok", message)]
 
 
-def _nested_checks(facts, req):
+def _nested_checks(facts, req, profiles):
     if not req["require_nested"]:
         return []
     features = (facts.get("cpuid") or {}).get("features")
@@ -275,7 +280,7 @@ def _nested_checks(facts, req):
                    % (host.get("backend"), "absent" if host.get("nested") is None else host.get("nested")))]
 
 
-def _backend_checks(facts, req):
+def _backend_checks(facts, req, profiles):
     if not req["allowed_backends"]:
         return []
     host = facts.get("host")
@@ -287,7 +292,7 @@ def _backend_checks(facts, req):
                    % (host.get("backend") or "none", ", ".join(req["allowed_backends"])))]
 
 
-def _device_checks(facts, req):
+def _device_checks(facts, req, profiles):
     device = facts.get("device") or {}
     path = device.get("path", "the KVM device")
     node = "%s %s:%s" % (device.get("mode"), device.get("owner"), device.get("group"))
@@ -315,6 +320,8 @@ def _device_checks(facts, req):
 
 
 def _account_remedy(path, node, device, user, account):
+    if account.get("judged") == "observed" and account.get("reason"):
+        return account["reason"]  # the kernel refused an open as this account: its errno and the probe's remedy
     group_rw = int(device.get("mode") or "0", 8) & 0o060 == 0o060
     if group_rw and device.get("group") != "root":
         return ("%s is %s and user %s (groups: %s) is not in any group that may open it; add %s to group %s"
@@ -324,93 +331,92 @@ def _account_remedy(path, node, device, user, account):
             % (path, node, user, ", ".join(account["groups"]) or "none", user))
 
 
-def _cpu_feature_checks(facts, req):
-    if not req["required_cpu_features"]:
-        return []
-    features = (facts.get("cpuid") or {}).get("features")
-    if features is None:
-        why = (facts.get("cpuid") or {}).get("skipped") or (facts.get("cpuid") or {}).get("error")
-        if why:
-            return [_check("required_cpu_features", req["required_cpu_features"], None, False,
-                           "guest CPU features cannot be judged: %s" % why)]
-        return [_not_gathered("required_cpu_features", req["required_cpu_features"], "cpuid")]
-    return [_check("cpu feature %s" % name, True, features.get(name), features.get(name),
-                   "CPU feature %s is not offered to guests (KVM_GET_SUPPORTED_CPUID): the host CPU or the KVM "
-                   "backend hides it" % name) for name in req["required_cpu_features"]]
+# Requirements judged by a check of their own module: (requirement, check(facts, value)); an unset
+# (empty) requirement is not judged.
+VALUE_CHECKS = (
+    ("min_guest_cpu_level", guest_cpu.check_min_guest_cpu_level),
+    ("required_cpu_models", guest_cpu.check_required_cpu_models),
+    # against the full QEMU-named set of guest_cpu (the old cpuid.features map is a curated subset)
+    ("required_cpu_features", guest_cpu.check_required_cpu_features),
+    ("required_devices", vmm.check_required_devices),
+    ("hugepages_minimums", vmm.check_hugepages_minimums),
+    ("require_iommu", vmm.check_require_iommu),
+    ("secure_guest", vmm.check_secure_guest),
+    ("module_parameters", vmm.check_module_parameters),
+)
 
 
-def evaluate(facts, requirements, profiles, host=None, probe_result=None):
+def _value_checks(facts, req, profiles):
+    checks = []
+    for name, check in VALUE_CHECKS:
+        if req[name]:
+            checks.extend(check(facts, req[name]))
+    return checks
+
+
+CHECKS = (_usable_checks, _api_checks, _mmap_checks, _vcpu_run_checks, _extension_checks, _profile_checks,
+          _nested_checks, _backend_checks, _device_checks, _value_checks)
+
+
+def evaluate(facts, requirements, profiles, host=None, probe_result=None, core_version=None):
     """The verdict for one host: every requirement with expected, actual, ok and a message.
 
     `requirements` must come from check_requirements(). `probe_result` is the
     registered result of this run's kvm_facts task, if there was one: an
     unreachable host is reported as 'unreachable' and a failed probe as
-    'no_facts', even when older facts of the host are still cached.
+    'no_facts', even when older facts of the host are still cached, with the cause and
+    the fix read from the failed result (`core_version`: the controller's ansible-core).
     """
     if isinstance(probe_result, dict) and not probe_result.get("skipped"):
         if probe_result.get("unreachable"):
             return unreachable_verdict(host, probe_result.get("msg"))
         facts = (probe_result.get("ansible_facts") or {}).get("kvm")
         if facts is None:
-            return no_facts_verdict(host, "fleetcheck.kvm.kvm_facts returned no facts: %s"
-                                    % (probe_result.get("msg") or "no message"))
+            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version))
     if not isinstance(facts, dict) or "usable" not in facts:
         return no_facts_verdict(host, "no ansible_facts.kvm for this host: fleetcheck.kvm.kvm_facts did not run "
                                       "or did not return")
     checks = []
-    for part in (_usable_checks(facts), _api_checks(facts, requirements), _mmap_checks(facts, requirements),
-                 _vcpu_run_checks(facts, requirements), _extension_checks(facts, requirements),
-                 _profile_checks(facts, requirements, profiles), _nested_checks(facts, requirements),
-                 _backend_checks(facts, requirements), _device_checks(facts, requirements),
-                 _cpu_feature_checks(facts, requirements)):
-        checks.extend(part)
-    failures = [c["message"] for c in checks if not c["ok"]]
+    for judge in CHECKS:
+        checks.extend(judge(facts, requirements, profiles))
+    apply_severity(checks, requirements)
     summary = summarize(facts)
     summary["profiles_met"] = profiles_met(facts, profiles)
-    return {
-        "schema_version": VERDICT_SCHEMA_VERSION,
-        "host": host,
-        "status": "fail" if failures else "pass",
-        "passed": not failures,
-        "checks": checks,
-        "failures": failures,
-        "summary": summary,
-    }
+    return host_verdict(host, checks, summary)
 
 
 def profiles_met(facts, profiles):
-    """Every known profile, required or not, whose checks this host passes (for grouping hosts)."""
+    """Every known profile, required or not, whose gating checks this host passes (for grouping hosts);
+    the profiles' own severities count here (QEMU's vhost_net warns), not the fleet's severity overrides."""
     if not facts.get("usable"):
         return []
     return sorted(name for name in profiles
-                  if all(c["ok"] for c in _profile_checks(facts, {"profiles": [name]}, profiles)))
+                  if all(c["ok"] or c["severity"] == "warn"
+                         for c in _profile_checks(facts, {"profiles": [name]}, profiles)))
 
 
 def summarize(facts):
-    """The few facts a report shows beside a verdict."""
-    host = facts.get("host") or {}
+    """The few facts a report shows beside a verdict, and what fleet drift is computed from.
+
+    Sets travel as short fingerprints (12 hex digits of SHA-256 over the sorted names), so that
+    a report of 100,000 hosts need not carry every capability: `caps` is the set of capabilities
+    the kernel answered with a non-zero value, `guest_cpu_pool` the guest-visible CPU features.
+    """
+    # The short, stable name of a set that names migration pools also names capability sets.
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import pool_id as fingerprint
+
+    host = facts.get("host") if isinstance(facts.get("host"), dict) else {}
+    extensions = facts.get("extensions")
+    caps = sorted(n for n, v in extensions.items() if v) if isinstance(extensions, dict) else None
+    guest = facts.get("guest_cpu") if isinstance(facts.get("guest_cpu"), dict) else {}
+    features = guest.get("features")
+    parameters = host.get("parameters")
     return {"usable": facts.get("usable"), "api_version": facts.get("api_version"),
             "backend": host.get("backend"), "arch": host.get("arch"), "kernel": host.get("kernel"),
             "nr_vcpus": facts.get("nr_vcpus"), "max_vcpus": facts.get("max_vcpus"),
-            "vcpu_run": (facts.get("vcpu_run") or {}).get("status")}
-
-
-def _empty_verdict(host, status, message):
-    return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": status, "passed": False,
-            "checks": [_check(status, "facts", None, False, message)], "failures": [message], "summary": {}}
-
-
-def no_facts_verdict(host, message):
-    return _empty_verdict(host, "no_facts", message)
-
-
-def unreachable_verdict(host, message):
-    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"))
-
-
-def failure_message(verdict):
-    """One message that lists every unmet requirement of a failed verdict."""
-    failures = verdict["failures"]
-    return "%s fails %d KVM requirement%s:\n%s" % (
-        verdict.get("host") or "this host", len(failures), "" if len(failures) == 1 else "s",
-        "\n".join("  - " + f for f in failures))
+            "vcpu_run": (facts.get("vcpu_run") or {}).get("status"),
+            "parameters": parameters if isinstance(parameters, dict) else None,
+            "caps": None if caps is None else fingerprint(caps),
+            "caps_count": None if caps is None else len(caps),
+            "guest_cpu_level": guest.get("level"),
+            "guest_cpu_pool": fingerprint(features) if isinstance(features, list) else None}

@@ -46,6 +46,18 @@ options:
     description: Title of the reports.
     type: str
     default: KVM fleet audit
+  guest_cpu_pools:
+    description:
+      - The RV(fleetcheck.kvm.kvm_validate#module:guest_cpu_pools) of a fleet-mode M(fleetcheck.kvm.kvm_validate).
+      - Adds the guest CPU section to the reports, key C(guest_cpu) of C(fleet.json) - the migration pools, the
+        fleet-wide common feature set with its level and runnable QEMU models, and the hosts holding it back.
+    type: dict
+  guest_cpu_slices:
+    description:
+      - The C(guest_cpu) sections of several slices' C(fleet.json), as the C(fleetcheck.kvm.merge_reports)
+        playbook passes them; merged exactly into the whole fleet's view, which replaces O(guest_cpu_pools).
+    type: list
+    elements: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - fleetcheck.kvm.controller_action
@@ -80,6 +92,12 @@ failed_hosts:
   type: list
   elements: str
   sample: [kvm2, kvm3]
+warned_hosts:
+  description: The hosts with warnings, unmet checks of severity V(warn) that do not gate (passing or not).
+  returned: always
+  type: list
+  elements: str
+  sample: [kvm4]
 paths:
   description: The report files by format.
   returned: always

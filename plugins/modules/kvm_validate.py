@@ -20,8 +20,9 @@ description:
   - In V(enforce) mode a host that misses any requirement fails with one message listing every unmet one.
     In V(audit) mode it never fails. Both set the fact C(kvm_validate_result).
   - A host without C(ansible_facts.kvm) gets the status V(no_facts), never a pass.
-  - Invalid requirements (an unknown capability, feature, backend or profile, a negative minimum) fail before
-    any verdict, with "did you mean" suggestions. O(check_only=true) does only that.
+  - Invalid requirements (an unknown capability, CPU feature, CPU model, guest CPU level, backend or profile, a
+    negative minimum) fail before any verdict, with "did you mean" suggestions. O(check_only=true) does only that.
+  - The built-in hypervisor profiles are always available; O(custom_profiles) adds more.
   - The role M(fleetcheck.kvm.validate) wraps this action; see its documentation for the requirement semantics.
 author:
   - fleetcheck.kvm developers (@fleetcheck)
@@ -58,59 +59,24 @@ options:
     default: false
   requirements:
     description:
-      - All requirements in one mapping, with the same keys as the options below (the role passes them so).
+      - All requirements in one mapping, with the same keys as the requirement options below.
       - A requirement also given as its own option takes precedence.
     type: dict
     default: {}
-  min_api_version:
-    description: Lowest acceptable C(KVM_GET_API_VERSION) answer. Default 12.
-    type: int
-  required_extensions:
-    description: Capability names that must answer nonzero; with or without C(KVM_CAP_), any case.
-    type: list
-    elements: str
-  extension_minimums:
-    description: "Minimum values of counting capabilities, for example C({NR_VCPUS: 64, NR_MEMSLOTS: 509})."
-    type: dict
-  min_vcpu_mmap_size:
-    description: Lowest acceptable C(KVM_GET_VCPU_MMAP_SIZE) in bytes; 0 means no requirement.
-    type: int
-  require_vcpu_run:
-    description: Require that a vCPU ran guest code to its HLT. Default true.
-    type: bool
-  require_nested:
-    description: Require that guests are offered vmx or svm (nested virtualization). Default false.
-    type: bool
-  allowed_backends:
-    description: KVM backend modules allowed, for example V(kvm_intel) and V(kvm_amd). Empty allows any.
-    type: list
-    elements: str
-  forbid_world_writable_device:
-    description: Treat a world-writable device node as a failure. Default true.
-    type: bool
-  device_users:
+  vars_prefix:
     description:
-      - Accounts that must be able to open the device by owner, group or mode.
-      - Their access is read from C(ansible_facts.kvm.device.accounts); gather it with the O(fleetcheck.kvm.kvm_facts#module:accounts) option.
-    type: list
-    elements: str
-  required_cpu_features:
-    description: Guest-visible CPU features from C(KVM_GET_SUPPORTED_CPUID), for example V(avx2).
-    type: list
-    elements: str
-  profiles:
-    description: Hypervisor profiles the host must meet, by name.
-    type: list
-    elements: str
-  builtin_profiles:
-    description: The profiles the collection ships; the role passes them.
-    type: dict
-    default: {}
+      - Read each requirement not given as an option or in O(requirements) from the variable named by this prefix
+        and the requirement, if it is defined, for example C(kvm_validate_min_api_version) with V(kvm_validate_).
+        The role M(fleetcheck.kvm.validate) passes V(kvm_validate_).
+      - Each variable is templated and checked like the option of the same name.
+    type: str
   custom_profiles:
-    description: More profiles in the same shape; a name here replaces a built-in one.
+    description:
+      - More profiles, in the shape of the built-in ones (see O(profiles)); a name here replaces a built-in one.
     type: dict
     default: {}
 extends_documentation_fragment:
+  - fleetcheck.kvm.requirements
   - ansible.builtin.action_common_attributes
   - fleetcheck.kvm.controller_action
 attributes:
@@ -128,7 +94,6 @@ EXAMPLES = r"""
 - name: Require what Firecracker needs, and that nova may open /dev/kvm
   fleetcheck.kvm.kvm_validate:
     profiles: [firecracker]
-    builtin_profiles: "{{ kvm_validate_builtin_profiles }}"
     device_users: [nova]
     extension_minimums:
       NR_VCPUS: 64
@@ -137,11 +102,52 @@ EXAMPLES = r"""
   fleetcheck.kvm.kvm_validate:
     mode: audit
     required_extensions: [irqchip, KVM_CAP_XSAVE]
+
+- name: Require the guest CPU that RHEL 9 guests need, and that QEMU's Nehalem model can run
+  fleetcheck.kvm.kvm_validate:
+    min_guest_cpu_level: rhel9
+    required_cpu_models: [Nehalem]
+    required_cpu_features: [aes]
+
+- name: Require what QEMU with vhost-net needs beyond /dev/kvm; only report a missing vfio
+  fleetcheck.kvm.kvm_validate:
+    profiles: [qemu_7_2]
+    required_devices: [tun, vhost_net, vfio]
+    hugepages_minimums: {2M: 512}
+    module_parameters: {kvm.nx_huge_pages: never}
+    severity: {"required_devices: vfio": warn}
+
+- name: Judge the whole play at once; the result also holds the fleet's migration pools
+  fleetcheck.kvm.kvm_validate:
+    hosts: "{{ ansible_play_hosts_all }}"
+    mode: audit
+  register: fleet
+  run_once: true
 """
 
 RETURN = r"""
+requirements:
+  description: With O(check_only=true), the requirements in effect, with defaults filled in and capability names canonical.
+  returned: when O(check_only=true) and the requirements are valid
+  type: dict
+  sample: {min_api_version: 12, required_extensions: [KVM_CAP_IRQCHIP], profiles: [firecracker]}
+profiles:
+  description: With O(check_only=true), the profiles in effect by name, the built-in ones and O(custom_profiles).
+  returned: when O(check_only=true) and the requirements are valid
+  type: dict
+  sample: {kata: {title: Kata Containers, min_api_version: 12, require_vm_creation: true}}
+guest_profiles:
+  description:
+    - With O(check_only=true), the guest profiles O(min_guest_cpu_level) accepts, by name, each with the x86-64
+      level its guests need and the source of that fact.
+  returned: when O(check_only=true) and the requirements are valid
+  type: dict
+  sample: {rhel9: {title: Red Hat Enterprise Linux 9 and its rebuilds, min_guest_cpu_level: x86-64-v2,
+                   source: Red Hat Enterprise Linux 9.0 release notes}}
 msg:
-  description: A summary; in enforce mode on failure, every unmet requirement, one a line.
+  description:
+    - A summary; on failure, every unmet requirement of severity C(fail), one a line, then the unmet C(warn) ones
+      under "warnings (reported, not gating)". Warnings never fail the task, in either mode.
   returned: always
   type: str
   sample: "kvm1 fails 1 KVM requirement:\n  - KVM_CAP_XCRS missing (Firecracker needs it): the host kernel or CPU lacks XSAVE control registers"
@@ -161,6 +167,54 @@ failed_hosts:
   type: list
   elements: str
   sample: [kvm3]
+warned_hosts:
+  description: With O(hosts), the hosts that passed with warnings (unmet checks of severity C(warn)).
+  returned: when O(hosts) is given
+  type: list
+  elements: str
+  sample: [kvm4]
+guest_cpu_pools:
+  description:
+    - With O(hosts), the live-migration pools of the fleet, from each judged host's C(ansible_facts.kvm.guest_cpu)
+      (the facts of this run's probe, else the cached ones). A guest started with the features of a pool can move
+      freely between its hosts; one started with the common set can go anywhere.
+    - Only each pool's C(hosts), C(features) and C(runnable_models) are primary; everything else is derived from
+      them, so the pools of several slices of a fleet merge exactly (C(kvm_cpu_pools.fleet_view) in the collection's
+      C(plugins/module_utils/kvm_cpu_pools.py)).
+  returned: when O(hosts) is given
+  type: dict
+  contains:
+    hosts: {description: How many hosts are in the pools., type: int, sample: 3}
+    excluded:
+      description: Hosts in no pool, by name, with why (unreachable, no facts, C(guest_cpu) not gathered, skipped on non-x86).
+      type: dict
+      sample: {arm1: "guest_cpu skipped: QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is aarch64"}
+    common:
+      description: The fleet-wide common feature set (QEMU's names), its x86-64 level, the features missing for the
+        next level, and the QEMU CPU models runnable on every host.
+      type: dict
+      sample: {features: [fpu, lm, sse2], level: x86-64-v1, missing_for_next_level: [pni, popcnt], runnable_models: [qemu64]}
+    pools:
+      description:
+        - Hosts grouped by identical guest-visible feature sets, best first (highest level, most models, most features).
+        - Each has C(id) (12 hex digits of SHA-256 over the sorted feature names, the same as the verdict summary's
+          C(guest_cpu_pool) and the inventory group C(kvm_guest_cpu_pool_<id>)), C(hosts), C(level), C(features),
+          C(runnable_models) (runnable on every host of the pool), C(feature_count), C(lacking) (the features of
+          the best pool it lacks) and C(without_it) (the common level and the models gained if the whole pool
+          left the fleet, or null).
+      type: list
+      elements: dict
+      sample:
+        - {id: 3f1a9c0d2b7e, hosts: [kvm1, kvm2], level: x86-64-v3, features: [abm, avx2], runnable_models: [Haswell],
+           feature_count: 2, lacking: [], without_it: null}
+    holding_back:
+      description: Every host alone in its pool whose removal would raise the common level or add runnable models,
+        with C(pool), C(lacks) (features all other hosts share), C(level_without_it) and C(models_gained_without_it).
+      type: list
+      elements: dict
+      sample:
+        - {host: kvm3, pool: 9b2e4f6a8c01, lacks: [pni, popcnt], level_without_it: x86-64-v3,
+           models_gained_without_it: [Haswell, Nehalem]}
 ansible_facts:
   description: The verdict, as C(kvm_validate_result).
   returned: unless O(check_only=true), O(hosts) is given, or the requirements are invalid
@@ -173,20 +227,32 @@ ansible_facts:
       contains:
         schema_version: {description: Version of this structure., type: int, sample: 1}
         host: {description: The inventory hostname., type: str, sample: kvm1}
-        status: {description: "V(pass), V(fail), V(no_facts) or V(unreachable).", type: str, sample: fail}
+        status:
+          description: "V(pass), V(fail), V(no_facts) or V(unreachable); only unmet checks of severity V(fail) make V(fail)."
+          type: str
+          sample: fail
         passed: {description: True only for V(pass)., type: bool, sample: false}
         checks:
-          description: Every requirement with C(requirement), C(expected), C(actual), C(ok) and C(message) (null when ok).
+          description:
+            - Every requirement with C(requirement), C(expected), C(actual), C(ok), C(message) (null when ok) and
+              C(severity) (V(fail) gates, V(warn) is only reported; see O(severity)).
           type: list
           elements: dict
           sample:
-            - {requirement: "profile firecracker: KVM_CAP_XCRS", expected: ">= 1", actual: 0, ok: false,
+            - {requirement: "profile firecracker: KVM_CAP_XCRS", expected: ">= 1", actual: 0, ok: false, severity: fail,
                message: "KVM_CAP_XCRS missing (Firecracker needs it): the host kernel or CPU lacks XSAVE control registers"}
-        failures: {description: The messages of the unmet requirements., type: list, elements: str, sample: []}
+        failures: {description: The messages of the unmet requirements of severity V(fail)., type: list, elements: str, sample: []}
+        warnings:
+          description: The messages of the unmet requirements of severity V(warn), which do not gate.
+          type: list
+          elements: str
+          sample: ["/dev/vhost-net (vhost_net) is absent, QEMU (newest release) needs it: ... modprobe vhost_net"]
         summary:
           description:
             - usable, api_version, backend, arch, kernel, nr_vcpus, max_vcpus, vcpu_run status, and C(profiles_met),
               every known profile (required or not) whose capabilities the host has.
+            - C(guest_cpu_level), the x86-64 level guests get (even when no requirement asks for it), and
+              C(guest_cpu_pool), the id of the host's migration pool (see RV(guest_cpu_pools)).
           type: dict
           sample: {usable: true, api_version: 12, backend: kvm_intel, arch: x86_64, vcpu_run: ok, profiles_met: [qemu]}
 """

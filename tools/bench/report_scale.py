@@ -1,46 +1,139 @@
-"""Report generation time for synthetic fleets: build, render all four formats, write atomically."""
+"""Report generation for synthetic fleets: build, render all four formats, write atomically.
+
+Usage: python report_scale.py COLLECTIONS_TREE 10,1000,100000 [LARGEST_HTML_COPY] [--browser]
+
+Each fleet size runs in a child process, so that its peak RSS (ru_maxrss) is its own; the peak
+includes the synthetic verdicts themselves (`input_rss_mb` is the RSS before the reports start).
+With --browser, headless Chromium loads the largest fleet.html and the page reports when its
+first screen was rendered (performance.now() at the end of the first render, in data-rendered-ms).
+Prints JSON: {count: {seconds (wall), cpu_seconds, build_seconds and <format>_seconds, peak_rss_mb,
+input_rss_mb, <format>_bytes}, "browser": {wall_seconds, first_screen_ms, rows_in_dom}}. A measurement, not a test: nothing fails on a number.
+"""
 import json
+import os
 import random
+import re
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, sys.argv[1])
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_reports  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirements import (  # noqa: E402
-    VERDICT_SCHEMA_VERSION, unreachable_verdict)
-
-REQUIREMENTS = ["usable", "min_api_version", "require_vcpu_run", "forbid_world_writable_device"] + [
+REQUIREMENTS = ["usable", "min_api_version", "require_vcpu_run", "forbid_world_writable_device",
+                "device_users: nova"] + [
     "profile firecracker: KVM_CAP_%s" % c for c in ("IRQCHIP", "IOEVENTFD", "IRQFD", "XCRS", "XSAVE", "PIT2")]
+KERNELS = [("6.1.0-28-amd64", 0.85), ("6.1.0-27-amd64", 0.10), ("5.10.0-33-amd64", 0.05)]
+BACKENDS = [("kvm_intel", 0.70), ("kvm_amd", 0.29), ("kvm_pvm", 0.01)]
+LEVELS = [("x86-64-v3", 0.80), ("x86-64-v2", 0.15), ("x86-64-v4", 0.05)]
+DENIED = ("/dev/kvm: EACCES (Permission denied) opening read-write for user nova (groups: nova); node is "
+          "crw-rw---- root:kvm on %s; add nova to group kvm")
 
 
-def synthetic(host, rng):
+def pick(rng, table):
+    roll, total = rng.random(), 0.0
+    for value, share in table:
+        total += share
+        if roll < total:
+            return value
+    return table[-1][0]
+
+
+def synthetic(index, host, rng, kvm_verdicts):
+    """A verdict as the evaluator makes it: separate objects per host, realistic shares of causes and drift."""
     if rng.random() < 0.02:
-        return unreachable_verdict(host, "ssh: connect to host %s port 22: No route to host" % host)
-    checks = [{"requirement": r, "expected": ">= 1", "actual": 1, "ok": rng.random() > 0.03, "message": None}
-              for r in REQUIREMENTS]
-    for check in checks:
-        if not check["ok"]:
-            check["actual"], check["message"] = 0, "%s missing (Firecracker needs it)" % check["requirement"]
-    failures = [c["message"] for c in checks if not c["ok"]]
-    return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": "fail" if failures else "pass",
-            "passed": not failures, "checks": checks, "failures": failures,
-            "summary": {"usable": True, "backend": "kvm_intel", "profiles_met": ["qemu"]}}
+        return kvm_verdicts.unreachable_verdict(host, "Failed to connect to the host via ssh: ssh: connect to host "
+                                                "10.%d.%d.%d port 22: No route to host"
+                                                % (index >> 16 & 255, index >> 8 & 255, index & 255))
+    backend, level = pick(rng, BACKENDS), pick(rng, LEVELS)
+    denied = rng.random() < 0.03
+    checks = []
+    for requirement in REQUIREMENTS:
+        if requirement == "device_users: nova":
+            checks.append(kvm_verdicts.check(requirement, True, not denied, not denied, DENIED % host))
+            continue
+        ok = rng.random() > 0.01
+        checks.append(kvm_verdicts.check(requirement, ">= 1", 1 if ok else 0, ok,
+                                         "%s missing (Firecracker needs it): this KVM does not offer it"
+                                         % requirement.rsplit(" ", 1)[-1]))
+    summary = {"usable": True, "api_version": 12, "backend": backend, "arch": "x86_64", "kernel": pick(rng, KERNELS),
+               "nr_vcpus": 64, "max_vcpus": 1024, "vcpu_run": "ok",
+               "parameters": {backend: {"nested": "N" if rng.random() < 0.02 else "Y", "enable_apicv": "Y"}},
+               "caps": "9f2c61d0a8b1" if rng.random() > 0.03 else "41aa07c3e2d9", "caps_count": 118,
+               "guest_cpu_level": level, "guest_cpu_pool": "%s-%d" % (level[-2:], rng.randrange(3)),
+               "profiles_met": ["firecracker", "qemu"]}
+    return kvm_verdicts.host_verdict(host, checks, summary)
 
 
-results = {}
-for count in [int(n) for n in sys.argv[2].split(",")]:
+def rss_mb():
+    with open("/proc/self/status") as handle:
+        return round(int(re.search(r"VmRSS:\s+(\d+)", handle.read()).group(1)) / 1024.0, 1)
+
+
+def one(count, copy_to):
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_reports, kvm_verdicts
     rng = random.Random(count)
-    hosts = ["kvm%05d.example.net" % i for i in range(count)]
-    verdicts = dict((h, synthetic(h, rng)) for h in hosts)
-    out = tempfile.mkdtemp()
-    start = time.perf_counter()
-    fleet = kvm_reports.build_fleet(hosts, verdicts, "2026-01-01T00:00:00Z")
-    paths = kvm_reports.write_reports(out, fleet)
-    results[count] = {"seconds": round(time.perf_counter() - start, 3),
-                      "html_bytes": len(open(paths["html"], "rb").read())}
-    if len(sys.argv) > 3 and count == max(int(n) for n in sys.argv[2].split(",")):
-        shutil.copy(paths["html"], sys.argv[3])  # the largest page, for the browser timing
-    shutil.rmtree(out)
-print(json.dumps(results))
+    hosts = ["kvm%06d.example.net" % i for i in range(count)]
+    verdicts = dict((h, synthetic(i, h, rng, kvm_verdicts)) for i, h in enumerate(hosts))
+    result = {"input_rss_mb": rss_mb()}
+    out = tempfile.mkdtemp(prefix="fleetcheck-bench-")
+    try:
+        start, cpu = time.perf_counter(), time.process_time()
+        fleet = kvm_reports.build_fleet(hosts, verdicts, "2026-01-01T00:00:00Z")
+        result["build_seconds"] = round(time.perf_counter() - start, 3)
+        for fmt in kvm_reports.FORMATS:
+            began = time.perf_counter()
+            path = kvm_reports.write_reports(out, fleet, [fmt])[fmt]
+            result["%s_seconds" % fmt] = round(time.perf_counter() - began, 3)
+            result["%s_bytes" % fmt] = os.path.getsize(path)
+        result["seconds"] = round(time.perf_counter() - start, 3)
+        result["cpu_seconds"] = round(time.process_time() - cpu, 3)  # less sensitive to a busy machine
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+        if copy_to:
+            shutil.copy(os.path.join(out, kvm_reports.FILENAMES["html"]), copy_to)
+    finally:
+        shutil.rmtree(out)
+    return result
+
+
+def browser(page):
+    """Headless Chromium on the page: wall time of the whole browser run, and the page's own render time."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        return {"error": "chromium is not installed"}
+    profile = tempfile.mkdtemp(prefix="fleetcheck-bench-chrome-")
+    try:
+        start = time.perf_counter()
+        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                              "--disable-component-update", "--disable-sync", "--no-first-run",
+                              "--user-data-dir=%s" % profile, "--dump-dom", "file://%s" % os.path.abspath(page)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
+                             check=False).stdout
+        wall = time.perf_counter() - start
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    rendered = re.search(r'data-rendered-ms="(\d+)"', dom)
+    return {"wall_seconds": round(wall, 2), "first_screen_ms": int(rendered.group(1)) if rendered else None,
+            "rows_in_dom": dom.count("<tr data-host=")}
+
+
+def main(argv):
+    sys.path.insert(0, argv[1])
+    if argv[2] == "--one":
+        print(json.dumps(one(int(argv[3]), argv[4] if len(argv) > 4 else None)))
+        return
+    counts = [int(n) for n in argv[2].split(",")]
+    copy_to = argv[3] if len(argv) > 3 and not argv[3].startswith("--") else None
+    results = {}
+    for count in counts:
+        command = [sys.executable, os.path.abspath(__file__), argv[1], "--one", str(count)]
+        if copy_to and count == max(counts):
+            command.append(copy_to)  # the largest page, for the browser timing
+        results[count] = json.loads(subprocess.check_output(command, universal_newlines=True))
+    if "--browser" in argv and copy_to:
+        results["browser"] = browser(copy_to)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

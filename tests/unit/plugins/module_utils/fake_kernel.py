@@ -16,9 +16,11 @@ __metaclass__ = type
 import errno
 import os
 import stat
+import struct
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_abi as abi
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import CAP_NUMBER, GUEST_BYTE, GUEST_PORT
+from ansible_collections.fleetcheck.kvm.plugins.module_utils import devices_abi, guest_arm64, kvm_abi as abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.guest_x86 import DATA as GUEST_BYTE, PORT as GUEST_PORT
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import CAP_NUMBER
 
 KVM_GID = 36
 
@@ -30,6 +32,20 @@ class FakeNode(object):
 
 def kvm_node(perm=0o660, uid=0, gid=KVM_GID):
     return FakeNode(stat.S_IFCHR | perm, os.makedev(abi.KVM_MISC_MAJOR, abi.KVM_MINOR), uid, gid)
+
+
+def misc_node(minor, perm=0o660, uid=0, gid=KVM_GID, major=abi.KVM_MISC_MAJOR):
+    """A misc character device node (tun 200, vhost-net 238, ...)."""
+    return FakeNode(stat.S_IFCHR | perm, os.makedev(major, minor), uid, gid)
+
+
+def acl_xattr(*entries):
+    """The system.posix_acl_access bytes of (tag, id or None, perm) entries, e.g. ("user", 1001, 6)."""
+    tags = {"user_obj": 1, "user": 2, "group_obj": 4, "group": 8, "mask": 0x10, "other": 0x20}
+    raw = struct.pack("<I", 2)
+    for tag, ident, perm in entries:
+        raw += struct.pack("<HHI", tags[tag], perm, 0xFFFFFFFF if ident is None else ident)
+    return raw
 
 
 class FakeMap(bytearray):
@@ -54,7 +70,21 @@ class FakeKernel(object):
     def __init__(self, machine="x86_64"):
         self.machine = machine
         self.requests = abi.KvmRequests(machine)
-        self.nodes = {"/dev/kvm": kvm_node()}
+        self.device_requests = devices_abi.DeviceRequests(machine)
+        self.euid = 1000  # the probe runs as "tester"; 0 makes accounts judged by open_as
+        self.xattrs = {}  # path -> raw system.posix_acl_access bytes
+        self.open_as_result = {}  # (path, account uid) -> (step, errno); default: the mode/ACL decide
+        self.open_as_calls = []
+        self.children_reaped = True
+        # Devices besides /dev/kvm answer their ioctls with these values.
+        self.tun_features = 0x7133
+        self.vhost_features = {"/dev/vhost-net": 1 << 32 | 1 << 15, "/dev/vhost-vsock": 1 << 32 | 1}
+        self.vfio_api_version = devices_abi.VFIO_API_VERSION
+        self.vfio_extensions = {devices_abi.VFIO_TYPE1_IOMMU: 1, devices_abi.VFIO_TYPE1V2_IOMMU: 1}
+        self.sev_status = (1, 55, 1, 0, 21, 0)
+        # /dev/kvm, and the devices a VMM opens besides it, as a Debian host with KVM has them.
+        self.nodes = {"/dev/kvm": kvm_node(), "/dev/net/tun": misc_node(200, perm=0o666, gid=0),
+                      "/dev/vhost-net": misc_node(238), "/dev/vhost-vsock": misc_node(241)}
         self.users = {0: "root", 1000: "tester"}
         self.groups = {0: "root", KVM_GID: "kvm", 1000: "tester"}
         self.identity_value = ("tester", ["tester", "kvm"])
@@ -70,12 +100,21 @@ class FakeKernel(object):
         self.feature_msrs = [0x10a, 0x345]
         self.fail = {}  # ioctl name -> errno, or a list of errnos consumed one per call
         self.run_script = [("IO", GUEST_PORT, GUEST_BYTE), ("HLT",)]
+        if machine == "aarch64":  # what guest_arm64's code causes: a 4-byte MMIO write, PSCI SYSTEM_OFF
+            self.run_script = [("MMIO", guest_arm64.MMIO_ADDRESS, struct.pack("<I", guest_arm64.DATA)),
+                               ("SYSTEM_EVENT", 1)]
+        self.arm_target = 5  # KVM_ARM_TARGET_GENERIC_V8
+        self.vcpu_init = None  # (target, features...) given to KVM_ARM_VCPU_INIT
+        self.one_regs = {}  # register id -> value given to KVM_SET_ONE_REG
         self.sysfs = {"/sys/module": ["kvm", "kvm_intel", "ext4"],
-                      "/sys/module/kvm_intel/parameters": {"nested": "Y", "ept": "Y"}}
+                      "/sys/module/kvm_intel/parameters": {"nested": "Y", "ept": "Y"},
+                      "/proc": {"misc": "200 tun\n238 vhost-net\n241 vhost-vsock\n232 kvm"}}
         self.fds = {}
         self.next_fd = 100
         self.maps = []
         self.calls = []
+        self.call_args = []  # (ioctl name, integer argument or None), in order
+        self.user_buffers = {}  # address -> buffer handed out by user_buffer()
         self.timer = None
         self.timer_disarmed = True
 
@@ -89,7 +128,33 @@ class FakeKernel(object):
         self.stat(path)
         if path in self.open_errno:
             raise oserror(self.open_errno[path])
-        return self._new_fd("device")
+        return self._new_fd("device " + path)
+
+    def effective_uid(self):
+        return self.euid
+
+    def process_gids(self):
+        names = self.identity_value[1]
+        return sorted(gid for gid, name in self.groups.items() if name in names)
+
+    def getxattr(self, path, name):
+        self.stat(path)
+        if path not in self.xattrs:
+            raise oserror(errno.ENODATA)
+        return self.xattrs[path]
+
+    def open_as(self, path, flags, uid, gid, gids):
+        """A child that opens as the account: scripted, or the mode and ACL decide as the kernel would."""
+        from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_access import dac_access, read_acl
+        self.open_as_calls.append((path, uid, gid, tuple(gids)))
+        if (path, uid) in self.open_as_result:
+            return self.open_as_result[(path, uid)]
+        try:
+            st = self.stat(path)
+        except OSError as error:
+            return "open", error.errno
+        allowed, _via = dac_access(self, st, read_acl(self, path)[0], uid, gids)
+        return (None, 0) if allowed else ("open", errno.EACCES)
 
     def close(self, fd):
         if fd not in self.fds:
@@ -103,6 +168,13 @@ class FakeKernel(object):
 
     def guest_memory(self, length):
         return self._map(length), 0x7F0000000000
+
+    def user_buffer(self, data):
+        """A real buffer at a fake address; self.user_buffers lets handlers fill what the kernel would write."""
+        buf = bytearray(data)
+        address = 0x7E0000000000 + 0x1000 * len(self.user_buffers)
+        self.user_buffers[address] = buf
+        return buf, address
 
     def identity(self):
         return self.identity_value
@@ -126,7 +198,12 @@ class FakeKernel(object):
 
     def read_text(self, path):
         directory, name = os.path.split(path)
-        return self.sysfs[directory][name]
+        if directory not in self.sysfs or name not in self.sysfs[directory]:
+            raise oserror(errno.ENOENT)
+        value = self.sysfs[directory][name]
+        if isinstance(value, OSError):
+            raise value
+        return value
 
     def monotonic(self):
         return 0.0
@@ -143,7 +220,10 @@ class FakeKernel(object):
         if fd not in self.fds:
             raise oserror(errno.EBADF)
         name = self.requests.name_of(request)
+        if name.startswith("ioctl "):
+            name = self.device_requests.name_of(request)
         self.calls.append(name)
+        self.call_args.append((name, arg if isinstance(arg, int) else None))
         failure = self.fail.get(name)
         if isinstance(failure, list):
             failure = failure.pop(0) if failure else None
@@ -167,6 +247,27 @@ class FakeKernel(object):
         return mapping
 
     # -- ioctl handlers ------------------------------------------------
+    def _TUNGETFEATURES(self, fd, buf):
+        devices_abi.TUN_UINT.pack_into(buf, 0, self.tun_features)
+        return 0
+
+    def _VHOST_GET_FEATURES(self, fd, buf):
+        devices_abi.VHOST_U64.pack_into(buf, 0, self.vhost_features[self.fds[fd].split(" ", 1)[1]])
+        return 0
+
+    def _VFIO_GET_API_VERSION(self, fd, arg):
+        return self.vfio_api_version
+
+    def _VFIO_CHECK_EXTENSION(self, fd, arg):
+        return self.vfio_extensions.get(arg, 0)
+
+    def _IOMMU_IOAS_ALLOC(self, fd, buf):
+        devices_abi.IOMMU_IOAS_ALLOC.pack_into(buf, 0, devices_abi.IOMMU_IOAS_ALLOC.size, 0, 1)
+        return 0
+
+    def _SEV_ISSUE_CMD(self, fd, buf):
+        return 0  # the status buffer lives at an address the fake cannot write; the probe reads zeros
+
     def _KVM_GET_API_VERSION(self, fd, arg):
         return self.api_version
 
@@ -222,6 +323,19 @@ class FakeKernel(object):
     def _KVM_SET_REGS(self, fd, buf):
         return 0
 
+    def _KVM_ARM_PREFERRED_TARGET(self, fd, buf):
+        abi.KVM_VCPU_INIT.pack_into(buf, 0, self.arm_target, *([0] * 7))
+        return 0
+
+    def _KVM_ARM_VCPU_INIT(self, fd, buf):
+        self.vcpu_init = abi.KVM_VCPU_INIT.unpack(bytes(buf))
+        return 0
+
+    def _KVM_SET_ONE_REG(self, fd, buf):
+        reg_id, address = abi.KVM_ONE_REG.unpack(bytes(buf))
+        self.one_regs[reg_id] = struct.unpack("=Q", bytes(self.user_buffers[address][:8]))[0]
+        return 0
+
     def _KVM_RUN(self, fd, arg):
         """Play the next step of run_script into the most recent kvm_run mapping."""
         run = self.maps[-1]
@@ -238,4 +352,8 @@ class FakeKernel(object):
             run[0x100] = step[2]
         elif step[0] == "FAIL_ENTRY":
             abi.KVM_RUN_FAIL_ENTRY.pack_into(run, abi.KVM_RUN_UNION_OFFSET, step[1], 0)
+        elif step[0] == "MMIO":  # ("MMIO", address, data bytes)
+            abi.KVM_RUN_MMIO.pack_into(run, abi.KVM_RUN_UNION_OFFSET, step[1], step[2], len(step[2]), 1)
+        elif step[0] == "SYSTEM_EVENT":  # ("SYSTEM_EVENT", type number)
+            abi.KVM_RUN_SYSTEM_EVENT.pack_into(run, abi.KVM_RUN_UNION_OFFSET, step[1], 0)
         return 0

@@ -13,10 +13,10 @@ import stat
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import KVM_CAPS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils import guest_x86, kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import CAP_NUMBER, KVM_CAPS, cap_number
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import (
-    CAP_NUMBER, CORE_SUBSETS, SUBSETS, cap_number, gather, resolve_subsets)
+    CORE_SUBSETS, SUBSETS, gather, resolve_subsets)
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
     FakeKernel, FakeNode, cpuid_entry, kvm_node)
 
@@ -82,10 +82,13 @@ def test_vm_types_come_from_the_bitmask(kernel):
 def test_accounts_are_judged_by_owner_group_and_mode(kernel):
     facts = probe(kernel, ["min"], accounts=["nova", "qemu", "root", "ghost"])
     accounts = facts["device"]["accounts"]
-    assert accounts["nova"] == {"exists": True, "groups": ["1001"], "may_open": False, "via": None}
+    legacy = ("exists", "groups", "may_open", "via")
+    assert dict((k, accounts["nova"][k]) for k in legacy) == {
+        "exists": True, "groups": ["1001"], "may_open": False, "via": None}
     assert accounts["qemu"]["may_open"] is True and accounts["qemu"]["via"] == "group kvm"
     assert accounts["root"]["via"] == "root"
-    assert accounts["ghost"] == {"exists": False, "groups": [], "may_open": False, "via": None}
+    assert dict((k, accounts["ghost"][k]) for k in legacy) == {
+        "exists": False, "groups": [], "may_open": False, "via": None}
     kernel.nodes["/dev/kvm"] = kvm_node(perm=0o666)
     assert probe(kernel, ["min"], accounts=["nova"])["device"]["accounts"]["nova"]["via"] == "other"
 
@@ -175,10 +178,16 @@ def test_create_vm_busy_names_the_other_hypervisor(kernel):
 # ------------------------------------------------------ buffer growth ----
 
 def test_cpuid_buffer_grows_on_e2big(kernel):
-    kernel.cpuid = [cpuid_entry(0x40000000 + i) for i in range(150)]
+    kernel.cpuid = [cpuid_entry(0x40000000 + i) for i in range(600)]
     facts = probe(kernel, ["min", "cpuid"])
-    assert facts["cpuid"]["entries"] == 150
-    assert kernel.calls.count("KVM_GET_SUPPORTED_CPUID") == 3  # 64, 128, 256 entries
+    assert facts["cpuid"]["entries"] == 600
+    assert kernel.calls.count("KVM_GET_SUPPORTED_CPUID") == 3  # 256, 512, 1024 entries
+
+
+def test_cpuid_is_asked_once_with_room_for_the_kernels_maximum(kernel):
+    kernel.cpuid = [cpuid_entry(0x40000000 + i) for i in range(256)]  # KVM_MAX_CPUID_ENTRIES
+    assert probe(kernel, ["min", "cpuid"])["cpuid"]["entries"] == 256
+    assert kernel.calls.count("KVM_GET_SUPPORTED_CPUID") == 1
 
 
 def test_msr_list_grows_on_e2big(kernel):
@@ -205,7 +214,7 @@ def test_kvm_run_that_never_returns_times_out(kernel):
 
 
 def test_kvm_run_interrupted_by_a_stray_signal_runs_on(kernel):
-    kernel.run_script = [("EINTR",), ("IO", kvm_probe.GUEST_PORT, kvm_probe.GUEST_BYTE), ("HLT",)]
+    kernel.run_script = [("EINTR",), ("IO", guest_x86.PORT, guest_x86.DATA), ("HLT",)]
     facts = probe(kernel)
     assert facts["vcpu_run"]["status"] == "ok" and facts["usable"] is True
 
@@ -246,10 +255,10 @@ def test_vcpu_run_outside_the_main_thread_is_skipped_not_crashed(kernel):
     assert facts["usable"] is True
 
 
-def test_vcpu_run_is_skipped_off_x86(kernel):
-    kernel = FakeKernel(machine="aarch64")
+def test_vcpu_run_is_skipped_where_no_guest_code_exists(kernel):
+    kernel = FakeKernel(machine="riscv64")
     facts = probe(kernel)
-    assert facts["vcpu_run"]["status"] == "skipped" and "this host is aarch64" in facts["vcpu_run"]["reason"]
+    assert facts["vcpu_run"]["status"] == "skipped" and "this host is riscv64" in facts["vcpu_run"]["reason"]
     assert "skipped" in facts["cpuid"] and facts["vm_types"] == ["type 0"]
     assert facts["usable"] is True
 
@@ -269,9 +278,62 @@ def test_nested_disabled(kernel):
 
 def test_system_ioctls_report_the_classic_surface(kernel):
     outcomes = probe(kernel, ["min", "ioctls"])["system_ioctls"]
-    assert list(outcomes) == list(kvm_probe.abi.CLASSIC_SYSTEM_IOCTLS)
+    assert list(outcomes) == list(kvm_abi.CLASSIC_SYSTEM_IOCTLS)
     assert outcomes["KVM_GET_API_VERSION"] == {"supported": True, "result": 12}
     assert outcomes["KVM_TRACE_PAUSE"] == {"supported": False, "errno": "EINVAL", "error": "Invalid argument"}
+
+
+# ----------------------------------------------------- ask the kernel once ----
+
+def test_a_full_probe_creates_exactly_one_vm_and_asks_each_capability_once(kernel):
+    facts = probe(kernel)
+    assert facts["usable"] is True and facts["system_ioctls"]["KVM_CREATE_VM"] == {"supported": True, "result": 0}
+    assert kernel.calls.count("KVM_CREATE_VM") == 1
+    asked = [arg for name, arg in kernel.call_args if name == "KVM_CHECK_EXTENSION"]
+    assert len(asked) == len(set(asked)), "a capability was asked twice"
+    assert asked.count(CAP_NUMBER["KVM_CAP_VM_TYPES"]) == 1
+    assert kernel.calls.count("KVM_GET_API_VERSION") == 1 and kernel.calls.count("KVM_GET_VCPU_MMAP_SIZE") == 1
+    for shared in ("KVM_GET_SUPPORTED_CPUID", "KVM_GET_MSR_INDEX_LIST", "KVM_GET_MSR_FEATURE_INDEX_LIST"):
+        assert kernel.calls.count(shared) == 1, shared
+
+
+def test_the_vcpu_runs_in_the_one_vm(kernel):
+    probe(kernel, ["min", "vcpu_run"])
+    assert kernel.calls.count("KVM_CREATE_VM") == 1 and kernel.calls.count("KVM_CREATE_VCPU") == 1
+    assert kernel.calls.index("KVM_CREATE_VM") < kernel.calls.index("KVM_SET_USER_MEMORY_REGION")
+
+
+def test_a_missing_device_with_host_excluded_reads_no_module_parameters(kernel):
+    del kernel.nodes["/dev/kvm"]
+    read = []
+    kernel.read_text = read.append
+    facts = probe(kernel, ["all", "!host", "!parameters", "!cgroup", "!iommu", "!hugepages", "!devices"])
+    assert "host" not in facts and read == []
+    assert "although kvm_intel is loaded" in only_reason(facts)
+
+
+def test_module_parameters_are_read_once_for_the_host_and_parameters_subsets(kernel):
+    read = []
+    original = kernel.read_text
+    kernel.read_text = lambda path: read.append(path) or original(path)
+    facts = probe(kernel, ["min", "host", "parameters"])
+    assert facts["host"]["parameters"]["kvm_intel"] == facts["parameters"]["kvm_intel"] == {"nested": "Y", "ept": "Y"}
+    assert read and len(read) == len(set(read)), read
+
+
+def test_sys_module_is_listed_once(kernel):
+    del kernel.nodes["/dev/kvm"]
+    listed = []
+    original = kernel.listdir
+    kernel.listdir = lambda path: listed.append(path) or original(path)
+    probe(kernel)
+    assert listed.count("/sys/module") == 1
+
+
+def test_an_invalid_spec_is_refused_before_anything_is_touched(kernel):
+    with pytest.raises(ValueError):
+        gather(["bogus"], kernel=kernel)
+    assert kernel.calls == [] and kernel.fds == {}
 
 
 # ------------------------------------------------------------- subsets ----

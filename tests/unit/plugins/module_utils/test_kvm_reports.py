@@ -15,8 +15,8 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_reports
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirements import (
-    check_requirements, evaluate, unreachable_verdict)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirements import check_requirements, evaluate
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import unreachable_verdict
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 NOW = "2026-11-24T00:00:00Z"

@@ -80,8 +80,12 @@ def test_options_reach_the_probe(monkeypatch):
         return {}
     run_module(monkeypatch, {"device": "/run/kvm", "gather_subset": ["!cpuid"], "timeout": 0.5,
                              "accounts": ["nova"]}, gather)
-    assert seen == {"subsets": [s for s in kvm_probe.SUBSETS if s != "cpuid"], "device": "/run/kvm",
-                    "timeout": 0.5, "accounts": ["nova"]}
+    assert seen == {"subsets": ["!cpuid"], "device": "/run/kvm", "timeout": 0.5, "accounts": ["nova"]}
+
+
+def test_the_probe_resolves_the_subsets_once(monkeypatch):
+    kind, result = run_module(monkeypatch, {"gather_subset": ["!cpuid"]}, with_fake_kernel(FakeKernel()))
+    assert result["ansible_facts"]["kvm"]["gather_subset"] == [s for s in kvm_probe.SUBSETS if s != "cpuid"]
 
 
 @pytest.mark.parametrize("args, message", [

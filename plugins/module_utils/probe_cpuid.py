@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The cpuid and msrs subsets (x86): what KVM_GET_SUPPORTED_CPUID and the MSR lists answer."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_abi as abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_features import (
+    CPUID_ENTRY_FIELDS, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, X86_FEATURES)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import errno_text
+
+
+def probe_cpuid(ctx):
+    if ctx.machine not in abi.X86_ARCHES:
+        return {"cpuid": {"skipped": "KVM_GET_SUPPORTED_CPUID exists on x86 only; this host is %s" % ctx.machine}}, []
+    try:
+        entries = ctx.supported_cpuid()
+    except OSError as error:
+        return {"cpuid": {"error": "KVM_GET_SUPPORTED_CPUID failed with %s" % errno_text(error)}}, []
+    return {"cpuid": {"entries": len(entries), "features": decode_cpu_features(entries)}}, []
+
+
+def decode_cpu_features(entries):
+    """{feature: bool} for every feature of the table, from kvm_cpuid_entry2 tuples."""
+    by_leaf = {}
+    for entry in entries:
+        significant = entry[CPUID_ENTRY_FIELDS["flags"]] & KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+        index = entry[CPUID_ENTRY_FIELDS["index"]] if significant else 0
+        by_leaf[(entry[CPUID_ENTRY_FIELDS["function"]], index)] = entry
+    features = {}
+    for name, (leaf, subleaf, register, bit) in X86_FEATURES.items():
+        entry = by_leaf.get((leaf, subleaf))
+        features[name] = bool(entry and entry[CPUID_ENTRY_FIELDS[register]] >> bit & 1)
+    return features
+
+
+def probe_msrs(ctx):
+    if ctx.machine not in abi.X86_ARCHES:
+        return {"msrs": {"skipped": "MSR lists exist on x86 only; this host is %s" % ctx.machine}}, []
+    facts = {"index_count": None, "feature_count": None}
+    for key, call in (("index_count", ctx.msr_index_list), ("feature_count", ctx.msr_feature_index_list)):
+        try:
+            facts[key] = len(call())
+        except OSError as error:
+            facts.setdefault("errors", []).append(str(error))
+    return {"msrs": facts}, []
+
+
+def cpuid_not_probed(why):
+    return {"cpuid": {"skipped": why}}
+
+
+def msrs_not_probed(why):
+    return {"msrs": {"skipped": why}}

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the collection's controller-side actions (kvm_validate, kvm_report) share."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from collections.abc import Mapping
+
+from ansible.plugins.action import ActionBase
+
+
+class ControllerAction(ActionBase):
+    """An action that runs on the controller only and validates its arguments against ARGUMENT_SPEC."""
+
+    TRANSFERS_FILES = False
+    ARGUMENT_SPEC = {}
+
+    def start(self, tmp, task_vars):
+        """The opening of every run: (result, validated arguments, task_vars)."""
+        task_vars = task_vars or {}
+        result = super(ControllerAction, self).run(tmp, task_vars)
+        # A copy: validation fills sub-options into a default mapping in place, which must not leak into the next task.
+        args = self.validate_argument_spec(argument_spec=copy.deepcopy(self.ARGUMENT_SPEC))[1]
+        return result, args, task_vars
+
+
+def host_variables(task_vars, host):
+    """Another host's variables, templated lazily as they are read; {} for a host the inventory does not know.
+
+    hostvars answers an unknown host with an undefined value (not a KeyError), so anything that is not a
+    mapping counts as unknown. hostvars is never tested for truth: it has length 0 when the implicit
+    localhost is the only host.
+    """
+    try:
+        variables = task_vars.get("hostvars", {})[host]
+    except (KeyError, TypeError):
+        return {}
+    return variables if isinstance(variables, Mapping) else {}

@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One audit of a real fleet: podman containers with KVM, without the device, with a denied
+user, and one unreachable host. Every report format is read back by a real consumer: json,
+a JUnit parser, the Markdown text, and the HTML page as headless Chromium renders it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+IMAGE = "localhost/fleetcheck-debian:bookworm"
+HOSTS = {
+    "fc-fleet-kvm": [],
+    "fc-fleet-nodev": ["rm -f /dev/kvm"],
+    "fc-fleet-denied": ["groupadd -r kvm", "useradd -m tester", "chgrp kvm /dev/kvm", "chmod 0660 /dev/kvm"],
+}
+GHOST = "fc-fleet-ghost"
+EXPECTED = {  # host -> (status, a phrase of its first reason)
+    "fc-fleet-kvm": ("pass", None),
+    "fc-fleet-nodev": ("fail", "/dev/kvm does not exist"),
+    "fc-fleet-denied": ("fail", "EACCES (Permission denied) opening read-write for user tester"),
+    GHOST: ("unreachable", "host unreachable: "),
+}
+
+
+def podman(*args):
+    return subprocess.check_output(["podman"] + list(args), universal_newlines=True, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory, kvm_device, ansible_bin):
+    if not shutil.which("podman"):
+        missing("podman is not installed (tools/test-all.sh installs it)")
+    if subprocess.call(["podman", "image", "exists", IMAGE]) != 0:
+        missing("the image %s is not built (tools/test-all.sh builds it)" % IMAGE)
+    for name, commands in HOSTS.items():
+        subprocess.call(["podman", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        podman("run", "-d", "--name", name, "--privileged", "--device", kvm_device, IMAGE, "/bin/sleep", "infinity")
+        for command in commands:
+            podman("exec", name, "sh", "-c", command)
+    work = tmp_path_factory.mktemp("fleet")
+    inventory = work / "hosts.ini"
+    inventory.write_text(u"\n".join(
+        ["[kvm]"] +
+        ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3%s"
+         % (name, " ansible_user=tester" if name == "fc-fleet-denied" else "") for name in HOSTS] +
+        ["%s ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=9 "
+         "ansible_ssh_common_args='-o ConnectTimeout=5 -o StrictHostKeyChecking=no -o BatchMode=yes'" % GHOST, ""]))
+    yield work, inventory
+    for name in HOSTS:
+        subprocess.call(["podman", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def audit(ansible_bin, work, inventory, *extra):
+    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile",
+               ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "facts"), ANSIBLE_HOST_KEY_CHECKING="False",
+               ANSIBLE_NOCOLOR="1")
+    process = subprocess.run([os.path.join(ansible_bin, "ansible-playbook"), "fleetcheck.kvm.audit", "-i",
+                              str(inventory), "-e", "kvm_audit_report_dir=%s" % (work / "reports")] + list(extra),
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                             check=False)
+    return process.returncode, process.stdout
+
+
+@pytest.fixture(scope="module")
+def audited(fleet, ansible_bin):
+    work, inventory = fleet
+    rc, output = audit(ansible_bin, work, inventory)
+    return work, inventory, rc, output
+
+
+def test_the_audit_fails_the_run_and_says_why(audited):
+    work, inventory, rc, output = audited
+    assert rc != 0, output
+    assert "3 of 4 hosts need action: fc-fleet-nodev, fc-fleet-denied, fc-fleet-ghost" in " ".join(output.split())
+
+
+def test_fleet_json_has_each_hosts_verdict_and_reason(audited):
+    work = audited[0]
+    with open(str(work / "reports" / "fleet.json")) as handle:
+        data = json.load(handle)
+    assert (data["schema"], data["schema_version"]) == ("fleetcheck.kvm/fleet", 1)
+    assert data["counts"] == {"total": 4, "pass": 1, "fail": 2, "unreachable": 1, "no_facts": 0}
+    records = dict((r["host"], r) for r in data["hosts"])
+    for host, (status, phrase) in EXPECTED.items():
+        assert records[host]["status"] == status, records[host]
+        if phrase:
+            assert phrase in records[host]["failures"][0]
+        else:
+            assert records[host]["failures"] == []
+
+
+def test_junit_read_by_a_real_junit_parser(audited):
+    from junitparser import Error, Failure, JUnitXml
+    report = JUnitXml.fromfile(str(audited[0] / "reports" / "junit.xml"))
+    outcomes = {}
+    for suite in report:
+        results = [r for case in suite for r in case.result]
+        outcomes[suite.name] = (
+            "unreachable" if any(isinstance(r, Error) for r in results) else
+            "fail" if any(isinstance(r, Failure) for r in results) else "pass",
+            results[0].message if results else None)
+    for host, (status, phrase) in EXPECTED.items():
+        assert outcomes[host][0] == status
+        assert phrase is None or phrase in outcomes[host][1]
+
+
+def test_markdown_lists_failing_hosts_first_with_reasons(audited):
+    text = (audited[0] / "reports" / "fleet.md").read_text()
+    assert "| 4 | 1 | 2 | 1 | 0 |" in text
+    for host, (status, phrase) in EXPECTED.items():
+        if phrase:
+            assert "| %s | %s | " % (host, status) in text and phrase in text
+    assert text.index("fc-fleet-ghost") < text.index("## Hosts that pass (1)") < text.rindex("fc-fleet-kvm")
+
+
+def test_html_matrix_as_chromium_renders_it(audited):
+    chromium = shutil.which("chromium")
+    if not chromium:
+        missing("chromium is not installed (tools/test-all.sh installs it)")
+    page = audited[0] / "reports" / "fleet.html"
+    dom = subprocess.check_output([
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=%s" % (audited[0] / "chrome"),
+        "--virtual-time-budget=3000", "--dump-dom", "file://%s" % page], universal_newlines=True,
+        stderr=subprocess.DEVNULL)
+    matrix = dom.index('<table id="matrix"')  # the host matrix, not the guest CPU section's table
+    root = ET.fromstring(dom[matrix:dom.index("</table>", matrix) + len("</table>")])
+    rows = dict((tr.get("data-host"), tr) for tr in root.iter("tr") if tr.get("data-host"))
+    assert set(rows) == set(EXPECTED)
+    order = [tr.get("data-host") for tr in root.iter("tr") if tr.get("data-host")]
+    assert order[-1] == "fc-fleet-kvm", "failing hosts come first"
+    for host, (status, phrase) in EXPECTED.items():
+        cells = dict((td.get("data-requirement"), td.get("class")) for td in rows[host] if td.get("data-requirement"))
+        assert rows[host].get("data-status") == status
+        if phrase:  # the reason is in the host table, not only in the detail view
+            assert phrase in "".join([td for td in rows[host] if td.get("class") == "reason"][0].itertext())
+        if status == "pass":
+            assert set(cells[r] for r in cells if cells[r] != "none") == set(["pass"])
+        elif status == "unreachable":
+            assert cells["unreachable"] == "unreachable"
+        else:
+            assert cells["usable"] == "fail"
+
+
+def test_constructed_inventory_groups_hosts_from_the_fact_cache(audited, ansible_bin):
+    work, inventory = audited[0], audited[1]
+    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile",
+               ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "facts"))
+    output = subprocess.check_output([os.path.join(ansible_bin, "ansible-inventory"), "-i", str(inventory), "-i",
+                                      os.path.join(ROOT, "docs", "examples", "kvm_groups.constructed.yml"), "--list"],
+                                     env=env, universal_newlines=True)
+    groups = json.loads(output)
+
+    def hosts(group):
+        return sorted(groups.get(group, {}).get("hosts", []))
+    assert hosts("kvm_usable") == ["fc-fleet-kvm"]
+    assert hosts("kvm_unusable") == ["fc-fleet-denied", "fc-fleet-nodev"]
+    assert hosts("kvm_unknown") == [GHOST]
+    assert hosts("kvm_audit_pass") == ["fc-fleet-kvm"]
+    with open(str(work / "reports" / "fleet.json")) as handle:
+        kvm_record = [r for r in json.load(handle)["hosts"] if r["host"] == "fc-fleet-kvm"][0]
+    for profile in kvm_record["summary"]["profiles_met"]:
+        assert hosts("kvm_profile_" + profile) == ["fc-fleet-kvm"]
+    assert hosts("kvm_backend_" + kvm_record["summary"]["backend"]) == ["fc-fleet-kvm"]
+
+
+def test_unreachable_hosts_may_be_allowed(fleet, ansible_bin):
+    work, inventory = fleet
+    rc, output = audit(ansible_bin, work, inventory, "--limit", "fc-fleet-kvm,%s" % GHOST,
+                       "-e", "kvm_audit_allow_unreachable=true", "-e", "kvm_audit_report_dir=%s" % (work / "r2"))
+    assert rc == 0, output
+    with open(str(work / "r2" / "fleet.json")) as handle:
+        assert json.load(handle)["counts"] == {"total": 2, "pass": 1, "fail": 0, "unreachable": 1, "no_facts": 0}
+
+
+def test_the_real_fleet_is_pooled_by_guest_cpu(audited):
+    """Hosts whose guest CPU is known form pools; the others are left out with the reason, never dropped."""
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import pool_id
+    work = audited[0]
+    with open(str(work / "reports" / "fleet.json")) as handle:
+        data = json.load(handle)
+    view, records = data["guest_cpu"], dict((r["host"], r) for r in data["hosts"])
+    pooled = dict((host, pool) for pool in view["pools"] for host in pool["hosts"])
+    assert sorted(list(pooled) + list(view["excluded"])) == sorted(EXPECTED), view
+    assert "fc-fleet-kvm" in pooled and view["excluded"][GHOST]
+    for host, pool in pooled.items():
+        summary = records[host]["summary"]
+        assert pool["id"] == summary["guest_cpu_pool"] == pool_id(pool["features"])
+        assert pool["level"] == summary["guest_cpu_level"]
+    assert view["common"]["level"] == min(pool["level"] for pool in view["pools"])
+    with open(str(work / "reports" / "fleet.md")) as handle:
+        assert pooled["fc-fleet-kvm"]["id"] in handle.read()
+    with open(str(work / "reports" / "fleet.html")) as handle:
+        assert '<section id="guest-cpu">' in handle.read()

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The kvm_report action: the fleet reports written on the controller, or only announced in check mode."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+from collections.abc import Mapping
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.fleetcheck.kvm.plugins.action.kvm_report import ActionModule
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+    check, host_verdict, unreachable_verdict)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action
+
+FILES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html"}
+
+
+def verdicts():
+    return {"kvm1": host_verdict("kvm1", [check("usable", True, True, True, None)], {"usable": True}),
+            "kvm2": host_verdict("kvm2", [check("KVM_CAP_XCRS", ">= 1", 0, False, "KVM_CAP_XCRS missing")], {}),
+            "kvm3": unreachable_verdict("kvm3", "ssh: No route to host")}
+
+
+def report(args, task_vars=None, check_mode=False):
+    return run_action(ActionModule, args, task_vars, check_mode=check_mode, name="fleetcheck.kvm.kvm_report")
+
+
+def test_the_reports_are_written_with_the_counts(tmp_path):
+    dest = str(tmp_path / "reports")
+    result = report({"dest": dest, "hosts": ["kvm1", "kvm2", "kvm3"], "verdicts": verdicts()})
+    assert not result.get("failed") and result["changed"] is True
+    assert result["counts"] == {"total": 3, "pass": 1, "fail": 1, "unreachable": 1, "no_facts": 0}
+    assert result["failed_hosts"] == ["kvm2", "kvm3"]
+    assert result["msg"] == "3 hosts: 1 pass, 1 fail, 1 unreachable, 0 without facts"
+    assert result["paths"] == dict((f, os.path.join(dest, name)) for f, name in FILES.items())
+    assert sorted(os.listdir(dest)) == sorted(FILES.values())
+    with open(os.path.join(dest, "fleet.json")) as handle:
+        fleet = json.load(handle)
+    assert [h["host"] for h in fleet["hosts"]] == ["kvm1", "kvm2", "kvm3"]
+
+
+def test_only_the_formats_asked_for_are_written(tmp_path):
+    result = report({"dest": str(tmp_path), "hosts": ["kvm1"], "verdicts": verdicts(), "formats": ["junit"]})
+    assert list(result["paths"]) == ["junit"] and os.listdir(str(tmp_path)) == ["junit.xml"]
+
+
+def test_check_mode_writes_nothing_and_says_what_it_would_write(tmp_path):
+    dest = str(tmp_path / "reports")
+    result = report({"dest": dest, "hosts": ["kvm1", "kvm2"], "verdicts": verdicts()}, check_mode=True)
+    assert result["changed"] is False and not result.get("failed")
+    assert not os.path.exists(dest)
+    assert result["msg"] == "check mode: would write %s" % ", ".join(
+        sorted(os.path.join(dest, name) for name in FILES.values()))
+    assert result["counts"]["fail"] == 1
+
+
+def test_an_unwritable_dest_fails_with_the_reason(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text(u"not a directory")
+    dest = str(blocker / "reports")
+    result = report({"dest": dest, "hosts": ["kvm1"], "verdicts": verdicts()})
+    assert result["failed"] is True
+    assert result["msg"].startswith("cannot write the reports to %s: " % dest)
+    assert "Not a directory" in result["msg"] or "File exists" in result["msg"]
+
+
+def test_verdicts_default_to_each_hosts_kvm_validate_result(tmp_path):
+    hostvars = {"kvm1": {"kvm_validate_result": verdicts()["kvm1"]}, "kvm2": {}}
+    result = report({"dest": str(tmp_path), "hosts": ["kvm1", "kvm2", "unknown"]}, {"hostvars": hostvars})
+    assert result["counts"] == {"total": 3, "pass": 1, "fail": 0, "unreachable": 0, "no_facts": 2}
+    assert result["failed_hosts"] == ["kvm2", "unknown"]
+
+
+def test_a_missing_dest_is_an_argument_error():
+    with pytest.raises(AnsibleActionFail, match="dest"):
+        report({"hosts": ["kvm1"]})
+
+
+class UndefinedHost(object):
+    """What hostvars returns for a host the inventory does not know: an undefined value, not a KeyError."""
+
+
+class FakeHostvars(dict):
+    def __getitem__(self, host):
+        return dict.__getitem__(self, host) if host in self else UndefinedHost()
+
+
+@pytest.mark.parametrize("task_vars, host", [
+    ({}, "kvm1"),                                             # no hostvars at all
+    ({"hostvars": {}}, "kvm1"),                               # KeyError
+    ({"hostvars": FakeHostvars()}, "kvm1"),                   # undefined, as ansible-core answers
+    ({"hostvars": {"kvm1": {}}}, ["an", "unhashable name"]),  # TypeError
+])
+def test_an_unknown_host_has_no_variables(task_vars, host):
+    assert host_variables(task_vars, host) == {}
+
+
+def test_a_known_hosts_variables_are_its_mapping():
+    hostvars = FakeHostvars(kvm1={"kvm_validate_result": "x"})
+    assert host_variables({"hostvars": hostvars}, "kvm1") == {"kvm_validate_result": "x"}
+
+
+class ImplicitLocalhostHostvars(Mapping):
+    """hostvars when only the implicit localhost runs: it has no hosts (length 0), yet answers localhost."""
+
+    def __init__(self, localhost_variables):
+        self.localhost_variables = localhost_variables
+
+    def __len__(self):
+        return 0
+
+    def __iter__(self):
+        return iter(())
+
+    def __getitem__(self, host):
+        if host == "localhost":
+            return self.localhost_variables
+        raise KeyError(host)
+
+
+def test_the_implicit_localhost_has_its_variables(tmp_path):
+    task_vars = {"hostvars": ImplicitLocalhostHostvars({"kvm_validate_result": verdicts()["kvm1"]})}
+    assert host_variables(task_vars, "localhost") == {"kvm_validate_result": verdicts()["kvm1"]}
+    result = report({"dest": str(tmp_path), "hosts": ["localhost", "kvm9"]}, task_vars)
+    assert result["counts"]["pass"] == 1 and result["failed_hosts"] == ["kvm9"]

@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The kvm_validate action: requirements from options, a mapping or the role's variables, judged on the controller."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ARGUMENT_SPEC, ActionModule
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_profiles import BUILTIN_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirement_spec import default_requirements
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action, trusted
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, kvm_node
+
+# The fake kernel answers IRQCHIP and USER_MEMORY but none of Firecracker's other capabilities.
+FIRECRACKER_MISSING = sorted(set("KVM_CAP_" + c for c in BUILTIN_PROFILES["firecracker"]["extensions"]["x86_64"]["require"])
+                             - {"KVM_CAP_IRQCHIP", "KVM_CAP_USER_MEMORY"})
+
+
+def good_facts():
+    return gather(["all"], kernel=FakeKernel())
+
+
+def world_writable_facts():
+    kernel = FakeKernel()
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o666)
+    return gather(["all"], kernel=kernel)
+
+
+def validate(args, task_vars=None):
+    variables = {"inventory_hostname": "kvm1"}
+    variables.update(task_vars or {})
+    return run_action(ActionModule, args, variables, name="fleetcheck.kvm.kvm_validate")
+
+
+def unmet(result):
+    return sorted(c["requirement"] for c in result["ansible_facts"]["kvm_validate_result"]["checks"] if not c["ok"])
+
+
+# ----------------------------------------------------------- one host ----
+
+def test_a_host_that_meets_the_defaults_passes_and_gets_its_verdict():
+    result = validate({}, {"ansible_facts": {"kvm": good_facts()}})
+    verdict = result["ansible_facts"]["kvm_validate_result"]
+    assert not result.get("failed") and result["changed"] is False
+    assert verdict["status"] == "pass" and verdict["host"] == "kvm1"
+    assert result["msg"] == "kvm1 meets all %d KVM requirements" % len(verdict["checks"])
+
+
+def test_enforce_fails_a_host_with_every_unmet_requirement_in_one_message():
+    result = validate({"profiles": ["firecracker"]}, {"ansible_facts": {"kvm": world_writable_facts()}})
+    assert result["failed"] is True
+    assert result["msg"].startswith("kvm1 fails %d KVM requirements:\n" % (len(FIRECRACKER_MISSING) + 1))
+    assert "KVM_CAP_XCRS missing (Firecracker needs it)" in result["msg"]
+    assert "/dev/kvm is world-writable" in result["msg"]
+    assert unmet(result) == sorted(["forbid_world_writable_device"] +
+                                   ["profile firecracker: " + cap for cap in FIRECRACKER_MISSING])
+
+
+def test_audit_records_the_same_verdict_without_failing():
+    task_vars = {"ansible_facts": {"kvm": world_writable_facts()}}
+    enforce = validate({"profiles": ["firecracker"]}, task_vars)
+    audit = validate({"profiles": ["firecracker"], "mode": "audit"}, task_vars)
+    assert "failed" not in audit
+    assert audit["msg"] == enforce["msg"]
+    assert audit["ansible_facts"] == enforce["ansible_facts"]
+
+
+def test_facts_given_as_an_option_are_judged_instead_of_the_hosts_own():
+    result = validate({"facts": world_writable_facts(), "mode": "audit"}, {"ansible_facts": {"kvm": good_facts()}})
+    assert unmet(result) == ["forbid_world_writable_device"]
+
+
+def test_a_host_without_facts_is_no_facts_never_a_pass():
+    result = validate({})
+    verdict = result["ansible_facts"]["kvm_validate_result"]
+    assert result["failed"] is True and verdict["status"] == "no_facts"
+    assert "fleetcheck.kvm.kvm_facts did not run or did not return" in result["msg"]
+
+
+def test_an_unreachable_probe_result_outweighs_cached_facts():
+    result = validate({"mode": "audit", "probe_result": {"unreachable": True, "msg": "ssh: No route to host"}},
+                      {"ansible_facts": {"kvm": good_facts()}})
+    verdict = result["ansible_facts"]["kvm_validate_result"]
+    assert verdict["status"] == "unreachable" and verdict["failures"] == ["host unreachable: ssh: No route to host"]
+
+
+# --------------------------------------------------------- validation ----
+
+def test_invalid_requirements_fail_before_any_verdict_with_suggestions():
+    result = validate({"required_extensions": ["IRQCHP"], "profiles": ["firecraker"],
+                       "extension_minimums": {"NR_VCPUS": -1}}, {"ansible_facts": {"kvm": good_facts()}})
+    assert result["failed"] is True and "ansible_facts" not in result
+    assert result["msg"].startswith("invalid KVM requirements: ")
+    assert "unknown capability 'IRQCHP' in required_extensions; did you mean KVM_CAP_IRQCHIP" in result["msg"]
+    assert "unknown profile 'firecraker'; did you mean firecracker?" in result["msg"]
+    assert "extension_minimums.NR_VCPUS must be a whole number of 0 or more, got -1" in result["msg"]
+
+
+def test_check_only_validates_judges_nothing_and_returns_what_is_in_effect():
+    result = validate({"check_only": True, "required_extensions": ["irqchip"], "profiles": ["kata"]})
+    assert not result.get("failed") and "ansible_facts" not in result
+    assert result["msg"] == "the KVM requirements are valid"
+    expected = default_requirements()
+    expected.update(required_extensions=["KVM_CAP_IRQCHIP"], profiles=["kata"])
+    assert result["requirements"] == expected
+    assert result["profiles"] == BUILTIN_PROFILES
+
+
+def test_a_value_of_the_wrong_type_is_rejected_by_the_argument_spec():
+    with pytest.raises(AnsibleActionFail, match="min_api_version"):
+        validate({"min_api_version": "twelve"})
+
+
+def test_the_removed_builtin_profiles_option_is_rejected():
+    with pytest.raises(AnsibleActionFail, match="builtin_profiles"):
+        validate({"builtin_profiles": {}})
+
+
+# ----------------------------------------------------------- profiles ----
+
+def test_the_builtin_profiles_are_used_without_being_passed():
+    result = validate({"profiles": ["qemu", "firecracker", "cloud_hypervisor", "kata"], "mode": "audit"},
+                      {"ansible_facts": {"kvm": good_facts()}})
+    required = set(c["requirement"].split(":")[0] for c in result["ansible_facts"]["kvm_validate_result"]["checks"])
+    assert {"profile qemu", "profile firecracker", "profile cloud_hypervisor", "profile kata"} <= required
+
+
+def test_a_custom_profile_adds_to_and_replaces_the_builtin_ones():
+    mine = {"title": "Mine", "extensions": {"all": {"source": "test", "require": ["IRQCHIP"]}}}
+    lenient = {"title": "Lenient Firecracker", "extensions": {"x86_64": {"source": "test", "require": ["IRQFD"]}}}
+    result = validate({"profiles": ["mine", "firecracker"], "mode": "audit",
+                       "custom_profiles": {"mine": mine, "firecracker": lenient}},
+                      {"ansible_facts": {"kvm": good_facts()}})
+    assert unmet(result) == ["profile firecracker: KVM_CAP_IRQFD"]
+    assert "(Lenient Firecracker needs it)" in result["msg"]
+    assert BUILTIN_PROFILES["firecracker"]["title"] == "Firecracker", "the built-in table is never changed"
+    summary = result["ansible_facts"]["kvm_validate_result"]["summary"]
+    assert "mine" in summary["profiles_met"] and "firecracker" not in summary["profiles_met"]
+
+
+# ------------------------------------------------- the role's variables ----
+
+def test_vars_prefix_reads_and_templates_the_roles_variables():
+    task_vars = trusted({"ansible_facts": {"kvm": good_facts()}, "wanted": ["IRQCHIP", "XCRS"],
+                         "kvm_validate_required_extensions": "{{ wanted }}",
+                         "kvm_validate_min_api_version": "12", "kvm_validate_mode": "ignored: not a requirement"})
+    result = validate({"vars_prefix": "kvm_validate_", "mode": "audit"}, task_vars)
+    assert unmet(result) == ["KVM_CAP_XCRS"]
+    assert [c for c in result["ansible_facts"]["kvm_validate_result"]["checks"]
+            if c["requirement"] == "min_api_version"][0]["expected"] == ">= 12"
+
+
+def test_options_outweigh_the_requirements_mapping_which_outweighs_the_variables():
+    task_vars = {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_required_extensions": ["XCRS"],
+                 "kvm_validate_required_cpu_features": ["avx512f"], "kvm_validate_min_vcpu_mmap_size": 1 << 20}
+    result = validate({"vars_prefix": "kvm_validate_", "mode": "audit",
+                       "requirements": {"required_extensions": ["XSAVE"], "min_vcpu_mmap_size": 1 << 30},
+                       "min_vcpu_mmap_size": 4096}, task_vars)
+    assert unmet(result) == ["KVM_CAP_XSAVE", "required_cpu_features"]
+
+
+def test_without_vars_prefix_the_variables_are_ignored():
+    result = validate({}, {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_required_extensions": ["XCRS"]})
+    assert result["ansible_facts"]["kvm_validate_result"]["status"] == "pass"
+
+
+def test_a_variable_of_the_wrong_type_is_named():
+    result = validate({"vars_prefix": "kvm_validate_"}, {"kvm_validate_require_nested": "perhaps"})
+    assert result["failed"] is True and "ansible_facts" not in result
+    assert result["msg"].startswith("invalid KVM requirements: ")
+    assert "kvm_validate_require_nested" in result["msg"]
+
+
+def test_a_variable_that_cannot_be_templated_is_named():
+    task_vars = trusted({"kvm_validate_profiles": "{{ no_such_variable }}"})
+    result = validate({"vars_prefix": "kvm_validate_", "check_only": True}, task_vars)
+    assert result["failed"] is True
+    assert result["msg"].startswith("invalid KVM requirements: cannot template kvm_validate_profiles: ")
+    assert "no_such_variable" in result["msg"]
+
+
+# --------------------------------------------------------- fleet mode ----
+
+def fleet_hostvars():
+    return {"good": {"ansible_facts": {"kvm": good_facts()}},
+            "open": {"ansible_facts": {"kvm": world_writable_facts()}},
+            "gone": {"ansible_facts": {"kvm": good_facts()},  # cached from an earlier run
+                     "__kvm_validate_probe": {"unreachable": True, "msg": "ssh: No route to host"}},
+            "failed_probe": {"__kvm_validate_probe": {"failed": True, "msg": "boom"}}}
+
+
+def test_fleet_mode_judges_every_host_from_its_hostvars_in_one_go():
+    hosts = ["good", "open", "gone", "failed_probe", "not_in_inventory"]
+    result = validate({"hosts": hosts, "mode": "audit"}, {"hostvars": fleet_hostvars()})
+    assert "failed" not in result and "ansible_facts" not in result
+    assert dict((h, v["status"]) for h, v in result["verdicts"].items()) == {
+        "good": "pass", "open": "fail", "gone": "unreachable", "failed_probe": "no_facts", "not_in_inventory": "no_facts"}
+    assert result["counts"] == {"pass": 1, "fail": 1, "unreachable": 1, "no_facts": 2}
+    assert result["failed_hosts"] == ["open", "gone", "failed_probe", "not_in_inventory"]
+    assert result["msg"].startswith("open fails 1 KVM requirement:\n  - /dev/kvm is world-writable")
+    assert "fleetcheck.kvm.kvm_facts returned no facts: boom" in result["msg"]
+
+
+def test_fleet_mode_fails_in_enforce_mode_only_when_a_host_fails():
+    hostvars = fleet_hostvars()
+    assert validate({"hosts": ["good", "open"]}, {"hostvars": hostvars})["failed"] is True
+    passing = validate({"hosts": ["good"]}, {"hostvars": hostvars})
+    assert "failed" not in passing and passing["msg"] == "all 1 hosts meet the KVM requirements"
+
+
+def test_fleet_mode_reads_the_probe_result_named_by_probe_var():
+    hostvars = {"h": {"ansible_facts": {"kvm": good_facts()}, "probe": {"unreachable": True, "msg": "gone"}}}
+    default = validate({"hosts": ["h"], "mode": "audit"}, {"hostvars": copy.deepcopy(hostvars)})
+    named = validate({"hosts": ["h"], "mode": "audit", "probe_var": "probe"}, {"hostvars": hostvars})
+    assert default["verdicts"]["h"]["status"] == "pass"
+    assert named["verdicts"]["h"]["status"] == "unreachable"
+
+
+def test_a_run_leaves_the_argument_spec_as_it_was():
+    before = copy.deepcopy(ARGUMENT_SPEC)
+    validate({"requirements": {"min_api_version": 12}}, {"ansible_facts": {"kvm": good_facts()}})
+    validate({}, {"ansible_facts": {"kvm": good_facts()}})
+    assert ARGUMENT_SPEC == before
