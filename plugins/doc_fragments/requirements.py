@@ -105,7 +105,7 @@ options:
   profiles:
     description:
       - Hypervisor profiles the host must meet, by name.
-      - Built in are V(qemu) (the newest QEMU, lists as recalled), V(qemu_7_2) (Debian 12's QEMU, verified against
+      - Built in are V(qemu) (the newest QEMU, 9.2 and later, read at a commit), V(qemu_7_2) (Debian 12's QEMU, verified against
         its source), V(firecracker), V(cloud_hypervisor) and V(kata), with the release and sources they were read
         from, in the collection's C(plugins/module_utils/kvm_profiles.py); O(custom_profiles) adds more.
       - Profiles name devices too (QEMU tun, and vhost_net as a warning; Firecracker tun; Kata vhost_vsock and

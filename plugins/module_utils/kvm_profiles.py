@@ -42,33 +42,37 @@ QEMU_DEVICES = {
     "require": ["tun"],
     "warn": ["vhost_net"],
 }
-UNVERIFIED = ("from the project's documentation and source as recalled, not verified at a release here "
-              "(no copy of its source was available offline)")
+# Where a list was read: the VMM's public source at a commit (tests/unit/plugins/module_utils/fixtures/
+# vmm_required_caps.txt holds the extract, and a unit test pins each profile to it).
+NO_VERSION_FILE = "no version file is stored at that commit, so the release is inferred"
 
 BUILTIN_PROFILES = {
     "qemu": {
         "title": "QEMU (newest release)",
-        "release": "newest QEMU (9.1 and later, as recalled)",
-        "verified": "no: " + UNVERIFIED + ". The generic and x86 lists grew in QEMU 9.1, when QEMU dropped "
-                    "kernels older than 4.5; the arm list is believed empty, as in 7.2. Hosts running Debian "
-                    "12's QEMU 7.2 should use the profile qemu_7_2, verified at that release",
+        "release": "QEMU 9.2 and later: the generic and x86 lists as grown in QEMU 8.2 (the 'require' series "
+                   "pulled on 26 Oct 2023), the arm list as in QEMU 9.2 (DEVICE_CTRL, Oct 2024); " + NO_VERSION_FILE,
+        "verified": "yes: read in patchew-project/qemu at f89f5c4a1ecd (accel/kvm/kvm-all.c, "
+                    "target/i386/kvm/kvm.c) and qemu/qemu at dfc56946a700 (target/arm/kvm.c). Hosts running "
+                    "Debian 12's QEMU 7.2 should use the profile qemu_7_2, verified at that release",
         "min_api_version": 12,
         "devices": QEMU_DEVICES,
         "extensions": {
             "all": {
-                "source": "qemu accel/kvm/kvm-all.c (kvm_required_capabilites[]; kvm_init exits without IRQFD)",
+                "source": "qemu accel/kvm/kvm-all.c (kvm_required_capabilites[]; and kvm_irqchip_create exits with "
+                          "'irqfd not implemented' when the in-kernel irqchip, the default, lacks IRQFD)",
                 "require": ["USER_MEMORY", "DESTROY_MEMORY_REGION_WORKS", "JOIN_MEMORY_REGIONS_WORKS",
                             "INTERNAL_ERROR_DATA", "IOEVENTFD", "IOEVENTFD_ANY_LENGTH", "IRQFD"],
             },
             "x86_64": {
                 "source": "qemu target/i386/kvm/kvm.c (kvm_arch_required_capabilities[])",
                 "require": ["SET_TSS_ADDR", "EXT_CPUID", "MP_STATE", "SIGNAL_MSI", "IRQ_ROUTING", "DEBUGREGS",
-                            "XSAVE", "VCPU_EVENTS", "X86_ROBUST_SINGLESTEP", "MCE"],
+                            "XSAVE", "VCPU_EVENTS", "X86_ROBUST_SINGLESTEP", "MCE", "ADJUST_CLOCK",
+                            "SET_IDENTITY_MAP_ADDR"],
             },
             "aarch64": {
-                "source": "qemu target/arm/kvm.c (kvm_arch_required_capabilities[], empty as in 7.2; QEMU asks "
-                          "for DEVICE_CTRL only when it creates an in-kernel GIC)",
-                "require": [],
+                "source": "qemu target/arm/kvm.c (kvm_arch_required_capabilities[]: DEVICE_CTRL since QEMU 9.2; "
+                          "empty in 7.2)",
+                "require": ["DEVICE_CTRL"],
             },
         },
     },
@@ -97,26 +101,25 @@ BUILTIN_PROFILES = {
     },
     "firecracker": {
         "title": "Firecracker",
-        "release": "not pinned (main branch, commit 0efae509)",
-        "verified": "partly: both capability lists equal src/vmm/src/vstate/kvm.rs at firecracker commit 0efae509 "
-                    "and tap.rs (commit 053b461f) opens /dev/net/tun, as read in the project's public source; "
-                    "not at a tagged release",
+        "release": "the 2025 main branch (commits b9ee9396247a and fb546a6b59af); " + NO_VERSION_FILE,
+        "verified": "partly: both lists equal DEFAULT_CAPABILITIES in firecracker-microvm/firecracker "
+                    "src/vmm/src/arch/x86_64/kvm.rs at b9ee9396247a and src/vmm/src/arch/aarch64/kvm.rs at "
+                    "fb546a6b59af (src/vmm/src/vstate/kvm.rs also checks API version 12), and tap.rs at "
+                    "da878fb69f94 opens /dev/net/tun; read at commits, not at a tagged release",
         "min_api_version": 12,
         "devices": {
-            "source": "firecracker src/vmm/src/devices/virtio/net/tap.rs (Tap::open_named opens /dev/net/tun; "
-                      "every network interface is a tap), " + UNVERIFIED,
+            "source": "firecracker src/vmm/src/devices/virtio/net/tap.rs at da878fb69f94 (Tap::open_named opens "
+                      "/dev/net/tun, then TUNSETIFF; every network interface is a tap)",
             "require": ["tun"],
         },
         "extensions": {
             "x86_64": {
-                "source": "firecracker src/vmm/src/vstate/kvm.rs and src/vmm/src/arch/x86_64/kvm.rs "
-                          "(required capabilities), " + UNVERIFIED,
+                "source": "firecracker src/vmm/src/arch/x86_64/kvm.rs at b9ee9396247a (DEFAULT_CAPABILITIES)",
                 "require": ["IRQCHIP", "IOEVENTFD", "IRQFD", "USER_MEMORY", "SET_TSS_ADDR", "PIT2", "PIT_STATE2",
                             "ADJUST_CLOCK", "DEBUGREGS", "MP_STATE", "VCPU_EVENTS", "XCRS", "XSAVE", "EXT_CPUID"],
             },
             "aarch64": {
-                "source": "firecracker src/vmm/src/vstate/kvm.rs and src/vmm/src/arch/aarch64/kvm.rs "
-                          "(required capabilities), " + UNVERIFIED,
+                "source": "firecracker src/vmm/src/arch/aarch64/kvm.rs at fb546a6b59af (DEFAULT_CAPABILITIES)",
                 "require": ["IOEVENTFD", "IRQFD", "USER_MEMORY", "ARM_PSCI_0_2", "DEVICE_CTRL", "MP_STATE",
                             "ONE_REG"],
             },
@@ -124,21 +127,25 @@ BUILTIN_PROFILES = {
     },
     "cloud_hypervisor": {
         "title": "Cloud Hypervisor",
-        "release": "not pinned",
-        "verified": "no: " + UNVERIFIED,
+        "release": "aarch64 as in v44.0.0 (Cargo.toml at ed4c86162bab); x86_64 as at d7ec1b3ee15d, "
+                   + NO_VERSION_FILE,
+        "verified": "partly: both lists equal check_required_kvm_extensions in cloud-hypervisor/cloud-hypervisor "
+                    "hypervisor/src/kvm/aarch64/mod.rs at ed4c86162bab (v44.0.0) and hypervisor/src/kvm/x86_64/"
+                    "mod.rs at d7ec1b3ee15d; DeviceCtrl, EnableCap and SetGuestDebug are needed too but not "
+                    "checked by Cloud Hypervisor, as some kernels lack their capability flags",
         "min_api_version": 12,
         "extensions": {
             "x86_64": {
-                "source": "cloud-hypervisor hypervisor/src/kvm/x86_64/mod.rs (check_required_kvm_extensions), "
-                          + UNVERIFIED,
+                "source": "cloud-hypervisor hypervisor/src/kvm/x86_64/mod.rs at d7ec1b3ee15d "
+                          "(check_required_kvm_extensions)",
                 "require": ["ADJUST_CLOCK", "EXT_CPUID", "GET_TSC_KHZ", "IMMEDIATE_EXIT", "IOEVENTFD", "IRQCHIP",
                             "IRQFD", "IRQ_ROUTING", "MP_STATE", "SET_IDENTITY_MAP_ADDR", "SET_TSS_ADDR",
                             "SPLIT_IRQCHIP", "TSC_DEADLINE_TIMER", "USER_MEMORY", "USER_NMI", "VCPU_EVENTS",
-                            "XSAVE"],
+                            "XCRS", "XSAVE"],
             },
             "aarch64": {
-                "source": "cloud-hypervisor hypervisor/src/kvm/aarch64/mod.rs (check_required_kvm_extensions), "
-                          + UNVERIFIED,
+                "source": "cloud-hypervisor hypervisor/src/kvm/aarch64/mod.rs at ed4c86162bab, v44.0.0 "
+                          "(check_required_kvm_extensions)",
                 "require": ["IMMEDIATE_EXIT", "IOEVENTFD", "IRQCHIP", "IRQFD", "IRQ_ROUTING", "MP_STATE", "ONE_REG",
                             "USER_MEMORY"],
             },
@@ -146,17 +153,19 @@ BUILTIN_PROFILES = {
     },
     "kata": {
         "title": "Kata Containers",
-        "release": "not pinned",
-        "verified": "no: " + UNVERIFIED + ". kata-check_arm64.go only prints KVM_CAP_ARM_VM_IPA_SIZE, it does "
-                    "not require it, so this profile no longer does",
-        "source": "kata-containers src/runtime/pkg/katautils/kata-check.go (genericKvmIsUsable, API 12 and "
-                  "KVM_CREATE_VM), " + UNVERIFIED,
-        "min_api_version": 12,
+        "release": "Kata 3.x (kata-check*.go at 7c315b3063d6, 0a4b755cd9e2 and 9b03172c4bda); " + NO_VERSION_FILE,
+        "verified": "partly: read in kata-containers/kata-containers src/runtime/cmd/kata-runtime/kata-check.go, "
+                    "kata-check_amd64.go and kata-check_arm64.go at those commits. genericKvmIsUsable opens "
+                    "/dev/kvm and issues KVM_CREATE_VM; it checks no API version. kata-check_arm64.go only prints "
+                    "KVM_CAP_ARM_VM_IPA_SIZE (a 0 answer passes), so this profile does not require it. Kata's "
+                    "vmx/svm, lm and sse4_1 checks read /proc/cpuinfo and are left to the guest_cpu facts",
+        "source": "kata-containers src/runtime/cmd/kata-runtime/kata-check.go at 7c315b3063d6 "
+                  "(genericKvmIsUsable: KVM_CREATE_VM)",
         "require_vm_creation": True,
         "devices": {
-            "source": "kata-containers src/runtime/pkg/katautils/kata-check_amd64.go and kata-check_arm64.go "
-                      "(archRequiredKernelModules: vhost and vhost_net required: true, vhost_vsock required: false; "
-                      "read in the project's public source, not at a tagged release)",
+            "source": "kata-containers src/runtime/cmd/kata-runtime/kata-check_amd64.go at 0a4b755cd9e2 and "
+                      "kata-check_arm64.go at 9b03172c4bda (archRequiredKernelModules: vhost and vhost_net "
+                      "required: true, vhost_vsock required: false)",
             "require": ["vhost_net"],
             "warn": ["vhost_vsock"],
         },

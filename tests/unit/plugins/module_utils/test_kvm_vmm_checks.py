@@ -26,6 +26,7 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_ker
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 EXTRACT = os.path.join(HERE, "fixtures", "qemu_7_2_required_caps.txt")
+VMM_EXTRACT = os.path.join(HERE, "fixtures", "vmm_required_caps.txt")
 QEMU_7_2_SOURCE = "/tmp/h9/src/qemu-7.2.0"
 
 
@@ -259,15 +260,33 @@ def test_malformed_module_parameters_are_rejected(value, message):
 
 def test_every_builtin_profile_records_release_verification_and_sources():
     for name, profile in PROFILES.items():
-        assert profile["release"] and profile["verified"].split(":", 1)[0] in ("yes", "partly", "no"), name
+        assert profile["release"] and profile["verified"].split(":", 1)[0] in ("yes", "partly"), name
         for section in profile["extensions"].values():
             assert section["source"], name
     assert DEFAULT_QEMU_PROFILE == "qemu"
     assert PROFILES["qemu_7_2"]["verified"].startswith("yes")
-    for name in ("cloud_hypervisor", "kata"):
-        assert "not verified at a release here" in PROFILES[name]["verified"]
-    assert PROFILES["firecracker"]["verified"].startswith("partly") and "not at a tagged release" in \
-        PROFILES["firecracker"]["verified"]
+    # where no version file was stored at the commit read, the profile says the release is inferred
+    for name in ("qemu", "firecracker", "cloud_hypervisor", "kata"):
+        assert "no version file is stored at that commit" in PROFILES[name]["release"], name
+
+
+def test_every_builtin_profile_is_exactly_the_extract_of_its_vmms_source():
+    with open(VMM_EXTRACT) as handle:
+        extract = parse_extract(handle.read())
+    for key, names in sorted(extract.items()):
+        name, section = key.split(".")
+        profile = PROFILES[name]
+        if section == "devices":
+            assert profile["devices"]["require"] == names, key
+        elif section == "devices_warn":
+            assert profile["devices"]["warn"] == names, key
+        else:
+            assert profile["extensions"][section]["require"] == names, key
+    for name in ("qemu", "firecracker", "cloud_hypervisor", "kata"):  # no list of a profile is left unread
+        sections = set("%s.%s" % (name, s) for s, entry in PROFILES[name]["extensions"].items() if entry["require"])
+        assert sections <= set(extract), name
+    assert "min_api_version" not in PROFILES["kata"]  # genericKvmIsUsable checks no API version
+    assert PROFILES["kata"]["require_vm_creation"] is True
 
 
 def test_the_profiles_name_the_devices_each_vmm_opens():
