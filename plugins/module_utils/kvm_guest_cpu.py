@@ -261,8 +261,33 @@ def model_verdicts(supported, host_lip=False, table=None, offered=None):
     return dict((name, {"runnable": not missing, "missing": list(missing)}) for name, missing in found.items())
 
 
-def guest_cpu_facts(kernel, table=None):
-    """The guest_cpu facts from the kernel's answers."""
+def model_names(table=None):
+    """Every model name the table answers for: versioned models, aliases and the host-dependent ones."""
+    table = table or builtin_models()
+    return frozenset(table["features"]) | frozenset(table["aliases"]) | frozenset(table["host_dependent"])
+
+
+def resolve_models(names, table=None):
+    """The models that guest_cpu.models details: None for all, else a frozenset of names.
+
+    `names` is the cpu_models option: 'all' or model names. Raises ValueError naming unknown ones,
+    before anything is probed."""
+    names = ["all"] if names is None else [str(name).strip() for name in names]
+    if "all" in names:
+        return None
+    known = model_names(table)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        import difflib  # the error path only
+        hints = ["%r (did you mean %s?)" % (name, " or ".join(difflib.get_close_matches(name, known, 2)))
+                 if difflib.get_close_matches(name, known, 1) else repr(name) for name in unknown]
+        raise ValueError("unknown QEMU CPU model(s) in cpu_models: %s; choose 'all' or names of QEMU %s's "
+                         "x86 models" % (", ".join(hints), (table or builtin_models())["qemu_version"]))
+    return frozenset(names)
+
+
+def guest_cpu_facts(kernel, table=None, detail=None):
+    """The guest_cpu facts from the kernel's answers; `detail` (resolve_models) limits `models`."""
     supported = supported_words(kernel)
     features = feature_names(supported)
     level, missing_for_next = x86_64_level(features)
@@ -272,7 +297,8 @@ def guest_cpu_facts(kernel, table=None):
         "features": features,
         "level": level,
         "missing_for_next_level": missing_for_next,
-        "models": verdicts,
+        "models": verdicts if detail is None else dict((name, verdicts[name]) for name in detail),
+        "models_complete": detail is None,
         "runnable_models": sorted(name for name, verdict in verdicts.items() if verdict["runnable"]),
         "qemu_version": table["qemu_version"],
     }

@@ -144,6 +144,14 @@ def check_required_cpu_models(facts, value):
         if failed:
             return [failed]
         verdict = (guest.get("models") or {}).get(model)
+        if verdict is None and guest.get("models_complete") is False:  # the probe detailed other models only
+            runnable = model in (guest.get("runnable_models") or ())
+            checks.append(check("required_cpu_models", model, "runnable" if runnable else "not runnable", runnable,
+                                "QEMU CPU model %s cannot run here; the probe detailed only other models "
+                                "(kvm_facts cpu_models), so what it lacks is not in the facts: probe with "
+                                "cpu_models including %s (the role's kvm_validate_cpu_models)"
+                                % (model, model)))
+            continue
         if verdict is None:
             checks.append(check("required_cpu_models", model, None, False,
                                 "QEMU CPU model %s is unknown to the probe's model table (QEMU %s)"

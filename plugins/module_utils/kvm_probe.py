@@ -19,6 +19,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils import (
 from ansible_collections.fleetcheck.kvm.plugins.module_utils import (
     probe_cgroup, probe_devices, probe_hugepages, probe_iommu, probe_parameters, probe_secure_guest)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_abi import KVM_API_VERSION
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_guest_cpu import resolve_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext
 
 SCHEMA_VERSION = 1
@@ -82,14 +83,16 @@ def resolve_subsets(spec):
     return [name for name in SUBSETS if name in chosen]
 
 
-def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=()):
+def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=(), cpu_models=None):
     """Probe the host for a gather_subset `spec`. Returns the ansible_facts.kvm dict; never raises
-    for a broken host. Raises ValueError, before touching anything, for an invalid spec."""
+    for a broken host. Raises ValueError, before touching anything, for an invalid spec or cpu_models
+    (the QEMU models guest_cpu.models details: None or ['all'] for every one)."""
     subsets = resolve_subsets(spec)
+    detail = resolve_models(cpu_models)
     if kernel is None:
         from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import Syscalls
         kernel = Syscalls()
-    ctx = ProbeContext(kernel, device, timeout, accounts, subsets)
+    ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail)
     facts = ctx.facts
     facts.update(schema_version=SCHEMA_VERSION, gather_subset=list(subsets), usable=False, reasons=[], errors=[])
     try:

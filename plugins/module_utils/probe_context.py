@@ -54,13 +54,14 @@ class ProbeContext(object):
     MSR_MAX_ENTRIES = 1 << 16
     CPUID_MAX_ENTRIES = 1 << 12
 
-    def __init__(self, kernel, device, timeout, accounts, subsets):
+    def __init__(self, kernel, device, timeout, accounts, subsets, cpu_models=None):
         self.kernel = kernel
         self.machine = kernel.machine
         self.device = device
         self.timeout = timeout
         self.accounts = tuple(accounts or ())
         self.subsets = subsets
+        self.cpu_models = cpu_models  # the QEMU models guest_cpu.models details: None for all
         self.facts = {}
         self.kvm = None  # the open system fd (kvm_ioctls.Kvm), set by the device probe
         self._answers = {}

@@ -75,7 +75,7 @@ def probe(ctx):
         kernel, notes = gather_answers(ctx)
     except OSError as error:
         return {"guest_cpu": {"error": "%s; the guest CPU is unknown" % error}}, []
-    facts = guest_cpu_facts(kernel)
+    facts = guest_cpu_facts(kernel, detail=ctx.cpu_models)
     if notes:
         facts["notes"] = notes
     return {"guest_cpu": facts}, []

@@ -55,6 +55,17 @@ options:
     type: list
     elements: str
     default: []
+  cpu_models:
+    description:
+      - Which QEMU CPU models RV(ansible_facts.kvm.guest_cpu.models) details (whether each can run, and the
+        features it lacks). V(all) details every named model; a list of model names details only those, and
+        V([]) none. Unknown names are refused, with suggestions, before anything is probed.
+      - RV(ansible_facts.kvm.guest_cpu.runnable_models) always names every runnable model, whatever this says.
+      - The full map is about three quarters of the returned facts, which Ansible processes on the host and
+        the controller for every host; the fleet audit asks only for the models its requirements name.
+    type: list
+    elements: str
+    default: [all]
   timeout:
     description:
       - Seconds the vCPU run may take before C(KVM_RUN) is interrupted and the run reported as V(timeout).
@@ -100,6 +111,12 @@ EXAMPLES = r"""
     gather_subset:
       - min
       - extensions
+
+- name: The guest CPU, detailing only the QEMU models a deployment uses
+  fleetcheck.kvm.kvm_facts:
+    cpu_models:
+      - Nehalem
+      - EPYC-Rome
 
 - name: Everything but the vCPU run, against a device bind-mounted elsewhere
   fleetcheck.kvm.kvm_facts:
@@ -269,8 +286,9 @@ ansible_facts:
               table is generated from QEMU's C(feature_word_info) by C(tools/gen_x86_cpuid_bits.py).
             - C(level), the highest x86-64 micro-architecture level (x86-64 psABI 1.0, 3.1.1) whose features are all
               offered, V(x86-64-v1) to V(x86-64-v4) or null, and C(missing_for_next_level), what blocks the next.
-            - C(models), for every named QEMU CPU model, whether it can run (C(runnable)) and the features it lacks
-              (C(missing)); C(runnable_models) the names of those that can; C(qemu_version) the QEMU whose
+            - C(models), for every named QEMU CPU model (or those O(cpu_models) names), whether it can run
+              (C(runnable)) and the features it lacks (C(missing)); C(models_complete) whether every model is there;
+              C(runnable_models) the names of all those that can run; C(qemu_version) the QEMU whose
               C(query-cpu-model-expansion) gave the model table (C(tools/gen_qemu_cpu_models.py)).
             - Holds C(skipped) on other architectures, or C(error), instead; C(notes) lists answers it could not get.
             - Informational; it never makes RV(ansible_facts.kvm.usable) false. Supersedes the curated C(cpuid.features)
@@ -286,6 +304,7 @@ ansible_facts:
               Nehalem: {runnable: false, missing: [pni, popcnt, sse4.1, sse4.2, ssse3]}
               qemu64: {runnable: false, missing: [pni]}
               host: {runnable: true, missing: []}
+            models_complete: true
             runnable_models: ["486", base, host, max, pentium, pentium2, pentium3]
             qemu_version: 7.2.22
         msrs:
@@ -421,6 +440,7 @@ def main():
             gather_subset=dict(type="list", elements="str", default=["all"]),
             accounts=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+            cpu_models=dict(type="list", elements="str", default=["all"]),
         ),
         supports_check_mode=True,
     )
@@ -432,8 +452,8 @@ def main():
         module.fail_json(msg="timeout must be between %g and %g seconds, got %g" % (TIMEOUT_RANGE + (timeout,)))
     try:
         facts = gather(module.params["gather_subset"], module.params["device"], timeout,
-                       accounts=module.params["accounts"])
-    except ValueError as error:  # an invalid gather_subset, refused before anything was probed
+                       accounts=module.params["accounts"], cpu_models=module.params["cpu_models"])
+    except ValueError as error:  # an invalid gather_subset or cpu_models, refused before anything was probed
         module.fail_json(msg=str(error))
     except Exception as error:  # a bug in the probe must still answer in one clear sentence
         module.fail_json(msg="kvm_facts: internal error while probing %s: %s" % (module.params["device"], error),

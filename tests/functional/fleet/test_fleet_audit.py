@@ -205,3 +205,28 @@ def test_the_real_fleet_is_pooled_by_guest_cpu(audited):
         assert pooled["fc-fleet-kvm"]["id"] in handle.read()
     with open(str(work / "reports" / "fleet.html")) as handle:
         assert '<section id="guest-cpu">' in handle.read()
+
+
+def ad_hoc(ansible_bin, inventory, host, module, args, cache=None):
+    """One ad-hoc task's result for host, through the json callback; cache: the jsonfile fact cache to use."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    if cache:
+        env.update(ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=cache)
+    output = subprocess.check_output([os.path.join(ansible_bin, "ansible"), host, "-i", str(inventory), "-m", module,
+                                      "-a", args], env=env, universal_newlines=True)
+    return json.loads(output)["plays"][0]["tasks"][0]["hosts"][host]
+
+
+def test_the_audit_details_only_the_required_models_and_keeps_runnable_models_whole(audited, ansible_bin):
+    """The audit's probe asks for the models its requirements name (none here): the fact cache holds no
+    model map, yet runnable_models and features equal those of a full probe of the same host."""
+    work, inventory = audited[0], audited[1]
+    cached = ad_hoc(ansible_bin, inventory, "fc-fleet-kvm", "ansible.builtin.debug", "var=ansible_facts.kvm.guest_cpu",
+                    cache=str(work / "facts"))["ansible_facts.kvm.guest_cpu"]
+    assert cached["models"] == {} and cached["models_complete"] is False
+    full = ad_hoc(ansible_bin, inventory, "fc-fleet-kvm", "fleetcheck.kvm.kvm_facts",
+                  "gather_subset=min,guest_cpu")["ansible_facts"]["kvm"]["guest_cpu"]
+    assert full["models_complete"] is True and len(full["models"]) > len(full["runnable_models"]) > 0
+    assert cached["runnable_models"] == full["runnable_models"]
+    assert cached["features"] == full["features"]

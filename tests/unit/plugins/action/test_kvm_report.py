@@ -110,6 +110,22 @@ def test_a_known_hosts_variables_are_its_mapping():
     assert host_variables({"hostvars": hostvars}, "kvm1") == {"kvm_validate_result": "x"}
 
 
+class RawHostvars(FakeHostvars):
+    """hostvars as ansible-core has it: raw_get gives the stored variables, [] templates them (here: fails)."""
+
+    def __getitem__(self, host):
+        raise AssertionError("hostvars[%r] templates every fact; the actions read raw_get" % host)
+
+    def raw_get(self, host):
+        return dict.__getitem__(self, host) if host in self else UndefinedHost()
+
+
+def test_the_stored_variables_are_read_without_templating():
+    hostvars = RawHostvars(kvm1={"ansible_facts": {"kvm": {"usable": True}}})
+    assert host_variables({"hostvars": hostvars}, "kvm1") == {"ansible_facts": {"kvm": {"usable": True}}}
+    assert host_variables({"hostvars": hostvars}, "kvm9") == {}  # unknown: undefined, not a mapping
+
+
 class ImplicitLocalhostHostvars(Mapping):
     """hostvars when only the implicit localhost runs: it has no hosts (length 0), yet answers localhost."""
 

@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
 ROLE = os.path.join(ROOT, "roles", "validate")
 PREFIX = "kvm_validate_"
 # The role's own variables: how it runs, not what the fleet requires.
-ROLE_ONLY = {"mode", "probe", "device", "gather_subset", "timeout", "tolerate_unreachable", "custom_profiles"}
+ROLE_ONLY = {"mode", "probe", "device", "gather_subset", "timeout", "cpu_models", "tolerate_unreachable",
+             "custom_profiles"}
 
 
 def load(*path):

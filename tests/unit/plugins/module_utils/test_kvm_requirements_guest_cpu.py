@@ -103,6 +103,40 @@ def test_required_models_pass_when_runnable_and_name_the_missing_features_otherw
     assert haswell["message"] == "QEMU CPU model Haswell-v1 cannot run here: KVM does not offer %s" % ", ".join(missing)
 
 
+def test_probing_only_the_required_models_gives_the_same_verdict_as_probing_them_all():
+    full = facts_of(nehalem_kernel())
+    asked = gather(["all"], kernel=nehalem_kernel(), cpu_models=["Nehalem", "Haswell-v1"])
+    assert sorted(asked["guest_cpu"]["models"]) == ["Haswell-v1", "Nehalem"]
+    assert asked["guest_cpu"]["models_complete"] is False and full["guest_cpu"]["models_complete"] is True
+    assert asked["guest_cpu"]["runnable_models"] == full["guest_cpu"]["runnable_models"]  # always complete
+    for model in ("Nehalem", "Haswell-v1"):
+        assert asked["guest_cpu"]["models"][model] == full["guest_cpu"]["models"][model]
+    requirements = {"required_cpu_models": ["Nehalem", "Haswell-v1"]}
+    assert guest_checks(judge(asked, **requirements)) == guest_checks(judge(full, **requirements))
+
+
+def test_a_required_model_the_probe_did_not_detail_is_judged_by_runnable_models_and_says_how_to_detail_it():
+    facts = gather(["all"], kernel=nehalem_kernel(), cpu_models=[])
+    assert facts["guest_cpu"]["models"] == {}
+    runnable, not_runnable = guest_checks(judge(facts, required_cpu_models=["Nehalem", "Haswell-v1"]))
+    assert runnable["ok"] is True and runnable["actual"] == "runnable"
+    assert not_runnable["ok"] is False and not_runnable["actual"] == "not runnable"
+    assert "cpu_models including Haswell-v1" in not_runnable["message"]
+    assert "kvm_validate_cpu_models" in not_runnable["message"]
+    assert "unknown" not in not_runnable["message"]  # it is a known model, only not detailed
+
+
+def test_unknown_cpu_models_are_refused_with_suggestions_before_anything_is_probed():
+    kernel = nehalem_kernel()
+    first_fd = kernel.next_fd
+    with pytest.raises(ValueError) as raised:
+        gather(["all"], kernel=kernel, cpu_models=["Nehalm", "Haswell-v1", "no-such-cpu"])
+    message = str(raised.value)
+    assert "'Nehalm' (did you mean Nehalem" in message and "'no-such-cpu'" in message
+    assert "Haswell-v1" not in message  # known names are not listed
+    assert kernel.next_fd == first_fd  # refused before any device was opened
+
+
 # -- required_cpu_features ----------------------------------------------------------------------
 
 def test_required_features_are_judged_against_the_full_set_in_any_accepted_spelling(nehalem):

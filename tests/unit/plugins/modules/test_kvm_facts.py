@@ -50,7 +50,8 @@ def run_module(monkeypatch, args, gather=None):
 
 
 def with_fake_kernel(kernel):
-    return lambda subsets, device, timeout, accounts: kvm_probe.gather(subsets, device, timeout, kernel, accounts)
+    return lambda subsets, device, timeout, accounts, cpu_models: kvm_probe.gather(
+        subsets, device, timeout, kernel, accounts, cpu_models)
 
 
 def test_returns_facts_unchanged(monkeypatch):
@@ -75,12 +76,22 @@ def test_a_host_without_kvm_is_not_a_module_failure(monkeypatch):
 def test_options_reach_the_probe(monkeypatch):
     seen = {}
 
-    def gather(subsets, device, timeout, accounts):
-        seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts)
+    def gather(subsets, device, timeout, accounts, cpu_models):
+        seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts, cpu_models=cpu_models)
         return {}
     run_module(monkeypatch, {"device": "/run/kvm", "gather_subset": ["!cpuid"], "timeout": 0.5,
-                             "accounts": ["nova"]}, gather)
-    assert seen == {"subsets": ["!cpuid"], "device": "/run/kvm", "timeout": 0.5, "accounts": ["nova"]}
+                             "accounts": ["nova"], "cpu_models": ["Nehalem"]}, gather)
+    assert seen == {"subsets": ["!cpuid"], "device": "/run/kvm", "timeout": 0.5, "accounts": ["nova"],
+                    "cpu_models": ["Nehalem"]}
+
+
+def test_cpu_models_limits_the_models_detailed_and_defaults_to_all(monkeypatch):
+    _kind, result = run_module(monkeypatch, {"cpu_models": ["Nehalem"]}, with_fake_kernel(FakeKernel()))
+    guest_cpu = result["ansible_facts"]["kvm"]["guest_cpu"]
+    assert list(guest_cpu["models"]) == ["Nehalem"] and guest_cpu["models_complete"] is False
+    _kind, result = run_module(monkeypatch, {}, with_fake_kernel(FakeKernel()))
+    assert result["ansible_facts"]["kvm"]["guest_cpu"]["models_complete"] is True
+    assert "Nehalem" in result["ansible_facts"]["kvm"]["guest_cpu"]["models"]
 
 
 def test_the_probe_resolves_the_subsets_once(monkeypatch):
@@ -92,6 +103,7 @@ def test_the_probe_resolves_the_subsets_once(monkeypatch):
     ({"timeout": 0}, "timeout must be between 0.01 and 300 seconds, got 0"),
     ({"timeout": 301}, "timeout must be between 0.01 and 300 seconds, got 301"),
     ({"gather_subset": ["cpu"]}, "unknown gather_subset 'cpu'"),
+    ({"cpu_models": ["Nehalm"]}, "unknown QEMU CPU model(s) in cpu_models: 'Nehalm' (did you mean Nehalem"),
 ])
 def test_invalid_options_fail(monkeypatch, args, message):
     kind, result = run_module(monkeypatch, args, with_fake_kernel(FakeKernel()))
@@ -99,7 +111,7 @@ def test_invalid_options_fail(monkeypatch, args, message):
 
 
 def test_a_probe_bug_is_one_clear_failure_not_a_traceback(monkeypatch):
-    def broken(subsets, device, timeout, accounts):
+    def broken(subsets, device, timeout, accounts, cpu_models):
         raise KeyError("oops")
     kind, result = run_module(monkeypatch, {}, broken)
     assert kind == "fail"
