@@ -50,6 +50,22 @@ def _not_gathered(requirement, expected, subset):
                  "to gather_subset)" % (requirement, subset, subset))
 
 
+def _judges(subset, requirement, expected=lambda wanted: wanted):
+    """A check of one subset's facts, as check(facts, wanted): no checks when nothing is wanted, the one
+    failed check that says so when the subset was not gathered, else judge(the subset's facts, wanted)."""
+    def decorate(judge):
+        def checks(facts, wanted):
+            if not wanted:
+                return []
+            section = facts.get(subset)
+            if not isinstance(section, dict):
+                return [_not_gathered(requirement, expected(wanted), subset)]
+            return judge(section, wanted)
+        checks.__name__, checks.__doc__ = judge.__name__, judge.__doc__
+        return checks
+    return decorate
+
+
 # ------------------------------------------------------------ validation ----
 
 def device_name(name):
@@ -86,21 +102,27 @@ def _node_key(node):
     return text if re.match(r"^node\d+$", text) else None
 
 
+def _sorted_mapping(value, what, problems):
+    """The (key, value) pairs of a mapping in a stable order, or [] and a problem saying what it must be."""
+    if not isinstance(value, dict):
+        problems.append("%s, got %s" % (what, type(value).__name__))
+        return []
+    return sorted(value.items(), key=lambda kv: str(kv[0]))
+
+
 def _hugepages(value, problems):
     """{size key: {"total": count or None, "nodes": {nodeN: count}}}."""
-    if not isinstance(value, dict):
-        problems.append("hugepages_minimums must be a mapping of page size to a count or to {node: count}, got %s"
-                        % type(value).__name__)
-        return {}
     wanted = {}
-    for size, minimum in sorted(value.items(), key=lambda kv: str(kv[0])):
+    for size, minimum in _sorted_mapping(value, "hugepages_minimums must be a mapping of page size to a count or "
+                                                "to {node: count}", problems):
         key = page_size_key(size)
         if key is None:
             problems.append("hugepages_minimums: unknown page size %r: write it as 2M, 1G or 2048kB" % (size,))
             continue
         entry = wanted.setdefault(key, {"total": None, "nodes": {}})
         per_node = minimum if isinstance(minimum, dict) else {"total": minimum}
-        for node, count in sorted(per_node.items(), key=lambda kv: str(kv[0])):
+        for node, count in _sorted_mapping(per_node, "hugepages_minimums.%s must be a count or a mapping" % size,
+                                           problems):
             where = "total" if str(node) == "total" else _node_key(node)
             if where is None:
                 problems.append("hugepages_minimums.%s: unknown NUMA node %r: write node0 or 0 (or total)"
@@ -123,12 +145,9 @@ def parameter_value(value):
 
 
 def _parameters(value, problems):
-    if not isinstance(value, dict):
-        problems.append("module_parameters must be a mapping of module.parameter to a value, got %s"
-                        % type(value).__name__)
-        return {}
     wanted = {}
-    for key, expected in sorted(value.items(), key=lambda kv: str(kv[0])):
+    for key, expected in _sorted_mapping(value, "module_parameters must be a mapping of module.parameter to a value",
+                                         problems):
         module, dot, name = str(key).strip().partition(".")
         module = module.replace("-", "_")  # the kernel command line spells kvm-intel.nested too
         if not dot or not name:
@@ -237,13 +256,9 @@ def _hugepage_remedy(size, count, node):
     return "%s, or boot with %s" % (runtime, boot)
 
 
-def check_hugepages_minimums(facts, wanted):
+@_judges("hugepages", "hugepages_minimums", lambda wanted: dict((s, w["total"]) for s, w in wanted.items()))
+def check_hugepages_minimums(hugepages, wanted):
     """Huge pages configured (nr_hugepages, the pool's total) of each size, host-wide and per node."""
-    if not wanted:
-        return []
-    hugepages = facts.get("hugepages")
-    if not isinstance(hugepages, dict):
-        return [_not_gathered("hugepages_minimums", dict((s, w["total"]) for s, w in wanted.items()), "hugepages")]
     checks = []
     sizes = hugepages.get("sizes") or {}
     nodes = hugepages.get("nodes") or {}
@@ -272,24 +287,16 @@ def check_hugepages_minimums(facts, wanted):
     return checks
 
 
-def check_require_iommu(facts, required):
-    if not required:
-        return []
-    iommu = facts.get("iommu")
-    if not isinstance(iommu, dict):
-        return [_not_gathered("require_iommu", True, "iommu")]
+@_judges("iommu", "require_iommu", lambda required: True)
+def check_require_iommu(iommu, required):
     actual = "enabled: %s, groups: %s, translation: %s" % (iommu.get("enabled"), iommu.get("groups"),
                                                            iommu.get("translation"))
     return [check("require_iommu", True, actual, iommu.get("enabled") is True,
                   "no active IOMMU (%s): %s" % (actual, iommu.get("reason") or "the iommu facts give no reason"))]
 
 
-def check_secure_guest(facts, kinds):
-    if not kinds:
-        return []
-    secure = facts.get("secure_guest")
-    if not isinstance(secure, dict):
-        return [_not_gathered("secure_guest", list(kinds), "secure_guest")]
+@_judges("secure_guest", "secure_guest", list)
+def check_secure_guest(secure, kinds):
     checks = []
     for kind in kinds:
         entry = secure.get(kind) or {}
@@ -311,12 +318,8 @@ def parameter_matches(key, actual, expected):
     return False
 
 
-def check_module_parameters(facts, wanted):
-    if not wanted:
-        return []
-    parameters = facts.get("parameters")
-    if not isinstance(parameters, dict):
-        return [_not_gathered("module_parameters", wanted, "parameters")]
+@_judges("parameters", "module_parameters")
+def check_module_parameters(parameters, wanted):
     checks = []
     for key, expected in sorted(wanted.items()):
         module, _dot, name = key.partition(".")
