@@ -57,10 +57,10 @@ options:
     default: []
   cpu_models:
     description:
-      - Which QEMU CPU models RV(ansible_facts.kvm.guest_cpu.models) details (whether each can run, and the
+      - Which QEMU CPU models C(guest_cpu.models) of RV(ansible_facts.kvm.guest_cpu) details (whether each can run, and the
         features it lacks). V(all) details every named model; a list of model names details only those, and
         V([]) none. Unknown names are refused, with suggestions, before anything is probed.
-      - RV(ansible_facts.kvm.guest_cpu.runnable_models) always names every runnable model, whatever this says.
+      - C(guest_cpu.runnable_models) always names every runnable model, whatever this says.
       - The full map is about three quarters of the returned facts, which Ansible processes on the host and
         the controller for every host; the fleet audit asks only for the models its requirements name.
     type: list

@@ -68,7 +68,7 @@ def test_a_user_buffer_holds_a_copy_of_the_data_at_its_address(path):
 def test_each_memfd_is_found_by_its_own_name():
     if not hasattr(os, "memfd_create"):
         pytest.skip("this Python has no os.memfd_create (3.8+)")
-    mappings = [addressable_memory(PAGE) for _ in range(12)]  # -1 and -11 must not be confused
+    mappings = [addressable_memory(PAGE) for _number in range(12)]  # -1 and -11 must not be confused
     addresses = [address for _buf, address in mappings]
     assert len(set(addresses)) == 12
     for index, (buf, address) in enumerate(mappings):
