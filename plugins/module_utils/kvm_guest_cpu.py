@@ -275,14 +275,17 @@ def resolve_models(names, table=None):
     names = ["all"] if names is None else [str(name).strip() for name in names]
     if "all" in names:
         return None
+    table = table or builtin_models()
     known = model_names(table)
     unknown = [name for name in names if name not in known]
     if unknown:
         import difflib  # the error path only
-        hints = ["%r (did you mean %s?)" % (name, " or ".join(difflib.get_close_matches(name, known, 2)))
-                 if difflib.get_close_matches(name, known, 1) else repr(name) for name in unknown]
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, 2)
+            hints.append("%r (did you mean %s?)" % (name, " or ".join(close)) if close else repr(name))
         raise ValueError("unknown QEMU CPU model(s) in cpu_models: %s; choose 'all' or names of QEMU %s's "
-                         "x86 models" % (", ".join(hints), (table or builtin_models())["qemu_version"]))
+                         "x86 models" % (", ".join(hints), table["qemu_version"]))
     return frozenset(names)
 
 

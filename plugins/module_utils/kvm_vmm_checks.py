@@ -121,8 +121,7 @@ def _hugepages(value, problems):
             continue
         entry = wanted.setdefault(key, {"total": None, "nodes": {}})
         per_node = minimum if isinstance(minimum, dict) else {"total": minimum}
-        for node, count in _sorted_mapping(per_node, "hugepages_minimums.%s must be a count or a mapping" % size,
-                                           problems):
+        for node, count in sorted(per_node.items(), key=lambda kv: str(kv[0])):
             where = "total" if str(node) == "total" else _node_key(node)
             if where is None:
                 problems.append("hugepages_minimums.%s: unknown NUMA node %r: write node0 or 0 (or total)"
