@@ -33,6 +33,7 @@ class Syscalls(object):
         uname = os.uname()
         self.machine = uname[4]
         self.kernel_release = uname[2]
+        self._names = {}
 
     def stat(self, path):
         return os.stat(path)
@@ -69,18 +70,27 @@ class Syscalls(object):
         return self.user_name(os.geteuid()), [self.group_name(gid) for gid in gids]
 
     def user_name(self, uid):
-        import pwd
-        try:
-            return pwd.getpwuid(uid).pw_name
-        except KeyError:
-            return str(uid)
+        return self._name("user", uid)
 
     def group_name(self, gid):
-        import grp
-        try:
-            return grp.getgrgid(gid).gr_name
-        except KeyError:
-            return str(gid)
+        return self._name("group", gid)
+
+    def _name(self, kind, number):
+        """An account's name, remembered: several nodes share owner and group, and each lookup may
+        ask NSS (files, nscd, LDAP) again."""
+        key = (kind, number)
+        if key not in self._names:
+            try:
+                if kind == "user":
+                    import pwd
+                    name = pwd.getpwuid(number).pw_name
+                else:
+                    import grp
+                    name = grp.getgrgid(number).gr_name
+            except KeyError:
+                name = str(number)
+            self._names[key] = name
+        return self._names[key]
 
     def account(self, name):
         """(uid, gid, [group names], [gids]) of a local account, or None if there is none."""
@@ -157,8 +167,7 @@ class Syscalls(object):
         return os.listdir(path)
 
     def read_text(self, path):
-        with open(path) as handle:
-            return handle.read().strip()
+        return read_file(path).decode("utf-8").strip()
 
     def monotonic(self):
         return time.monotonic()
@@ -233,13 +242,32 @@ def addressable_memory(length, aligned=True):
 def _mapped_address(suffix):
     """The start address of the line of /proc/self/maps that ends with `suffix`, or None."""
     try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                if line.rstrip("\n").endswith(suffix):
-                    return int(line[:line.index("-")], 16)
-    except (OSError, ValueError):
-        pass  # no /proc: the array's address serves
-    return None
+        maps = read_file("/proc/self/maps")
+    except OSError:
+        return None  # no /proc: the array's address serves
+    end = maps.find(suffix.encode("utf-8") + b"\n")
+    if end < 0:
+        return None
+    start = maps.rfind(b"\n", 0, end) + 1
+    try:
+        return int(maps[start:maps.index(b"-", start)], 16)
+    except ValueError:
+        return None
+
+
+def read_file(path):
+    """The whole content of a (kernel) file, as bytes.
+
+    os.read rather than open(): the probe reads some 70 small sysfs and procfs files, and a Python
+    file object costs each of them an fstat, an isatty ioctl, an lseek and a codec lookup."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = [os.read(fd, 65536)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 65536))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _array_memory(length, aligned):

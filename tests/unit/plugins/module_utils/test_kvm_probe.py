@@ -17,6 +17,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils import guest_x86, k
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import CAP_NUMBER, KVM_CAPS, cap_number
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import (
     CORE_SUBSETS, SUBSETS, gather, resolve_subsets)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
     FakeKernel, FakeNode, cpuid_entry, kvm_node)
 
@@ -71,6 +72,47 @@ def test_capability_beyond_the_table_is_reported_by_number(kernel):
     kernel.caps[beyond] = 7
     facts = probe(kernel, ["min", "extensions"])
     assert facts["extensions"]["KVM_CAP_%d" % beyond] == 7
+
+
+def test_a_capability_the_kernel_refuses_is_named_and_the_sweep_goes_on(kernel):
+    refused = CAP_NUMBER["KVM_CAP_IOEVENTFD"]
+    kernel.caps[refused] = 1
+    answer = kernel._KVM_CHECK_EXTENSION
+
+    def refuse_one(fd, arg):
+        if arg == refused:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return answer(fd, arg)
+
+    kernel._KVM_CHECK_EXTENSION = refuse_one
+    facts = probe(kernel)
+    assert "KVM_CHECK_EXTENSION(KVM_CAP_IOEVENTFD) failed with EIO (%s)" % os.strerror(errno.EIO) in facts["errors"]
+    assert "KVM_CAP_IOEVENTFD" not in facts["extensions"]
+    assert set(facts["extensions"]) == set(KVM_CAPS[n] for n in kernel.caps if n != refused and kernel.caps[n])
+    asked = [arg for name, arg in kernel.call_args if name == "KVM_CHECK_EXTENSION"]
+    assert asked.count(refused) == 1  # the refusal is remembered, as an answer is
+
+
+def test_the_sweep_remembers_what_earlier_subsets_asked():
+    calls = []
+
+    class Kvm(object):
+        def check_extension(self, number):
+            calls.append(number)
+            if number == 3:
+                raise OSError(errno.ENOTTY, os.strerror(errno.ENOTTY))
+            return number * 10
+
+    ctx = ProbeContext(FakeKernel(), "/dev/kvm", 1.0, (), ["extensions"])
+    ctx.kvm = Kvm()
+    assert ctx.check_extension(2) == 20
+    found = ctx.check_extensions(range(5))
+    assert [number for number, _answer in found] == [0, 1, 2, 3, 4]
+    assert [answer for number, answer in found if number != 3] == [0, 10, 20, 40]
+    assert isinstance(dict(found)[3], OSError) and dict(found)[3].errno == errno.ENOTTY
+    with pytest.raises(OSError):
+        ctx.check_extension(3)  # a refusal in the sweep stays a refusal for the later subsets
+    assert calls == [2, 0, 1, 3, 4]
 
 
 def test_vm_types_come_from_the_bitmask(kernel):

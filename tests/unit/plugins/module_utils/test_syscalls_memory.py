@@ -74,3 +74,59 @@ def test_each_memfd_is_found_by_its_own_name():
     for index, (buf, address) in enumerate(mappings):
         buf[0:1] = bytes([index])
         assert ctypes.string_at(address, 1) == bytes([index])
+
+
+def test_the_maps_line_is_found_by_its_whole_name(monkeypatch):
+    maps = (b"55d0a0000000-55d0a0001000 r--p 00000000 08:01 12 /usr/bin/python3\n"
+            b"7f0000001000-7f0000002000 rw-s 00000000 00:01 7 /memfd:fleetcheck-9-11 (deleted)\n"
+            b"7f0000003000-7f0000004000 rw-s 00000000 00:01 8 /memfd:fleetcheck-9-1 (deleted)\n")
+    monkeypatch.setattr(kvm_ioctls, "read_file", lambda path: maps)
+    assert kvm_ioctls._mapped_address("/memfd:fleetcheck-9-1 (deleted)") == 0x7f0000003000
+    assert kvm_ioctls._mapped_address("/memfd:fleetcheck-9-11 (deleted)") == 0x7f0000001000
+    assert kvm_ioctls._mapped_address("/memfd:fleetcheck-9-2 (deleted)") is None
+
+
+def test_maps_without_an_address_or_without_proc_give_none(monkeypatch):
+    monkeypatch.setattr(kvm_ioctls, "read_file", lambda path: b"garbage /memfd:x (deleted)\n")
+    assert kvm_ioctls._mapped_address("/memfd:x (deleted)") is None
+
+    def no_proc(path):
+        raise OSError(errno.ENOENT, os.strerror(errno.ENOENT))
+
+    monkeypatch.setattr(kvm_ioctls, "read_file", no_proc)
+    assert kvm_ioctls._mapped_address("/memfd:x (deleted)") is None
+
+
+def test_read_file_reads_past_one_chunk_and_closes_its_fd(tmp_path):
+    path = tmp_path / "big"
+    content = b"0123456789abcdef" * 10000  # 160,000 bytes: more than one 64 KiB read
+    path.write_bytes(content)
+    before = open_fds()
+    assert kvm_ioctls.read_file(str(path)) == content
+    assert Syscalls().read_text(str(path)) == content.decode("ascii")
+    assert open_fds() == before
+
+
+def test_read_text_refuses_bytes_that_are_not_utf8(tmp_path):
+    path = tmp_path / "binary"
+    path.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(UnicodeDecodeError):  # the callers skip such a file, as an unreadable one
+        Syscalls().read_text(str(path))
+
+
+def test_account_names_are_looked_up_once_per_id(monkeypatch):
+    import pwd
+    lookups = []
+    real = pwd.getpwuid
+
+    def counting(uid):
+        lookups.append(uid)
+        return real(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", counting)
+    kernel = Syscalls()
+    uid = os.geteuid()
+    assert kernel.user_name(uid) == kernel.user_name(uid) == real(uid).pw_name
+    assert lookups == [uid]
+    unused = max(entry.pw_uid for entry in pwd.getpwall()) + 12345
+    assert kernel.user_name(unused) == str(unused)  # no such account: the number stands in
