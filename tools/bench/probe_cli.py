@@ -37,5 +37,7 @@ def encode(value):
 
 
 SPEC = os.environ.get("FLEETCHECK_GATHER_SUBSET")  # e.g. "device,api,vm": compare like with like
+MODELS = os.environ.get("FLEETCHECK_CPU_MODELS")  # e.g. "" for none, as the audit's probe without requirements
 sys.stdout.write(encode(kvm_probe.gather(SPEC.split(",") if SPEC else None,
-                                         device=os.environ.get("FLEETCHECK_DEVICE", "/dev/kvm"))) + "\n")
+                                         device=os.environ.get("FLEETCHECK_DEVICE", "/dev/kvm"),
+                                         cpu_models=None if MODELS is None else [m for m in MODELS.split(",") if m])) + "\n")

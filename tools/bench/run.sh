@@ -21,9 +21,13 @@ fc_log "1. whole-process: the probe (all subsets, vCPU run included) vs virt-hos
 # Byte-compile first: a host that may write bytecode has it after the first run (this environment
 # may set PYTHONDONTWRITEBYTECODE, which would otherwise charge compilation to every run).
 "$PYTHON" -m compileall -q "$TREE/ansible_collections/fleetcheck/kvm/plugins/module_utils"
+# Where the process's time goes: the same imports with and without the interpreter's finalization.
+IMPORT="import sys; sys.path.insert(0, \"$TREE\"); from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe"
 hyperfine -N --warmup 3 --runs 30 --ignore-failure --export-json whole.json \
   -n "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \
   -n "the interpreter alone ($(basename "$PYTHON") -c pass)" "$PYTHON -c pass" \
+  -n "the probe's imports alone" "$PYTHON -c '$IMPORT'" \
+  -n "the probe's imports alone, exit without finalization" "$PYTHON -c '$IMPORT; import os; os._exit(0)'" \
   -n "virt-host-validate qemu" "virt-host-validate qemu" \
   -n "kvm-ok" "kvm-ok" >/dev/null
 "$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe.json
@@ -36,14 +40,27 @@ fc_log "2. in-process cost of each step of the probe"
 
 fc_log "3. per-host cost under Ansible: ping vs kvm_facts vs setup, $HOSTS hosts, local connection"
 { echo "[fleet]"; for i in $(seq 1 "$HOSTS"); do echo "host$i ansible_connection=local ansible_python_interpreter=$PYTHON"; done; } > hosts.ini
-hyperfine -N --warmup 1 --runs 7 --export-json ansible.json \
-  -n "ansible.builtin.ping" "ansible all -i hosts.ini -f 10 -m ansible.builtin.ping" \
-  -n "fleetcheck.kvm.kvm_facts" "ansible all -i hosts.ini -f 10 -m fleetcheck.kvm.kvm_facts" \
-  -n "ansible.builtin.setup" "ansible all -i hosts.ini -f 10 -m ansible.builtin.setup" >/dev/null
+# hyperfine in interleaved rounds (tools/bench/interleave.py): each round times every command once, so the
+# drift of a shared machine falls on all of them alike, which back-to-back runs of one command do not give.
 printf -- '- name: Ping\n  hosts: all\n  gather_facts: false\n  tasks:\n    - name: Ping\n      ansible.builtin.ping:\n' > ping.yml
-hyperfine -N --warmup 1 --runs 7 --ignore-failure --export-json audit.json \
-  -n "a ping playbook" "ansible-playbook -i hosts.ini -f 10 ping.yml" \
-  -n "fleetcheck.kvm.audit playbook" "ansible-playbook -i hosts.ini -f 10 fleetcheck.kvm.audit -e kvm_audit_report_dir=$OUT/audit" >/dev/null
+"$PYTHON" "$FC_ROOT/tools/bench/interleave.py" 7 1 ansible.json \
+  "ansible.builtin.ping" "ansible all -i hosts.ini -f 10 -m ansible.builtin.ping" \
+  "fleetcheck.kvm.kvm_facts" "ansible all -i hosts.ini -f 10 -m fleetcheck.kvm.kvm_facts" \
+  "ansible.builtin.setup" "ansible all -i hosts.ini -f 10 -m ansible.builtin.setup"
+"$PYTHON" "$FC_ROOT/tools/bench/interleave.py" 7 1 audit.json \
+  "a ping playbook" "ansible-playbook -i hosts.ini -f 10 ping.yml" \
+  "fleetcheck.kvm.audit playbook" "ansible-playbook -i hosts.ini -f 10 fleetcheck.kvm.audit -e kvm_audit_report_dir=$OUT/audit"
+
+fc_log "3b. where a host's cost goes: the payloads the controller builds, run as a managed host runs them"
+# The control module returns the audit's facts without probing: kvm_facts minus its code and its probe.
+FLEETCHECK_CPU_MODELS="" "$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe-audit.json
+ANSIBLE_COLLECTIONS_PATH="$TREE:$FC_ROOT/tools/bench/control" \
+  "$FC_VENV/bin/python" "$FC_ROOT/tools/bench/payloads.py" "$OUT" "$OUT/probe-audit.json" > payloads.json
+hyperfine -N --warmup 2 --runs 20 --export-json host_payloads.json \
+  -n "ping" "$PYTHON $OUT/payloads/ping.py" \
+  -n "canned_facts" "$PYTHON $OUT/payloads/canned_facts.py" \
+  -n "kvm_facts_audit" "$PYTHON $OUT/payloads/kvm_facts_audit.py" \
+  -n "kvm_facts" "$PYTHON $OUT/payloads/kvm_facts.py" >/dev/null
 
 fc_log "4. report generation for synthetic fleets"
 fc_apt chromium

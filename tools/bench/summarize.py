@@ -16,6 +16,11 @@ def medians(name):
     return dict((r["command"], r["median"]) for r in load(name)["results"])
 
 
+def cpu(name):
+    """{command: mean CPU seconds (user + system) of a run}: on a shared machine it swings less than wall."""
+    return dict((r["command"], r["user"] + r["system"]) for r in load(name)["results"])
+
+
 def leaves(value):
     if isinstance(value, dict):
         return sum(leaves(v) for v in value.values())
@@ -45,6 +50,8 @@ print("| %s | %.1f ms | 1.0x | %d | usable: %s |" % (ours, whole[ours] * 1000, l
 alone = [k for k in whole if k.startswith("the interpreter alone")][0]
 print("| %s | %.1f ms | %.1fx | 0 | (start-up cost included in the row above) |" % (
     alone, whole[alone] * 1000, whole[alone] / whole[ours]))
+for name in [k for k in whole if k.startswith("the probe's imports")]:
+    print("| %s | %.1f ms | %.1fx | 0 | (part of the probe's row) |" % (name, whole[name] * 1000, whole[name] / whole[ours]))
 checks = [x for x in vhv if x.strip().startswith("QEMU:")]
 outcomes = dict((word, sum(1 for x in checks if x.rsplit(":", 1)[-1].strip().startswith(word)))
                 for word in ("PASS", "WARN", "FAIL"))
@@ -63,21 +70,39 @@ print("|---|---:|")
 for name, micro in load("split.json").items():
     print("| %s | %.3f ms |" % (name, micro / 1000.0))
 print()
-ansible = medians("ansible.json")
-audit = medians("audit.json")
-ping = ansible["ansible.builtin.ping"]
-print("**Under Ansible**, %d hosts with the local connection, 10 forks (hyperfine, median of 7):"
-      % HOSTS)
+ansible, ansible_cpu = medians("ansible.json"), cpu("ansible.json")
+audit, audit_cpu = medians("audit.json"), cpu("audit.json")
+ping, ping_cpu = ansible["ansible.builtin.ping"], ansible_cpu["ansible.builtin.ping"]
+print("**Under Ansible**, %d hosts with the local connection, 10 forks (hyperfine, 7 interleaved rounds, median wall; "
+      "CPU: mean user + system of the run, controller and hosts together):" % HOSTS)
 print()
-print("| command | total | per host | vs ping |")
-print("|---|---:|---:|---:|")
+print("| command | total | per host | vs ping | CPU | CPU vs ping |")
+print("|---|---:|---:|---:|---:|---:|")
 for name, seconds in ansible.items():
-    print("| ansible -m %s | %.2f s | %.0f ms | %.2fx |" % (name, seconds, seconds / HOSTS * 1000, seconds / ping))
-ping_book = audit["a ping playbook"]
+    print("| ansible -m %s | %.2f s | %.0f ms | %.2fx | %.2f s | %.2fx |" % (
+        name, seconds, seconds / HOSTS * 1000, seconds / ping, ansible_cpu[name], ansible_cpu[name] / ping_cpu))
+ping_book, ping_book_cpu = audit["a ping playbook"], audit_cpu["a ping playbook"]
 for name, seconds in audit.items():
-    print("| %s | %.2f s | %.0f ms | %.2fx (%.2fx the ping playbook) |" % (
-        name, seconds, seconds / HOSTS * 1000, seconds / ping, seconds / ping_book))
+    print("| %s | %.2f s | %.0f ms | %.2fx the ping playbook | %.2f s | %.2fx the ping playbook |" % (
+        name, seconds, seconds / HOSTS * 1000, seconds / ping_book, audit_cpu[name], audit_cpu[name] / ping_book_cpu))
 print()
+if os.path.exists(os.path.join(OUT, "payloads.json")):
+    built, ran = load("payloads.json"), medians("host_payloads.json")
+    what = {"ping": "ansible.builtin.ping", "canned_facts": "control: the audit's facts, returned without probing",
+            "kvm_facts_audit": "fleetcheck.kvm.kvm_facts, cpu_models: [] (as the audit)",
+            "kvm_facts": "fleetcheck.kvm.kvm_facts, every model"}
+    print("**Where a host's cost goes**: the AnsiballZ payloads, built as the controller builds them (once per "
+          "playbook run and module) and run as a managed host runs them with pipelining (`/usr/bin/python3`, "
+          "hyperfine, median of 20). Compile: the payload's Python sources, compiled once (best of 3); "
+          "CPython's zipimport compiles each imported module twice (python/cpython#141276).")
+    print()
+    print("| payload | controller build | bytes | host run | vs ping | compile: ansible | compile: collection |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, entry in built.items():
+        print("| %s | %.0f ms | %s | %.1f ms | %.2fx | %.1f ms | %.1f ms |" % (
+            what.get(name, name), entry["build_ms"], "{:,}".format(entry["bytes"]), ran[name] * 1000,
+            ran[name] / ran["ping"], entry["compile_ms"].get("ansible", 0), entry["compile_ms"].get("ansible_collections", 0)))
+    print()
 print("**Reports** (build, render all four formats, write atomically; synthetic fleets):")
 print()
 print("| hosts | time | CPU | peak RSS (input alone) | fleet.json | junit.xml | fleet.md | fleet.html |")
