@@ -5,7 +5,7 @@ holding fleetcheck.kvm and the bench's control collection). Writes OUT/payloads/
 standalone AnsiballZ file that `/usr/bin/python3 <file>` runs as a managed host runs it with pipelining,
 and prints JSON: the controller's first build of each payload in a fresh process (median of 5: once per
 playbook run and module, modify_module parses every module_utils file it ships), and the compile time of
-the payload's Python sources by package (best of 3; the host compiles them on every run, and CPython's
+the payload's Python sources by package (best of 5; the host compiles them on every run, and CPython's
 zipimport compiles each imported module twice, gh-141276).
 """
 import base64
@@ -50,7 +50,7 @@ def compile_ms(payload):
         if name.endswith(".py"):
             source = archive.read(name)
             best = None
-            for _round in range(3):
+            for _round in range(5):
                 start = time.perf_counter()
                 compile(source, name, "exec", dont_inherit=True)
                 took = time.perf_counter() - start

@@ -23,13 +23,14 @@ fc_log "1. whole-process: the probe (all subsets, vCPU run included) vs virt-hos
 "$PYTHON" -m compileall -q "$TREE/ansible_collections/fleetcheck/kvm/plugins/module_utils"
 # Where the process's time goes: the same imports with and without the interpreter's finalization.
 IMPORT="import sys; sys.path.insert(0, \"$TREE\"); from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe"
-hyperfine -N --warmup 3 --runs 30 --ignore-failure --export-json whole.json \
-  -n "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \
-  -n "the interpreter alone ($(basename "$PYTHON") -c pass)" "$PYTHON -c pass" \
-  -n "the probe's imports alone" "$PYTHON -c '$IMPORT'" \
-  -n "the probe's imports alone, exit without finalization" "$PYTHON -c '$IMPORT; import os; os._exit(0)'" \
-  -n "virt-host-validate qemu" "virt-host-validate qemu" \
-  -n "kvm-ok" "kvm-ok" >/dev/null
+# Interleaved rounds (interleave.py, below): a slow second of the shared machine falls on every command.
+"$PYTHON" "$FC_ROOT/tools/bench/interleave.py" 40 3 whole.json \
+  "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \
+  "the interpreter alone ($(basename "$PYTHON") -c pass)" "$PYTHON -c pass" \
+  "the probe's imports alone" "$PYTHON -c '$IMPORT'" \
+  "the probe's imports alone, exit without finalization" "$PYTHON -c '$IMPORT; import os; os._exit(0)'" \
+  "virt-host-validate qemu" "virt-host-validate qemu" \
+  "kvm-ok" "kvm-ok"
 "$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe.json
 virt-host-validate qemu > vhv.txt 2>&1 || true
 kvm-ok > kvmok.txt 2>&1 || true
@@ -56,11 +57,11 @@ fc_log "3b. where a host's cost goes: the payloads the controller builds, run as
 FLEETCHECK_CPU_MODELS="" "$PYTHON" "$FC_ROOT/tools/bench/probe_cli.py" "$TREE" > probe-audit.json
 ANSIBLE_COLLECTIONS_PATH="$TREE:$FC_ROOT/tools/bench/control" \
   "$FC_VENV/bin/python" "$FC_ROOT/tools/bench/payloads.py" "$OUT" "$OUT/probe-audit.json" > payloads.json
-hyperfine -N --warmup 2 --runs 20 --export-json host_payloads.json \
-  -n "ping" "$PYTHON $OUT/payloads/ping.py" \
-  -n "canned_facts" "$PYTHON $OUT/payloads/canned_facts.py" \
-  -n "kvm_facts_audit" "$PYTHON $OUT/payloads/kvm_facts_audit.py" \
-  -n "kvm_facts" "$PYTHON $OUT/payloads/kvm_facts.py" >/dev/null
+"$PYTHON" "$FC_ROOT/tools/bench/interleave.py" 30 2 host_payloads.json \
+  "ping" "$PYTHON $OUT/payloads/ping.py" \
+  "canned_facts" "$PYTHON $OUT/payloads/canned_facts.py" \
+  "kvm_facts_audit" "$PYTHON $OUT/payloads/kvm_facts_audit.py" \
+  "kvm_facts" "$PYTHON $OUT/payloads/kvm_facts.py"
 
 fc_log "4. report generation for synthetic fleets"
 fc_apt chromium

@@ -42,7 +42,7 @@ kvmok = lines("kvmok.txt")
 print("Machine: %s, Linux %s, backend %s, %d cores." % (
     platform.machine(), platform.release(), probe["host"]["backend"], os.cpu_count()))
 print()
-print("**Whole process** (hyperfine, median of 30):")
+print("**Whole process** (hyperfine, 40 interleaved rounds, median):")
 print()
 print("| tool | median | vs the probe | facts | verdict |")
 print("|---|---:|---:|---:|---|")
@@ -93,7 +93,7 @@ if os.path.exists(os.path.join(OUT, "payloads.json")):
             "kvm_facts": "fleetcheck.kvm.kvm_facts, every model"}
     print("**Where a host's cost goes**: the AnsiballZ payloads, built as the controller builds them (once per "
           "playbook run and module) and run as a managed host runs them with pipelining (`/usr/bin/python3`, "
-          "hyperfine, median of 20). Compile: the payload's Python sources, compiled once (best of 3); "
+          "hyperfine, 30 interleaved rounds, median). Compile: the payload's Python sources, compiled once (best of 5); "
           "CPython's zipimport compiles each imported module twice (python/cpython#141276).")
     print()
     print("| payload | controller build | bytes | host run | vs ping | compile: ansible | compile: collection |")
