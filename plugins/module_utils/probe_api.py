@@ -45,10 +45,13 @@ def api_not_probed(why):
 def probe_extensions(ctx):
     """Every capability with a nonzero answer, by name, and the friendly limits; errors are informational."""
     extensions, errors = {}, []
-    for number, value in ctx.check_extensions(range(max(KVM_CAPS) + 1 + CAP_SWEEP_BEYOND_TABLE)):
-        if isinstance(value, OSError):
-            errors.append("KVM_CHECK_EXTENSION(%s) failed with %s" % (cap_name(number), errno_text(value)))
-        elif value:
+    for number in range(max(KVM_CAPS) + 1 + CAP_SWEEP_BEYOND_TABLE):
+        try:
+            value = ctx.check_extension(number)
+        except OSError as error:
+            errors.append("KVM_CHECK_EXTENSION(%s) failed with %s" % (cap_name(number), errno_text(error)))
+            continue
+        if value:
             extensions[cap_name(number)] = value
     facts = {"extensions": extensions}
     facts.update(limits(extensions))

@@ -92,21 +92,6 @@ class ProbeContext(object):
         """KVM_CHECK_EXTENSION on the system fd."""
         return self._once(("cap", number), lambda: self.kvm.check_extension(number))
 
-    def check_extensions(self, numbers):
-        """[(number, answer or OSError)] of KVM_CHECK_EXTENSION for each number, remembered as
-        check_extension remembers one; the sweep of every capability asks them in one loop."""
-        answers, ask = self._answers, self.kvm.check_extension
-        found = []
-        for number in numbers:
-            key = ("cap", number)
-            if key not in answers:
-                try:
-                    answers[key] = (True, ask(number))
-                except OSError as error:
-                    answers[key] = (False, error)
-            found.append((number, answers[key][1]))
-        return found
-
     def vm(self):
         """The run's one VM of the default type, shared by every subset that needs a VM."""
         return self._once("vm", lambda: self.kvm.create_vm(0))
