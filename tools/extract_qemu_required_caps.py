@@ -4,7 +4,7 @@ QEMU's kvm_init() fails when a capability of kvm_required_capabilites[] (accel/k
 spelling) or of the target's kvm_arch_required_capabilities[] (target/i386/kvm/kvm.c,
 target/arm/kvm.c) answers 0. This tool writes those three lists, with the source's version (its
 VERSION file and, for a Debian source package, the first line of debian/changelog), to
-tests/unit/plugins/module_utils/fixtures/qemu_<version>_required_caps.txt, which pins the profile
+tests/unit/plugins/plugin_utils/_judge/fixtures/qemu_<version>_required_caps.txt, which pins the profile
 qemu_7_2 of plugins/module_utils/kvm_profiles.py in a unit test (CI has no QEMU source).
 
 Source used: Debian 12's qemu 1:7.2+dfsg-7+deb12u18 (apt-get source qemu), unpacked at
@@ -21,7 +21,7 @@ import sys
 from generated import write_or_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "fixtures")
+FIXTURES = os.path.join(ROOT, "tests", "unit", "plugins", "plugin_utils", "_judge", "fixtures")
 DEFAULT_SOURCE = "/tmp/h9/src/qemu-7.2.0"
 # profile section -> (file, array)
 LISTS = (

@@ -1,7 +1,7 @@
 """Read the KVM ioctl request numbers of other architectures from their own kernel headers.
 
 The numbers pin kvm_abi.KvmRequests in tests/unit/plugins/module_utils/test_kvm_abi_arches.py,
-through the data file this writes (tests/unit/plugins/module_utils/fixtures/kvm_ioctls_by_arch.json).
+through the data file this writes (tests/unit/plugins/module_utils/_kvm/fixtures/kvm_ioctls_by_arch.json).
 
 Sources: Debian's cross header packages, linux-libc-dev-{arm64,ppc64el,riscv64,s390x}-cross
 (installed by fc_arm64_vm in tools/lib.sh), under /usr/<triplet>/include. Each header's own
@@ -25,7 +25,7 @@ import tempfile
 from generated import write_or_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTPUT = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "fixtures", "kvm_ioctls_by_arch.json")
+OUTPUT = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "_kvm", "fixtures", "kvm_ioctls_by_arch.json")
 # uname -m -> (Debian architecture, GNU triplet)
 ARCHES = {
     "aarch64": ("arm64", "aarch64-linux-gnu"),

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import merge_views
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_reports import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import (
     FILENAMES, FORMATS, build_fleet, write_reports)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 

@@ -11,14 +11,14 @@ from ansible.errors import AnsibleError
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import fleet_pools
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_guest_cpu_checks import GUEST_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_profiles import profiles_with
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirement_spec import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import profiles_with
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
     REQUIREMENT_NAMES, requirement_options)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirements import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     MODES, RequirementError, check_requirements, evaluate)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     failure_message, pass_message, warning_message)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 

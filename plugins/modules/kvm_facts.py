@@ -415,7 +415,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import DEFAULT_DEVICE, DEFAULT_TIMEOUT, gather
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import (
+    DEFAULT_DEVICE, DEFAULT_TIMEOUT, gather)
 
 TIMEOUT_RANGE = (0.01, 300.0)
 MINIMUM_PYTHON = (3, 6)

@@ -18,9 +18,9 @@ import time
 PATH = sys.argv[1]
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 sys.path.insert(0, PATH)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import Syscalls  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext  # noqa: E402
 
 DEVICE = "/dev/kvm"
 INDEX = [entry[0] for entry in kvm_probe.SUBSET_TABLE].index("guest_cpu")
@@ -38,11 +38,11 @@ for node in ast.walk(ast.parse(open(source).read())):
                 importlib.import_module(base + "." + alias.name)
 # ... then the subset's own modules, timed.
 start = time.perf_counter()
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import probe_guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
 imported = time.perf_counter()
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import Syscalls
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Syscalls
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
 names = [entry[0] for entry in kvm_probe.SUBSET_TABLE]
 ctx = ProbeContext(Syscalls(), "/dev/kvm", 2.0, (), list(kvm_probe.SUBSETS))
 for _name, probe, _not_probed, _kind in kvm_probe.SUBSET_TABLE[:names.index("guest_cpu")]:
@@ -68,7 +68,8 @@ def warm_once():
 
 
 def compute_once():
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_guest_cpu, probe_guest_cpu
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
     ctx = ProbeContext(Syscalls(), DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
     try:
         dict((e[0], e[1]) for e in kvm_probe.SUBSET_TABLE)["device"](ctx)  # opens /dev/kvm

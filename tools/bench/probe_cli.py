@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, sys.argv[1])  # a directory holding ansible_collections/fleetcheck/kvm
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
 
 ESCAPES = dict((chr(c), "\\u%04x" % c) for c in range(32))
 ESCAPES.update({'"': '\\"', "\\": "\\\\"})

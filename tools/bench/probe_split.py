@@ -10,9 +10,10 @@ import sys
 import time
 
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import Kvm, Syscalls  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext  # noqa: E402
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 DEVICE = "/dev/kvm"

@@ -71,7 +71,8 @@ def rss_mb():
 
 
 def one(count, copy_to):
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_reports, kvm_verdicts
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import verdicts as kvm_verdicts
     rng = random.Random(count)
     hosts = ["kvm%06d.example.net" % i for i in range(count)]
     verdicts = dict((h, synthetic(i, h, rng, kvm_verdicts)) for i, h in enumerate(hosts))

@@ -188,7 +188,7 @@ def test_unreachable_hosts_may_be_allowed(fleet, ansible_bin):
 
 def test_the_real_fleet_is_pooled_by_guest_cpu(audited):
     """Hosts whose guest CPU is known form pools; the others are left out with the reason, never dropped."""
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import pool_id
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
     work = audited[0]
     with open(str(work / "reports" / "fleet.json")) as handle:
         data = json.load(handle)

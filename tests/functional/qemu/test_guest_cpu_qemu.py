@@ -21,7 +21,9 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_guest_cpu, kvm_probe, kvm_qemu_cpu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import (
+    guest_cpu as kvm_guest_cpu, qemu_models as kvm_qemu_cpu_models)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 QEMU = "qemu-system-x86_64"
@@ -87,7 +89,7 @@ def test_features_cover_what_qemu_gives_the_host_model(qemu, guest_cpu):
 
 
 def test_the_level_is_the_highest_whose_features_are_all_offered(guest_cpu):
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_x86_levels import LEVEL_NAMES, level_requirements
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import LEVEL_NAMES, level_requirements
     features = set(guest_cpu["features"])
     met = [level for level in LEVEL_NAMES if set(level_requirements(level)) <= features]
     assert guest_cpu["level"] == (met[-1] if met else None)

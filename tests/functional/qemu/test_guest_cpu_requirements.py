@@ -24,9 +24,9 @@ from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import r
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_guest_cpu_qemu import QEMU, Qmp
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_guest_cpu
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import pool_id
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_x86_levels import level_requirements
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 LEVEL = "x86-64-v2"

@@ -19,8 +19,9 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import compile_c_probe, missing
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import devices_abi, kvm_probe
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_devices import DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import VMM_DEVICES as DEVICES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PATHS = [path for _key, path, _misc, _minor, _module, _who in DEVICES]

@@ -18,16 +18,20 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import guest_x86, kvm_abi, kvm_probe, probe_vcpu_run
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import KVM_CAPS, cap_name
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_ioctls import Kvm, Syscalls
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_api import CAP_SWEEP_BEYOND_TABLE
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_context import ProbeContext
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import x86_64 as guest_x86
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import (
+    gather as kvm_probe, vcpu_run as probe_vcpu_run)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.api import CAP_SWEEP_BEYOND_TABLE
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MAX_CAP = max(KVM_CAPS) + CAP_SWEEP_BEYOND_TABLE
 GATHER_SCRIPT = ("import json, sys; sys.path.insert(0, sys.argv[1]);"
-                 "from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe;"
+                 "from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe;"
                  "print(json.dumps(kvm_probe.gather(device=sys.argv[2])))")
 
 

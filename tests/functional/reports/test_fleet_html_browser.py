@@ -21,8 +21,8 @@ import zlib
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_reports
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 

@@ -15,8 +15,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from ansible_collections.fleetcheck.kvm.plugins.action import kvm_report, kvm_validate
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import check, host_verdict
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_report as report_doc
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_validate as validate_doc
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action, trusted

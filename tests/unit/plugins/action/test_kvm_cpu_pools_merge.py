@@ -18,8 +18,9 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import fleet_pools, fleet_view, merge_views, pool_id
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_x86_levels import level_requirements
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import (
+    fleet_pools, fleet_view, merge_views, pool_id)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import trusted
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))

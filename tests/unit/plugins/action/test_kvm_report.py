@@ -17,7 +17,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_report import ActionModule
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_verdicts import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action

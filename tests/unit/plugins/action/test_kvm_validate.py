@@ -14,9 +14,9 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ARGUMENT_SPEC, ActionModule
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_profiles import BUILTIN_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_requirement_spec import default_requirements
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import default_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action, trusted
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, kvm_node
 

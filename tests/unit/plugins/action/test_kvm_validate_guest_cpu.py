@@ -10,14 +10,14 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ActionModule
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_guest_cpu as g
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_cpu_pools import fleet_pools, fleet_view, pool_id
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_guest_cpu_checks import GUEST_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_x86_levels import level_requirements
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools, fleet_view, pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.test_kvm_guest_cpu import entries_for
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils._cpu.test_guest_cpu import entries_for
 
 
 def facts_offering(names, machine="x86_64"):

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ActionModule
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_probe import gather
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 

@@ -18,9 +18,11 @@ import os
 import stat
 import struct
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import devices_abi, guest_arm64, kvm_abi as abi
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.guest_x86 import DATA as GUEST_BYTE, PORT as GUEST_PORT
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.kvm_caps import CAP_NUMBER
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi, abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest_arm64
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests.x86_64 import (
+    DATA as GUEST_BYTE, PORT as GUEST_PORT)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 
 KVM_GID = 36
 
@@ -145,7 +147,7 @@ class FakeKernel(object):
 
     def open_as(self, path, flags, uid, gid, gids):
         """A child that opens as the account: scripted, or the mode and ACL decide as the kernel would."""
-        from ansible_collections.fleetcheck.kvm.plugins.module_utils.probe_access import dac_access, read_acl
+        from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import dac_access, read_acl
         self.open_as_calls.append((path, uid, gid, tuple(gids)))
         if (path, uid) in self.open_as_result:
             return self.open_as_result[(path, uid)]

@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils import kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_facts
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 

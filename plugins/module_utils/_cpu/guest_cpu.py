@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What CPU QEMU can give a guest under KVM: pure computation from the kernel's answers.
+
+QEMU asks KVM what it supports, word by word, and then adjusts some words; a CPU model
+is runnable when every bit it asks for is in the adjusted word. This module repeats
+QEMU 7.2's computation exactly (target/i386/kvm/kvm.c kvm_arch_get_supported_cpuid
+and kvm_arch_get_supported_msr_feature; target/i386/cpu.c x86_cpu_filter_features and
+x86_cpu_enable_xsave_components), for QEMU started as pc, q35 or `-machine none` default:
+in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source.
+
+No ioctls here: the probe (probe_guest_cpu.py) gathers the kernel's answers into a
+KernelAnswers, and the unit tests build one by hand.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import x86_64_level
+
+REGISTER_FIELD = {"eax": 3, "ebx": 4, "ecx": 5, "edx": 6}  # in a kvm_cpuid_entry2 tuple
+
+# target/i386/cpu.h and include/standard-headers/asm-x86/kvm_para.h, QEMU 7.2.
+CPUID_MCE, CPUID_MTRR, CPUID_MCA, CPUID_PAT = 1 << 7, 1 << 12, 1 << 14, 1 << 16
+CPUID_EXT_X2APIC, CPUID_EXT_TSC_DEADLINE_TIMER, CPUID_EXT_HYPERVISOR = 1 << 21, 1 << 24, 1 << 31
+CPUID_6_EAX_ARAT = 1 << 2
+CPUID_7_0_EBX_HLE, CPUID_7_0_EBX_RTM, CPUID_7_0_EBX_INTEL_PT = 1 << 4, 1 << 11, 1 << 25
+CPUID_7_0_EDX_ARCH_CAPABILITIES = 1 << 29
+CPUID_EXT3_TOPOEXT = 1 << 22
+CPUID_EXT2_AMD_ALIASES = 0x0183F3FF  # fpu vme de pse tsc msr pae mce cx8 apic mtrr pge mca cmov pat pse36 mmx fxsr
+CPUID_14_0_ECX_LIP = 1 << 31
+KVM_FEATURE_PV_UNHALT = 1 << 7
+KVM_HINTS_REALTIME = 1 << 0
+KVM_CPUID_FEATURES = 0x40000001
+MSR_IA32_ARCH_CAPABILITIES = 0x10a
+MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b
+# VMX control MSRs: QEMU offers the bits that may be one but need not be (kvm.c).
+VMX_CONTROL_MSRS = (0x48b, 0x48d, 0x48e, 0x48f, 0x490)
+# Added to VMX_PROCBASED_CTLS2 when KVM_GET_MSR_INDEX_LIST lacks that MSR (kvm.c): (leaf, subleaf, register, bit) -> control bit.
+CTLS2_BACKFILL = (((0xd, 1, "ecx", 3), 20), ((0x1, 0, "ecx", 30), 11), ((0x7, 0, "ebx", 10), 12),
+                  ((0x7, 0, "ebx", 18), 16), ((0x80000001, 0, "edx", 27), 3))
+# Haswell parts with broken TSX (kvm.c host_tsx_broken): (family, model, highest broken stepping or None for all).
+TSX_BROKEN = ((6, 63, 3), (6, 60, None), (6, 69, None), (6, 70, None))
+# cpu.c INTEL_PT_* : what KVM must offer in leaf 0x14 for QEMU to offer intel-pt.
+INTEL_PT_MINIMAL_EBX, INTEL_PT_MINIMAL_ECX = 0xf, 0x7
+INTEL_PT_MTC_BITMAP, INTEL_PT_ADDR_RANGES_NUM, INTEL_PT_ADDR_RANGES_NUM_MASK = 0x0249 << 16, 2, 0x3
+INTEL_PT_PSB_CYCLE = (0x003f << 16) | 0x1fff
+
+WORD_INDEX = dict((word[0], index) for index, word in enumerate(bits.FEATURE_WORDS))
+XCR0_WORDS = (WORD_INDEX["FEAT_XSAVE_XCR0_LO"], WORD_INDEX["FEAT_XSAVE_XCR0_HI"])
+ALL_NAMES = set()  # every feature name QEMU knows
+_TWICE = set()  # names that own two bits (kvmclock, vmx-invept-single-context)
+for _word in bits.FEATURE_WORDS:
+    for _name in _word[5].values():
+        (_TWICE if _name in ALL_NAMES else ALL_NAMES).add(_name)
+
+
+def name_bits(name):
+    """[(word index, bit)] of a feature name (two places for kvmclock)."""
+    return [(index, bit) for index, word in enumerate(bits.FEATURE_WORDS) for bit, other in word[5].items()
+            if other == name]
+
+
+MULTI_BIT_NAMES = tuple((_name, tuple(name_bits(_name))) for _name in sorted(_TWICE))
+
+
+class KernelAnswers(object):
+    """What the kernel answered, as QEMU reads it.
+
+    entries: KVM_GET_SUPPORTED_CPUID tuples; irqchip: KVM_CAP_IRQCHIP; tsc_deadline:
+    KVM_CAP_TSC_DEADLINE_TIMER; msr_index_list: KVM_GET_MSR_INDEX_LIST; feature_msrs:
+    {index: value} from KVM_GET_MSRS of the feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST);
+    xcomp_guest_supp: KVM_GET_DEVICE_ATTR(KVM_X86_XCOMP_GUEST_SUPP) or None when the kernel
+    has no such attribute.
+    """
+
+    def __init__(self, entries, irqchip=True, tsc_deadline=True, msr_index_list=(), feature_msrs=None,
+                 xcomp_guest_supp=None):
+        self.cpuid = dict(((e[0], e[1]), e) for e in entries)  # kvm.c cpuid_find_entry: function and index
+        self.irqchip = irqchip
+        self.tsc_deadline = tsc_deadline
+        self.msr_index_list = set(msr_index_list)
+        self.feature_msrs = dict(feature_msrs or {})
+        self.xcomp_guest_supp = xcomp_guest_supp
+
+    def register(self, leaf, subleaf, register):
+        entry = self.cpuid.get((leaf, subleaf))
+        return entry[REGISTER_FIELD[register]] if entry else 0
+
+
+def host_fms(kernel):
+    """(vendor, family, model, stepping) as QEMU's host_cpu_vendor_fms (cpu.c) decodes them.
+
+    KVM_GET_SUPPORTED_CPUID passes the host's vendor (leaf 0) and signature (leaf 1 EAX)
+    through (arch/x86/kvm/cpuid.c __do_cpuid_func), so they are the host CPU's.
+    """
+    vendor = b"".join(kernel.register(0, 0, r).to_bytes(4, "little") for r in ("ebx", "edx", "ecx"))
+    eax = kernel.register(1, 0, "eax")
+    family = ((eax >> 8) & 0xf) + ((eax >> 20) & 0xff)
+    model = ((eax >> 4) & 0xf) | ((eax & 0xf0000) >> 12)
+    return vendor.decode("latin-1"), family, model, eax & 0xf
+
+
+def _tsx_broken(kernel):
+    vendor, family, model, stepping = host_fms(kernel)
+    if vendor != "GenuineIntel":
+        return False
+    return any(family == f and model == m and (last is None or stepping <= last) for f, m, last in TSX_BROKEN)
+
+
+def supported_cpuid_word(kernel, leaf, subleaf, register):
+    """kvm.c kvm_arch_get_supported_cpuid: KVM's answer, with QEMU's fixups."""
+    value = kernel.register(leaf, subleaf, register)
+    if (leaf, register) == (1, "edx"):
+        value |= CPUID_MTRR | CPUID_PAT | CPUID_MCE | CPUID_MCA  # "KVM before 2.6.30 misreports"
+    elif (leaf, register) == (1, "ecx"):
+        value |= CPUID_EXT_HYPERVISOR  # QEMU sets it itself
+        if kernel.irqchip and kernel.tsc_deadline:
+            value |= CPUID_EXT_TSC_DEADLINE_TIMER  # not in GET_SUPPORTED_CPUID; needs the in-kernel irqchip
+        if not kernel.irqchip:
+            value &= ~CPUID_EXT_X2APIC
+        # cpu-pm=on would add monitor (KVM_CAP_X86_DISABLE_EXITS); QEMU's default is off.
+    elif (leaf, register) == (6, "eax"):
+        value |= CPUID_6_EAX_ARAT  # emulated APIC
+    elif (leaf, subleaf, register) == (7, 0, "ebx"):
+        if _tsx_broken(kernel):
+            value &= ~(CPUID_7_0_EBX_RTM | CPUID_7_0_EBX_HLE)
+    elif (leaf, subleaf, register) == (7, 0, "edx"):
+        if MSR_IA32_ARCH_CAPABILITIES not in kernel.msr_index_list:  # Linux 4.17-4.20 bug on SVM hosts
+            value &= ~CPUID_7_0_EDX_ARCH_CAPABILITIES
+    elif (leaf, subleaf) == (0xd, 0) and register in ("eax", "edx") and kernel.xcomp_guest_supp is not None:
+        # XSAVE components that need arch_prctl (AMX) are only in KVM_X86_XCOMP_GUEST_SUPP.
+        value = kernel.xcomp_guest_supp & 0xffffffff if register == "eax" else kernel.xcomp_guest_supp >> 32
+    elif (leaf, register) == (0x80000001, "ecx"):
+        value |= CPUID_EXT3_TOPOEXT  # "safe to enable even if not returned"
+    elif (leaf, register) == (0x80000001, "edx"):
+        value |= supported_cpuid_word(kernel, 1, 0, "edx") & CPUID_EXT2_AMD_ALIASES
+    elif (leaf, register) == (KVM_CPUID_FEATURES, "eax"):
+        if not kernel.irqchip:
+            value &= ~KVM_FEATURE_PV_UNHALT
+        # a split irqchip would add kvm-msi-ext-dest-id; pc and q35 default to a full in-kernel irqchip.
+    elif (leaf, register) == (KVM_CPUID_FEATURES, "edx"):
+        value |= KVM_HINTS_REALTIME
+    return value
+
+
+def supported_msr_word(kernel, index):
+    """kvm.c kvm_arch_get_supported_msr_feature: a feature MSR, or 0 when KVM does not list it."""
+    if index not in kernel.feature_msrs:
+        return 0
+    value = kernel.feature_msrs[index]
+    if index == MSR_IA32_VMX_PROCBASED_CTLS2 and index not in kernel.msr_index_list:
+        for (leaf, subleaf, register, bit), control in CTLS2_BACKFILL:  # "KVM forgot to add these bits"
+            if supported_cpuid_word(kernel, leaf, subleaf, register) >> bit & 1:
+                value |= 1 << (control + 32)
+    if index in VMX_CONTROL_MSRS:
+        return (value >> 32) & ~value & 0xffffffff  # may be one, need not be
+    return value
+
+
+def intel_pt_usable(kernel):
+    """cpu.c x86_cpu_filter_features: KVM's leaf 0x14 must offer what QEMU reports for intel-pt."""
+    eax_0, ebx_0, ecx_0 = (kernel.register(0x14, 0, r) for r in ("eax", "ebx", "ecx"))
+    eax_1, ebx_1 = kernel.register(0x14, 1, "eax"), kernel.register(0x14, 1, "ebx")
+    return bool(eax_0 and ebx_0 & INTEL_PT_MINIMAL_EBX == INTEL_PT_MINIMAL_EBX
+                and ecx_0 & INTEL_PT_MINIMAL_ECX == INTEL_PT_MINIMAL_ECX
+                and eax_1 & INTEL_PT_MTC_BITMAP == INTEL_PT_MTC_BITMAP
+                and eax_1 & INTEL_PT_ADDR_RANGES_NUM_MASK >= INTEL_PT_ADDR_RANGES_NUM
+                and ebx_1 & INTEL_PT_PSB_CYCLE == INTEL_PT_PSB_CYCLE)
+
+
+def supported_words(kernel):
+    """Every feature word, in QEMU's order, as QEMU under KVM would offer it."""
+    words = []
+    for _name, kind, where, subleaf, register, _names in bits.FEATURE_WORDS:
+        if kind == "cpuid":
+            words.append(supported_cpuid_word(kernel, where, subleaf, register))
+        else:
+            words.append(supported_msr_word(kernel, where))
+    if words[WORD_INDEX["FEAT_7_0_EBX"]] & CPUID_7_0_EBX_INTEL_PT and not intel_pt_usable(kernel):
+        words[WORD_INDEX["FEAT_7_0_EBX"]] &= ~CPUID_7_0_EBX_INTEL_PT
+    return words
+
+
+def feature_names(words):
+    """Sorted names of every feature whose bits are all set in the words.
+
+    A name that owns two bits (kvmclock) counts only with both, as QEMU's property does.
+    """
+    names = set()
+    for index, word in enumerate(bits.FEATURE_WORDS):
+        value = words[index]
+        if value:
+            names.update(name for bit, name in word[5].items() if value >> bit & 1)
+    for name, places in MULTI_BIT_NAMES:
+        if name in names and not all(words[index] >> bit & 1 for index, bit in places):
+            names.discard(name)
+    return sorted(names)
+
+
+def xsave_lacking(words):
+    """Names of the features whose XSAVE state component QEMU cannot enable.
+
+    cpu.c x86_cpu_enable_xsave_components asks, for a model with xsave, the XCR0 component
+    of each of its features; x86_cpu_feature_name names a missing component after that feature.
+    The XSS components have no name in QEMU 7.2, so they cannot show here.
+    """
+    xcr0 = words[XCR0_WORDS[0]] | words[XCR0_WORDS[1]] << 32
+    lacking = set()
+    for component, (word_name, bit) in bits.XSAVE_COMPONENTS.items():
+        if bits.XCR0_MASK >> component & 1 and not xcr0 >> component & 1:
+            lacking.add(bits.FEATURE_WORDS[WORD_INDEX[word_name]][5][bit])
+    return lacking
+
+
+def model_table(module=kvm_qemu_cpu_models):
+    """The model table as {"features": {model: sorted names}, "aliases": {...}, "host_dependent": (...)}."""
+    return {"features": dict((name, text.split()) for name, text in module.MODEL_FEATURES.items()),
+            "aliases": dict(module.ALIASES), "host_dependent": tuple(module.HOST_DEPENDENT),
+            "qemu_version": module.QEMU_VERSION}
+
+
+_BUILTIN = []  # the built-in table, parsed on first use
+
+
+def builtin_models():
+    if not _BUILTIN:
+        _BUILTIN.append(model_table())
+    return _BUILTIN[0]
+
+
+def model_verdicts(supported, host_lip=False, table=None, offered=None):
+    """{model: {"runnable", "missing"}} for every named QEMU model (cpu.c x86_cpu_filter_features).
+
+    host and max are built from what KVM supports (cpu.c max_features), so nothing they
+    ask for is missing; intel-pt is already left out of `supported` when QEMU cannot offer it.
+    An alias (Nehalem of Nehalem-v1) gets the verdict of the model it names.
+    """
+    table = table or builtin_models()
+    offered = frozenset(feature_names(supported) if offered is None else offered)
+    lacking_state = xsave_lacking(supported)
+    found = {}
+    for name, features in table["features"].items():  # features are sorted, so missing is too
+        if "xsave" in features:
+            missing = [f for f in features if f not in offered or f in lacking_state]
+        else:
+            missing = [f for f in features if f not in offered]
+        if "intel-pt" in offered and host_lip and "intel-pt" in features and "intel-pt-lip" not in features:
+            # QEMU cannot change the LIP bit it reports, so the model's must match the host's; a model
+            # asking for LIP on a host without it already misses intel-pt-lip (and is compared without).
+            missing = sorted(set(missing) | set(["intel-pt"]))
+        found[name] = missing
+    for name in table["host_dependent"]:
+        found[name] = []
+    for alias, target in table["aliases"].items():
+        found[alias] = found[target]
+    return dict((name, {"runnable": not missing, "missing": list(missing)}) for name, missing in found.items())
+
+
+def model_names(table=None):
+    """Every model name the table answers for: versioned models, aliases and the host-dependent ones."""
+    table = table or builtin_models()
+    return frozenset(table["features"]) | frozenset(table["aliases"]) | frozenset(table["host_dependent"])
+
+
+def resolve_models(names, table=None):
+    """The models that guest_cpu.models details: None for all, else a frozenset of names.
+
+    `names` is the cpu_models option: 'all' or model names. Raises ValueError naming unknown ones,
+    before anything is probed."""
+    names = ["all"] if names is None else [str(name).strip() for name in names]
+    if "all" in names:
+        return None
+    table = table or builtin_models()
+    known = model_names(table)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        import difflib  # the error path only
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, 2)
+            hints.append("%r (did you mean %s?)" % (name, " or ".join(close)) if close else repr(name))
+        raise ValueError("unknown QEMU CPU model(s) in cpu_models: %s; choose 'all' or names of QEMU %s's "
+                         "x86 models" % (", ".join(hints), table["qemu_version"]))
+    return frozenset(names)
+
+
+def guest_cpu_facts(kernel, table=None, detail=None):
+    """The guest_cpu facts from the kernel's answers; `detail` (resolve_models) limits `models`."""
+    supported = supported_words(kernel)
+    features = feature_names(supported)
+    level, missing_for_next = x86_64_level(features)
+    table = table or builtin_models()
+    verdicts = model_verdicts(supported, bool(kernel.register(0x14, 0, "ecx") & CPUID_14_0_ECX_LIP), table, features)
+    return {
+        "features": features,
+        "level": level,
+        "missing_for_next_level": missing_for_next,
+        "models": verdicts if detail is None else dict((name, verdicts[name]) for name in detail),
+        "models_complete": detail is None,
+        "runnable_models": sorted(name for name, verdict in verdicts.items() if verdict["runnable"]),
+        "qemu_version": table["qemu_version"],
+    }

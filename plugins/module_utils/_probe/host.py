@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The host subset: architecture, kernel, the loaded KVM backend(s), their parameters and nesting."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import SYSFS_MODULE
+
+NESTED_PARAMETER = "nested"
+
+
+def probe(ctx):
+    kernel = ctx.kernel
+    facts = {"arch": kernel.machine, "kernel": kernel.kernel_release, "kvm_module": False, "backends": [],
+             "backend": None, "parameters": {}, "nested": None}
+    try:
+        loaded = ctx.loaded_modules()
+    except OSError as error:
+        facts["error"] = "%s: %s" % (SYSFS_MODULE, errno_text(error))
+        return {"host": facts}, []
+    facts["kvm_module"] = "kvm" in loaded
+    facts["backends"] = [name for name in KVM_BACKENDS if name in loaded]
+    facts["backend"] = facts["backends"][0] if facts["backends"] else None
+    for backend in facts["backends"]:
+        facts["parameters"][backend] = ctx.module_parameters(backend)
+        nested = facts["parameters"][backend].get(NESTED_PARAMETER)
+        if nested is not None and facts["nested"] is None:
+            facts["nested"] = nested.upper() in ("Y", "1")
+    return {"host": facts}, []

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The few names both sides share: pure data, no code that touches the OS.
+
+The probe writes facts with these names and the judge reads them; the controller may import this
+module and the generated tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.levels) from
+module_utils, and nothing else (tests/unit/test_layout.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# The version of ansible_facts.kvm's shape: raised when a key changes meaning or type.
+SCHEMA_VERSION = 1
+
+# Every known backend module of KVM: its directory name under /sys/module.
+KVM_BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm", "kvm_hv", "kvm_pr", "kvm_arm", "kvm_riscv", "kvm_loongarch")
+
+# key, path, misc device name (/proc/misc), static minor of include/linux/miscdevice.h (None: dynamic),
+# the module that registers it, and who needs it. Source: Linux 6.1 drivers/net/tun.c, drivers/vhost/
+# net.c and vsock.c, drivers/vfio/vfio_main.c (container.c in 6.2+), drivers/iommu/iommufd/main.c,
+# drivers/crypto/ccp/sev-dev.c.
+VMM_DEVICES = (
+    ("tun", "/dev/net/tun", "tun", 200, "tun", "tap networking (Firecracker, QEMU, Cloud Hypervisor)"),
+    ("vhost_net", "/dev/vhost-net", "vhost-net", 238, "vhost_net", "in-kernel virtio-net (QEMU vhost=on, Kata)"),
+    ("vhost_vsock", "/dev/vhost-vsock", "vhost-vsock", 241, "vhost_vsock", "virtio-vsock (Kata agent)"),
+    ("vfio", "/dev/vfio/vfio", "vfio", 196, "vfio", "device passthrough (VFIO container)"),
+    ("iommufd", "/dev/iommu", "iommu", None, "iommufd", "device passthrough (iommufd, Linux 6.2+)"),
+    ("sev", "/dev/sev", "sev", None, "ccp", "AMD SEV guests (the platform security processor)"),
+)
+VMM_DEVICE_NAMES = tuple(entry[0] for entry in VMM_DEVICES)

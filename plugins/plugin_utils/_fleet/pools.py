@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Migration pools of a fleet, from each host's guest_cpu facts (controller side, pure).
+
+Live migration needs the destination to offer every CPU feature the guest was started
+with. So a guest started with the fleet's common feature set can go anywhere; hosts
+with identical feature sets form a pool in which any guest can move freely.
+
+fleet_pools({host: guest_cpu facts}) returns:
+  hosts (count), excluded ({host: why}: no guest_cpu facts, skipped, error),
+  common: features, level, missing_for_next_level, runnable_models (on every host),
+  pools: best first; each id (pool_id of its features), hosts, level, features,
+         runnable_models (on every host of the pool), feature_count, lacking (features of
+         the best pool it lacks), without_it (the common level and the models gained if the
+         whole pool left, or None),
+  holding_back: hosts whose removal would raise the common level or add runnable models,
+         with what they lack (features the others all share), the level and models gained.
+Everything but the pools' hosts, features and runnable_models is derived from them, so
+fleet_view(pools of several slices, excluded of all) gives exactly the view of the whole
+fleet: slice reports merge without the hosts' facts.
+No ioctl code: this runs in the evaluator and the reports.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
+
+
+def pool_id(features):
+    """A short, stable name for a feature set (the same one the verdict summary prints)."""
+    return hashlib.sha256(",".join(sorted(str(n) for n in features)).encode("utf-8")).hexdigest()[:12]
+
+
+def usable_guest_cpu(guest_cpu):
+    """(features, runnable models) of a host's guest_cpu facts, or (None, why not)."""
+    if not isinstance(guest_cpu, dict):
+        return None, "no guest_cpu facts (gather_subset lacks guest_cpu)"
+    for key in ("skipped", "error"):
+        if guest_cpu.get(key):
+            return None, "guest_cpu %s: %s" % (key, guest_cpu[key])
+    if not isinstance(guest_cpu.get("features"), list) or not isinstance(guest_cpu.get("runnable_models"), list):
+        return None, "guest_cpu facts without features and runnable_models"
+    return frozenset(guest_cpu["features"]), frozenset(guest_cpu["runnable_models"])
+
+
+def _intersection(sets):
+    sets = list(sets)
+    if not sets:
+        return frozenset()
+    common = set(sets[0])
+    for other in sets[1:]:
+        common &= other
+    return frozenset(common)
+
+
+def _summary(features, models):
+    level, missing = x86_64_level(features)
+    return {"features": sorted(features), "level": level, "missing_for_next_level": missing,
+            "runnable_models": sorted(models)}
+
+
+def fleet_pools(hosts, excluded=None):
+    """The fleet view of {host: guest_cpu facts}; see the module docstring.
+
+    `excluded` ({host: why}) adds hosts the caller already knows have no usable facts.
+    """
+    excluded = dict(excluded or {})
+    pools = {}  # grouped here already: one set per pool, not per host, for fleets of 100,000 hosts
+    for host in sorted(hosts):
+        features, models = usable_guest_cpu(hosts[host])
+        if features is None:
+            excluded[host] = models
+            continue
+        pool = pools.get(features)
+        if pool is None:
+            pools[features] = {"hosts": [host], "features": features, "runnable_models": models}
+        else:
+            pool["hosts"].append(host)
+            pool["runnable_models"] = pool["runnable_models"] & models
+    return fleet_view(list(pools.values()), excluded)
+
+
+def fleet_view(pools, excluded=None):
+    """The fleet view from pools alone (hosts, features, runnable_models each), e.g. of several slices.
+
+    Pools with the same features merge: their hosts join, and only the models runnable on
+    all of them stay runnable. Everything else is recomputed.
+    """
+    by_features = {}
+    for given in pools:
+        features = frozenset(given["features"])
+        pool = by_features.setdefault(features, {"hosts": set(), "models": []})
+        pool["hosts"].update(given["hosts"])
+        pool["models"].append(frozenset(given["runnable_models"]))
+    pools = []
+    for features, pool in by_features.items():
+        models = _intersection(pool["models"])
+        level, _missing = x86_64_level(features)
+        pools.append({"id": pool_id(features), "hosts": sorted(pool["hosts"]), "level": level, "features": features,
+                      "models": models, "feature_count": len(features)})
+    # Best first: highest level, then most runnable models, then most features; the id breaks ties.
+    pools.sort(key=lambda p: (-level_rank(p["level"]), -len(p["models"]), -p["feature_count"], p["id"]))
+    common_features = _intersection(p["features"] for p in pools)
+    common_models = _intersection(p["models"] for p in pools)
+    common = _summary(common_features, common_models)
+    best = pools[0]["features"] if pools else frozenset()
+    for index, pool in enumerate(pools):
+        pool["lacking"] = sorted(best - pool["features"])
+        pool["without_it"] = _gains(pools[:index] + pools[index + 1:], common)
+    holding_back = _holding_back(pools, common)
+    shown = []
+    for pool in pools:
+        gains = pool["without_it"]
+        shown.append({"id": pool["id"], "hosts": pool["hosts"], "level": pool["level"],
+                      "features": sorted(pool["features"]), "runnable_models": sorted(pool["models"]),
+                      "feature_count": pool["feature_count"], "lacking": pool["lacking"],
+                      "without_it": {"level": gains["level"], "models_gained": gains["models_gained"]} if gains else None})
+    return {"hosts": sum(len(p["hosts"]) for p in pools), "excluded": dict(sorted((excluded or {}).items())),
+            "common": common, "pools": shown, "holding_back": holding_back}
+
+
+def merge_views(views):
+    """One fleet view from the views of several slices (each fleet.json's guest_cpu): the pools carry
+    their feature lists, so the merge is exact; hosts excluded from any slice stay excluded."""
+    views = [view for view in views if view]
+    excluded = {}
+    for view in views:
+        excluded.update(view.get("excluded") or {})
+    return fleet_view([pool for view in views for pool in view.get("pools") or []], excluded)
+
+
+def _gains(others, common):
+    """{"level", "models_gained", "features"} of the fleet without some pools, or None if nothing is gained."""
+    if not others:
+        return None
+    features = _intersection(p["features"] for p in others)
+    gained_models = sorted(_intersection(p["models"] for p in others) - set(common["runnable_models"]))
+    level, _missing = x86_64_level(features)
+    if level_rank(level) > level_rank(common["level"]) or gained_models:
+        return {"level": level, "models_gained": gained_models, "features": features}
+    return None
+
+
+def _holding_back(pools, common):
+    """Hosts alone in their pool whose removal raises the common level or adds runnable models.
+
+    A host that shares its pool holds nothing back alone (its pool mates offer the same set);
+    such pools show their own gains in their `without_it`.
+    """
+    found = []
+    for pool in pools:
+        gains = pool["without_it"]
+        if len(pool["hosts"]) == 1 and gains:
+            found.append({"host": pool["hosts"][0], "pool": pool["id"],
+                          "lacks": sorted(gains["features"] - pool["features"]),
+                          "level_without_it": gains["level"], "models_gained_without_it": gains["models_gained"]})
+    return found

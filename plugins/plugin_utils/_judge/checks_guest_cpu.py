@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Guest CPU requirements (controller side, pure): validation, checks, and guest profiles.
+
+Proposed requirements, each judged against ansible_facts.kvm.guest_cpu:
+  min_guest_cpu_level:   "x86-64-v1".."x86-64-v4", or a guest profile name (rhel9, ...)
+  required_cpu_models:   QEMU model names that must be runnable
+  required_cpu_features: CPUID features that KVM must offer, by QEMU's names (the
+                         older spellings QEMU accepts and Linux's names work too)
+Each check function takes (facts, requirement value) and returns check dicts shaped
+by kvm_verdicts.check(). validate_guest_cpu_requirements() gives the problems of the
+values (unknown names, with suggestions) before any host is judged.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import difflib
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as models_table
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
+    LEVEL_NAMES, level_rank, level_requirements)
+
+# Guest operating systems and the x86-64 level their x86_64 builds need, each with its source.
+GUEST_PROFILES = {
+    "rhel9": {
+        "title": "Red Hat Enterprise Linux 9 and its rebuilds (CentOS Stream 9, AlmaLinux 9, Rocky Linux 9)",
+        "min_guest_cpu_level": "x86-64-v2",
+        "source": "Red Hat Enterprise Linux 9.0 release notes (RHEL 9 on AMD and Intel 64-bit needs "
+                  "x86-64-v2); Red Hat Developer blog, F. Weimer, 'Building Red Hat Enterprise Linux 9 "
+                  "for the x86-64-v2 microarchitecture level' (2021-01-05)",
+    },
+    "rhel10": {
+        "title": "Red Hat Enterprise Linux 10 (and CentOS Stream 10)",
+        "min_guest_cpu_level": "x86-64-v3",
+        "source": "Red Hat Enterprise Linux 10.0 release notes (RHEL 10 on AMD and Intel 64-bit needs "
+                  "x86-64-v3); AlmaLinux 10 release notes (RHEL 10 requires x86-64-v3, AlmaLinux adds a separate "
+                  "x86-64-v2 build); Red Hat Developer, 'Exploring x86-64-v3 for Red Hat Enterprise Linux 10' "
+                  "(2024-01-02)",
+    },
+    "debian12": {
+        "title": "Debian 12 (amd64)",
+        "min_guest_cpu_level": "x86-64-v1",
+        "source": "Debian 12 installation guide, 2.1.1 'Supported hardware': the amd64 port "
+                  "supports every x86-64 processor (the psABI baseline)",
+    },
+}
+
+# Linux's names (/proc/cpuinfo) that are neither QEMU's names nor an older QEMU spelling.
+# Source: arch/x86/include/asm/cpufeatures.h against target/i386/cpu.c feature_word_info.
+LINUX_NAMES = {"tsc_deadline_timer": "tsc-deadline", "avx512_vnni": "avx512vnni"}
+KNOWN_FEATURES = frozenset(name for word in bits.FEATURE_WORDS for name in word[5].values())
+KNOWN_MODELS = frozenset(models_table.MODEL_FEATURES) | frozenset(models_table.ALIASES) | \
+    frozenset(models_table.HOST_DEPENDENT)
+
+
+def canonical_feature(name):
+    """QEMU's name of a CPU feature, from QEMU's name, an older QEMU spelling or Linux's; None if unknown.
+
+    QEMU reads '_' as '-' in feature names (cpu.c feat2prop) and keeps a few aliases (sse3, i64, ...).
+    """
+    name = str(name).strip()
+    for spelled in (name, name.lower()):
+        for candidate in (spelled, bits.FEATURE_ALIASES.get(spelled), LINUX_NAMES.get(spelled),
+                          spelled.replace("_", "-"), bits.FEATURE_ALIASES.get(spelled.replace("_", "-"))):
+            if candidate in KNOWN_FEATURES:
+                return candidate
+    return None
+
+
+def resolve_level(value):
+    """(level, where it came from) of a level or a guest profile name; (None, None) if unknown."""
+    if value in LEVEL_NAMES:
+        return value, None
+    profile = GUEST_PROFILES.get(value)
+    if profile:
+        return profile["min_guest_cpu_level"], "%s (%s)" % (profile["title"], profile["source"])
+    return None, None
+
+
+def _did_you_mean(word, choices):
+    close = difflib.get_close_matches(str(word), sorted(choices), n=3, cutoff=0.6)
+    return "; did you mean %s?" % " or ".join(close) if close else ""
+
+
+def validate_guest_cpu_requirements(min_level=None, required_models=(), required_features=()):
+    """Problems with the requirement values themselves, each naming the fix."""
+    problems = []
+    if min_level not in (None, "") and resolve_level(min_level)[0] is None:
+        problems.append("unknown min_guest_cpu_level %r: choose one of %s or a guest profile (%s)%s" % (
+            min_level, ", ".join(LEVEL_NAMES), ", ".join(sorted(GUEST_PROFILES)),
+            _did_you_mean(min_level, list(LEVEL_NAMES) + list(GUEST_PROFILES))))
+    for model in required_models or ():
+        if model not in KNOWN_MODELS:
+            problems.append("unknown QEMU CPU model %r in required_cpu_models (QEMU %s)%s" % (
+                model, models_table.QEMU_VERSION, _did_you_mean(model, KNOWN_MODELS)))
+    for feature in required_features or ():
+        if canonical_feature(feature) is None:
+            problems.append("unknown CPU feature %r in required_cpu_features%s" % (
+                feature, _did_you_mean(str(feature).replace("_", "-"), KNOWN_FEATURES)))
+    return problems
+
+
+def _guest_cpu(facts, requirement, expected):
+    """(guest_cpu facts, None) or (None, a failed check saying why there are none)."""
+    guest = facts.get("guest_cpu")
+    if not isinstance(guest, dict):
+        return None, check(requirement, expected, None, False,
+                           "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement)
+    remedy = {"skipped": "require it of x86 hosts only (set it in their group_vars)",
+              "error": "see the kvm_facts errors of this host"}
+    for key in ("skipped", "error"):
+        if guest.get(key):
+            return None, check(requirement, expected, None, False, "%s cannot be judged: guest_cpu %s: %s; %s"
+                               % (requirement, key, guest[key], remedy[key]))
+    return guest, None
+
+
+def check_min_guest_cpu_level(facts, value):
+    """The guest CPU level must reach `value` (a level or a guest profile)."""
+    level, why = resolve_level(value)
+    guest, failed = _guest_cpu(facts, "min_guest_cpu_level", value)
+    if failed:
+        return [failed]
+    actual = guest.get("level")
+    lacking = sorted(set(level_requirements(level)) - set(guest.get("features") or ()))
+    for_whom = " for %s" % why if why else ""
+    message = ("guest CPU level is %s, below %s%s: KVM does not offer guests %s (CPUID features, QEMU's names); "
+               "the host CPU or the hypervisor in between hides them"
+               % (actual or "below x86-64-v1", level, for_whom, ", ".join(lacking)))
+    return [check("min_guest_cpu_level", level, actual, level_rank(actual) >= level_rank(level) and not lacking,
+                  message)]
+
+
+def check_required_cpu_models(facts, value):
+    """Every listed QEMU CPU model must be runnable; a failure names the model's missing features."""
+    checks = []
+    for model in value or ():
+        guest, failed = _guest_cpu(facts, "required_cpu_models", model)
+        if failed:
+            return [failed]
+        verdict = (guest.get("models") or {}).get(model)
+        if verdict is None and guest.get("models_complete") is False:  # the probe detailed other models only
+            runnable = model in (guest.get("runnable_models") or ())
+            checks.append(check("required_cpu_models", model, "runnable" if runnable else "not runnable", runnable,
+                                "QEMU CPU model %s cannot run here; the probe detailed only other models "
+                                "(kvm_facts cpu_models), so what it lacks is not in the facts: probe with "
+                                "cpu_models including %s (the role's kvm_validate_cpu_models)"
+                                % (model, model)))
+            continue
+        if verdict is None:
+            checks.append(check("required_cpu_models", model, None, False,
+                                "QEMU CPU model %s is unknown to the probe's model table (QEMU %s)"
+                                % (model, guest.get("qemu_version"))))
+            continue
+        checks.append(check("required_cpu_models", model, "runnable" if verdict["runnable"] else "not runnable",
+                            verdict["runnable"],
+                            "QEMU CPU model %s cannot run here: KVM does not offer %s"
+                            % (model, ", ".join(verdict["missing"]))))
+    return checks
+
+
+def check_required_cpu_features(facts, value):
+    """Every listed CPU feature must be offered to guests (against the full feature set)."""
+    if not value:
+        return []
+    guest, failed = _guest_cpu(facts, "required_cpu_features", list(value))
+    if failed:
+        return [failed]
+    offered = set(guest.get("features") or ())
+    wanted = sorted(set(canonical_feature(f) or str(f) for f in value))
+    lacking = [f for f in wanted if f not in offered]
+    message = "KVM does not offer guests the CPU feature%s %s" % ("" if len(lacking) == 1 else "s", ", ".join(lacking))
+    return [check("required_cpu_features", wanted, sorted(set(wanted) & offered), not lacking, message)]

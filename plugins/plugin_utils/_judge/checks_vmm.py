@@ -1,0 +1,341 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a VMM needs beyond /dev/kvm (controller side, pure): validation and checks.
+
+Requirements, each judged against the facts of one kvm_facts subset:
+  required_devices:    devices that must open and answer (devices subset)
+  hugepages_minimums:  page size -> pages configured, host-wide or per NUMA node (hugepages)
+  require_iommu:       an active IOMMU (iommu)
+  secure_guest:        sev, sev_es, sev_snp, tdx that must be ready (secure_guest)
+  module_parameters:   "module.parameter" -> the value the kernel prints (parameters)
+validate_vmm_requirements() gives the problems of the values, with suggestions, before any
+host is judged; each check_* function takes (facts, value) and returns kvm_verdicts.check dicts.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import difflib
+import re
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, VMM_DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+
+# The devices subset's keys and nodes, as the probe writes them.
+DEVICE_PATHS = tuple((entry[0], entry[1]) for entry in VMM_DEVICES)
+DEVICE_NAMES = tuple(name for name, _path in DEVICE_PATHS)
+SECURE_GUEST_KINDS = ("sev", "sev_es", "sev_snp", "tdx")
+PARAMETER_MODULES = ("kvm",) + KVM_BACKENDS
+# kstrtobool() (lib/kstrtox.c), how the kernel reads a bool parameter; param_get_bool prints Y or N.
+BOOL_SPELLINGS = {"y": "Y", "yes": "Y", "1": "Y", "on": "Y", "true": "Y",
+                  "n": "N", "no": "N", "0": "N", "off": "N", "false": "N"}
+# Integer parameters documented as on/off switches, which print 1 or 0: Y/1 and N/0 are the same there.
+# Source: Documentation/admin-guide/kernel-parameters.txt (Linux 6.1), "kvm-amd.nested= ... Default is 1
+# (enabled)"; arch/x86/kvm/svm/svm.c `module_param(nested, int, S_IRUGO)`.
+INT_SWITCHES = frozenset(["kvm_amd.nested"])
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_SIZE_KB = {"k": 1, "m": 1024, "g": 1024 * 1024, "t": 1024 * 1024 * 1024}
+
+
+def _did_you_mean(word, choices):
+    close = difflib.get_close_matches(str(word), sorted(choices), n=3, cutoff=0.6)
+    return "; did you mean %s?" % " or ".join(close) if close else ""
+
+
+def _not_gathered(requirement, expected, subset):
+    return check(requirement, expected, None, False, "%s cannot be judged: the %s facts were not gathered (add %r "
+                 "to gather_subset)" % (requirement, subset, subset))
+
+
+def _judges(subset, requirement, expected=lambda wanted: wanted):
+    """A check of one subset's facts, as check(facts, wanted): no checks when nothing is wanted, the one
+    failed check that says so when the subset was not gathered, else judge(the subset's facts, wanted)."""
+    def decorate(judge):
+        def checks(facts, wanted):
+            if not wanted:
+                return []
+            section = facts.get(subset)
+            if not isinstance(section, dict):
+                return [_not_gathered(requirement, expected(wanted), subset)]
+            return judge(section, wanted)
+        checks.__name__, checks.__doc__ = judge.__name__, judge.__doc__
+        return checks
+    return decorate
+
+
+# ------------------------------------------------------------ validation ----
+
+def device_name(name):
+    """The devices subset's key for a name ('vhost-net', 'VHOST_NET', '/dev/vhost-net'), or None."""
+    text = str(name).strip()
+    for key, path in DEVICE_PATHS:
+        if text == path:
+            return key
+    text = text.lower().replace("-", "_")
+    return text if text in DEVICE_NAMES else None
+
+
+def page_size_key(size):
+    """The hugepages facts' key ('2048kB') of a size spelled 2M, 2MB, 2MiB, 2048kB, 1G or 2048 (kB); None if not."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = str(size)
+    match = _SIZE.match(str(size))
+    if not match or int(match.group(1)) == 0:
+        return None
+    unit = (match.group(2) or "k").lower()
+    return "%dkB" % (int(match.group(1)) * _SIZE_KB[unit])
+
+
+def _count(value):
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _node_key(node):
+    text = str(node).strip()
+    if text.isdigit():
+        return "node" + text
+    return text if re.match(r"^node\d+$", text) else None
+
+
+def _sorted_mapping(value, what, problems):
+    """The (key, value) pairs of a mapping in a stable order, or [] and a problem saying what it must be."""
+    if not isinstance(value, dict):
+        problems.append("%s, got %s" % (what, type(value).__name__))
+        return []
+    return sorted(value.items(), key=lambda kv: str(kv[0]))
+
+
+def _hugepages(value, problems):
+    """{size key: {"total": count or None, "nodes": {nodeN: count}}}."""
+    wanted = {}
+    for size, minimum in _sorted_mapping(value, "hugepages_minimums must be a mapping of page size to a count or "
+                                                "to {node: count}", problems):
+        key = page_size_key(size)
+        if key is None:
+            problems.append("hugepages_minimums: unknown page size %r: write it as 2M, 1G or 2048kB" % (size,))
+            continue
+        entry = wanted.setdefault(key, {"total": None, "nodes": {}})
+        per_node = minimum if isinstance(minimum, dict) else {"total": minimum}
+        for node, count in sorted(per_node.items(), key=lambda kv: str(kv[0])):
+            where = "total" if str(node) == "total" else _node_key(node)
+            if where is None:
+                problems.append("hugepages_minimums.%s: unknown NUMA node %r: write node0 or 0 (or total)"
+                                % (size, node))
+            elif _count(count) is None:
+                problems.append("hugepages_minimums.%s%s must be a whole number of 0 or more, got %r"
+                                % (size, "" if where == "total" else "." + where, count))
+            elif where == "total":
+                entry["total"] = _count(count)
+            else:
+                entry["nodes"][where] = _count(count)
+    return wanted
+
+
+def parameter_value(value):
+    """The expected value as text: YAML reads an unquoted Y, yes or on as true, so booleans become Y and N."""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return str(value).strip()
+
+
+def _parameters(value, problems):
+    wanted = {}
+    for key, expected in _sorted_mapping(value, "module_parameters must be a mapping of module.parameter to a value",
+                                         problems):
+        module, dot, name = str(key).strip().partition(".")
+        module = module.replace("-", "_")  # the kernel command line spells kvm-intel.nested too
+        if not dot or not name:
+            problems.append("module_parameters: %r is not module.parameter, e.g. kvm_intel.nested" % (key,))
+        elif module not in PARAMETER_MODULES:
+            problems.append("module_parameters: unknown module %r in %r (the parameters subset reads %s)%s"
+                            % (module, key, ", ".join(PARAMETER_MODULES), _did_you_mean(module, PARAMETER_MODULES)))
+        elif expected is None or isinstance(expected, (dict, list)):
+            problems.append("module_parameters.%s must be a value as the kernel prints it, got %r" % (key, expected))
+        else:
+            wanted["%s.%s" % (module, name)] = parameter_value(expected)
+    return wanted
+
+
+def _names(value, requirement, canonical, known, problems):
+    if not isinstance(value, list):
+        problems.append("%s must be a list, got %s" % (requirement, type(value).__name__))
+        return []
+    names = []
+    for item in value:
+        name = canonical(item)
+        if name is None:
+            problems.append("unknown %s entry %r (known: %s)%s" % (
+                requirement, item, ", ".join(known), _did_you_mean(str(item).lower().replace("-", "_"), known)))
+        elif name not in names:
+            names.append(name)
+    return names
+
+
+def secure_guest_name(name):
+    text = str(name).strip().lower().replace("-", "_")
+    return text if text in SECURE_GUEST_KINDS else None
+
+
+def validate_vmm_requirements(requirements):
+    """(the requirements with these values made canonical, problems)."""
+    problems = []
+    normalized = dict(requirements)
+    normalized["required_devices"] = _names(requirements["required_devices"], "required_devices", device_name,
+                                            DEVICE_NAMES, problems)
+    normalized["secure_guest"] = _names(requirements["secure_guest"], "secure_guest", secure_guest_name,
+                                        SECURE_GUEST_KINDS, problems)
+    normalized["hugepages_minimums"] = _hugepages(requirements["hugepages_minimums"], problems)
+    normalized["module_parameters"] = _parameters(requirements["module_parameters"], problems)
+    if not isinstance(requirements["require_iommu"], bool):
+        problems.append("require_iommu must be true or false, got %r" % (requirements["require_iommu"],))
+    return normalized, problems
+
+
+def profile_device_problems(name, devices):
+    """Problems with a profile's `devices` entry: {source, require: [names], warn: [names]}."""
+    if not isinstance(devices, dict):
+        return ["profile %r: devices must be a mapping with lists 'require' and 'warn'" % name]
+    problems = []
+    for key in ("require", "warn"):
+        listed = devices.get(key, [])
+        if not isinstance(listed, list):
+            problems.append("profile %r: devices.%s must be a list" % (name, key))
+            continue
+        problems.extend("profile %r: unknown device %r in devices.%s (known: %s)%s" % (
+            name, item, key, ", ".join(DEVICE_NAMES), _did_you_mean(str(item), DEVICE_NAMES))
+            for item in listed if device_name(item) is None)
+    return problems
+
+
+# ----------------------------------------------------------------- checks ----
+
+def _device_state(entry):
+    if entry.get("usable"):
+        return "usable"
+    if not entry.get("exists"):
+        return "absent"
+    if not entry.get("can_open_rw"):
+        return "not opened (%s)" % (entry.get("open_error") or "refused")
+    return "opened, did not answer"
+
+
+def device_check(requirement, facts, name, who, severity="fail"):
+    """One device must have opened and answered; the message carries the facts' reason and remedy."""
+    devices = facts.get("devices")
+    if not isinstance(devices, dict):
+        return _not_gathered(requirement, "usable", "devices")
+    entry = devices.get(name) or {}
+    path = entry.get("path") or dict(DEVICE_PATHS)[name]
+    message = "%s (%s) is %s, %s needs it: %s" % (path, name, _device_state(entry), who,
+                                                  entry.get("reason") or "the devices facts give no reason")
+    return check(requirement, "usable", _device_state(entry), entry.get("usable") is True, message, severity)
+
+
+def check_required_devices(facts, names):
+    return [device_check("required_devices: %s" % name, facts, name, "the fleet") for name in names or ()]
+
+
+def _hugepage_remedy(size, count, node):
+    kb = int(size[:-2])
+    sysfs = ("/sys/devices/system/node/%s/hugepages/hugepages-%s/nr_hugepages" % (node, size) if node
+             else "/sys/kernel/mm/hugepages/hugepages-%s/nr_hugepages" % size)
+    boot = "hugepagesz=%s hugepages=%d" % ("%dG" % (kb // 1048576) if kb % 1048576 == 0 else "%dM" % (kb // 1024)
+                                           if kb % 1024 == 0 else "%dK" % kb, count)
+    if kb >= 1048576:  # gigantic pages: contiguous memory is rarely left after boot
+        return "reserve them at boot with %s on the kernel command line (or write %d to %s early)" % (
+            boot, count, sysfs)
+    runtime = "write %d to %s" % (count, sysfs)
+    if kb == 2048 and not node:
+        runtime += " (sysctl vm.nr_hugepages=%d where 2M is the default size; persist it in /etc/sysctl.d)" % count
+    return "%s, or boot with %s" % (runtime, boot)
+
+
+@_judges("hugepages", "hugepages_minimums", lambda wanted: dict((s, w["total"]) for s, w in wanted.items()))
+def check_hugepages_minimums(hugepages, wanted):
+    """Huge pages configured (nr_hugepages, the pool's total) of each size, host-wide and per node."""
+    checks = []
+    sizes = hugepages.get("sizes") or {}
+    nodes = hugepages.get("nodes") or {}
+    for size, want in sorted(wanted.items()):
+        places = ([(None, want["total"])] if want["total"] is not None else []) + sorted(want["nodes"].items())
+        for node, minimum in places:
+            requirement = "hugepages_minimums: %s%s" % (size, " " + node if node else "")
+            pool = (nodes.get(node) or {}).get(size) if node else sizes.get(size)
+            where = "on %s" % node if node else "host-wide"
+            if node and node not in nodes:
+                checks.append(check(requirement, ">= %d" % minimum, None, False, "%s huge pages %s: this host has no "
+                                    "NUMA node %s (nodes: %s)" % (size, where, node, ", ".join(sorted(nodes)) or
+                                                                  "none reported")))
+            elif pool is None:
+                checks.append(check(requirement, ">= %d" % minimum, None, minimum == 0,
+                                    "%s huge pages %s: this kernel offers no %s page size (sizes: %s); the CPU or "
+                                    "kernel lacks it (1G pages need the CPU's pdpe1gb or an arm64 kernel with "
+                                    "them)" % (size, where, size, ", ".join(sorted(nodes[node] if node else sizes))
+                                               or "none")))
+            else:
+                total = pool.get("total")
+                checks.append(check(requirement, ">= %d" % minimum, total, total is not None and total >= minimum,
+                                    "%s huge pages %s: %s configured (free %s), the fleet requires %d: %s"
+                                    % (size, where, total, pool.get("free"), minimum,
+                                       _hugepage_remedy(size, minimum, node))))
+    return checks
+
+
+@_judges("iommu", "require_iommu", lambda required: True)
+def check_require_iommu(iommu, required):
+    actual = "enabled: %s, groups: %s, translation: %s" % (iommu.get("enabled"), iommu.get("groups"),
+                                                           iommu.get("translation"))
+    return [check("require_iommu", True, actual, iommu.get("enabled") is True,
+                  "no active IOMMU (%s): %s" % (actual, iommu.get("reason") or "the iommu facts give no reason"))]
+
+
+@_judges("secure_guest", "secure_guest", list)
+def check_secure_guest(secure, kinds):
+    checks = []
+    for kind in kinds:
+        entry = secure.get(kind) or {}
+        checks.append(check("secure_guest: %s" % kind, "ready", "ready" if entry.get("ready") else "not ready",
+                            entry.get("ready") is True, "%s guests cannot start here: %s" % (
+                                kind.upper().replace("_", "-"), entry.get("reason") or "no reason was reported")))
+    return checks
+
+
+def parameter_matches(key, actual, expected):
+    """The kernel's text against the wanted one; booleans by kstrtobool, as the kernel reads them."""
+    if actual == expected:
+        return True
+    truth = BOOL_SPELLINGS.get(expected.lower())
+    if actual in ("Y", "N") and truth is not None:
+        return actual == truth
+    if key in INT_SWITCHES and actual in ("0", "1") and truth is not None:
+        return {"1": "Y", "0": "N"}[actual] == truth
+    return False
+
+
+@_judges("parameters", "module_parameters")
+def check_module_parameters(parameters, wanted):
+    checks = []
+    for key, expected in sorted(wanted.items()):
+        module, _dot, name = key.partition(".")
+        requirement = "module_parameters: %s" % key
+        values = parameters.get(module)
+        if not isinstance(values, dict):
+            checks.append(check(requirement, expected, None, False, "%s is not loaded on this host (loaded: %s): "
+                                "modprobe %s, or require %s of the hosts that use it" % (
+                                    module, ", ".join(sorted(parameters)) or "none", module, key)))
+            continue
+        actual = values.get(name)
+        if actual is None:
+            checks.append(check(requirement, expected, None, False, "%s has no readable parameter %s%s (it has %d "
+                                "others; one readable by root only is missing when the probe runs unprivileged)" % (
+                                    module, name, _did_you_mean(name, values), len(values))))
+            continue
+        checks.append(check(requirement, expected, actual, parameter_matches(key, actual, expected),
+                            "%s is %r, the fleet requires %r: set 'options %s %s=%s' in /etc/modprobe.d/%s.conf and "
+                            "reload %s (or boot with %s=%s)" % (key, actual, expected, module, name, expected, module,
+                                                                module, key, expected)))
+    return checks

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The guest CPU section of the fleet reports: migration pools, the common set, the hosts holding it back.
+
+Renders the view of kvm_cpu_pools.fleet_view (the kvm_validate action's guest_cpu_pools) as
+  json_section(view):     the data for fleet.json, complete (slices merge with fleet_view)
+  markdown_section(view): lines for fleet.md, every list capped ("and 12 more")
+  html_section(view):     a self-contained <section> for fleet.html: no script, no external
+                          resource, every text escaped.
+Controller side, pure standard library; no ioctl code.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import safe_text
+
+MAX_POOLS = 20  # pools shown in fleet.md and fleet.html; fleet.json has all
+MAX_NAMES = 8  # host, model and feature names shown per cell
+JSON_KEYS = ("hosts", "excluded", "common", "pools", "holding_back")
+
+
+def json_section(view):
+    """The pools for fleet.json, exactly as fleet_view gives them (None when no view was given)."""
+    if not view:
+        return None
+    return dict((key, view[key]) for key in JSON_KEYS)
+
+
+def _capped(items, limit=MAX_NAMES):
+    """(shown items, how many more)."""
+    items = [safe_text(i) for i in items or ()]
+    return items[:limit], max(0, len(items) - limit)
+
+
+def _level(level):
+    return safe_text(level) if level else "below x86-64-v1"
+
+
+# ---------------------------------------------------------------- Markdown ----
+
+def _md(value):
+    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def _md_list(items, limit=MAX_NAMES, empty="none"):
+    shown, more = _capped(items, limit)
+    if not shown:
+        return empty
+    return ", ".join(_md(i) for i in shown) + (" and %d more" % more if more else "")
+
+
+def markdown_section(view):
+    """Lines of the "Guest CPU and migration pools" section of fleet.md ([] when no view was given)."""
+    if not view:
+        return []
+    common = view["common"]
+    lines = ["## Guest CPU and migration pools", "",
+             "A guest started with the common feature set can live-migrate to every host; within a pool, "
+             "any guest can move freely.", "",
+             "- **common level**: %s (%d features); next level lacks: %s" % (
+                 _level(common["level"]), len(common["features"]), _md_list(common["missing_for_next_level"])),
+             "- **QEMU models runnable on every host**: %s" % _md_list(common["runnable_models"], 20),
+             "- **hosts in pools**: %d; excluded: %d" % (view["hosts"], len(view["excluded"])), ""]
+    if view["pools"]:
+        lines += ["| pool | hosts | level | features | runnable models | lacks against the best pool |",
+                  "|---|---|---|---|---|---|"]
+        for pool in view["pools"][:MAX_POOLS]:
+            lines.append("| `%s` | %d: %s | %s | %d | %s | %s |" % (
+                _md(pool["id"]), len(pool["hosts"]), _md_list(pool["hosts"]), _level(pool["level"]),
+                pool["feature_count"], _md_list(pool["runnable_models"]), _md_list(pool["lacking"])))
+        if len(view["pools"]) > MAX_POOLS:
+            lines.append("")
+            lines.append("and %d more pools (see fleet.json)" % (len(view["pools"]) - MAX_POOLS))
+        lines.append("")
+    if view["holding_back"]:
+        lines += ["### Hosts holding the fleet back", "",
+                  "Without each of these hosts the fleet would reach a higher level or run more models.", ""]
+        for entry in view["holding_back"][:MAX_POOLS]:
+            lines.append("- **%s** lacks %s; without it: level %s, models gained: %s" % (
+                _md(entry["host"]), _md_list(entry["lacks"]), _level(entry["level_without_it"]),
+                _md_list(entry["models_gained_without_it"])))
+        if len(view["holding_back"]) > MAX_POOLS:
+            lines.append("- and %d more (see fleet.json)" % (len(view["holding_back"]) - MAX_POOLS))
+        lines.append("")
+    if view["excluded"]:
+        excluded = sorted(view["excluded"].items())
+        lines += ["Not in any pool:", ""]
+        lines += ["- %s: %s" % (_md(host), _md(why)) for host, why in excluded[:MAX_NAMES]]
+        if len(excluded) > MAX_NAMES:
+            lines.append("- and %d more (see fleet.json)" % (len(excluded) - MAX_NAMES))
+        lines.append("")
+    return lines
+
+
+# -------------------------------------------------------------------- HTML ----
+
+def _h(value):
+    return safe_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;").replace("'", "&#39;")
+
+
+def _h_list(items, limit=MAX_NAMES, empty="none"):
+    shown, more = _capped(items, limit)
+    if not shown:
+        return empty
+    return ", ".join(_h(i) for i in shown) + (" and %d more" % more if more else "")
+
+
+_STYLE = ("#guest-cpu table{border-collapse:collapse}#guest-cpu th,#guest-cpu td{border:1px solid #ccc;"
+          "padding:2px 6px;text-align:left;vertical-align:top}#guest-cpu th{background:#fafafa}"
+          "#guest-cpu code{font-size:.95em}")
+
+
+def html_section(view):
+    """A self-contained <section id="guest-cpu"> for fleet.html ("" when no view was given)."""
+    if not view:
+        return ""
+    common = view["common"]
+    parts = [u'<section id="guest-cpu"><style>%s</style>' % _STYLE,
+             u"<h2>Guest CPU and migration pools</h2>",
+             u"<p>A guest started with the common feature set can live-migrate to every host; within a pool, "
+             u"any guest can move freely.</p>",
+             u"<ul><li>common level: <b>%s</b> (%d features); next level lacks: %s</li>" % (
+                 _h(_level(common["level"])), len(common["features"]), _h_list(common["missing_for_next_level"])),
+             u"<li>QEMU models runnable on every host: %s</li>" % _h_list(common["runnable_models"], 20),
+             u"<li>hosts in pools: %d; excluded: %d</li></ul>" % (view["hosts"], len(view["excluded"]))]
+    if view["pools"]:
+        parts.append(u"<table><thead><tr><th>pool</th><th>hosts</th><th>level</th><th>features</th>"
+                     u"<th>runnable models</th><th>lacks against the best pool</th></tr></thead><tbody>")
+        for pool in view["pools"][:MAX_POOLS]:
+            parts.append(u"<tr><td><code>%s</code></td><td>%d: %s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>" % (
+                _h(pool["id"]), len(pool["hosts"]), _h_list(pool["hosts"]), _h(_level(pool["level"])),
+                pool["feature_count"], _h_list(pool["runnable_models"]), _h_list(pool["lacking"])))
+        parts.append(u"</tbody></table>")
+        if len(view["pools"]) > MAX_POOLS:
+            parts.append(u"<p>and %d more pools (see fleet.json)</p>" % (len(view["pools"]) - MAX_POOLS))
+    if view["holding_back"]:
+        parts.append(u"<h3>Hosts holding the fleet back</h3><ul>")
+        for entry in view["holding_back"][:MAX_POOLS]:
+            parts.append(u"<li><b>%s</b> lacks %s; without it: level %s, models gained: %s</li>" % (
+                _h(entry["host"]), _h_list(entry["lacks"]), _h(_level(entry["level_without_it"])),
+                _h_list(entry["models_gained_without_it"])))
+        if len(view["holding_back"]) > MAX_POOLS:
+            parts.append(u"<li>and %d more (see fleet.json)</li>" % (len(view["holding_back"]) - MAX_POOLS))
+        parts.append(u"</ul>")
+    if view["excluded"]:
+        excluded = sorted(view["excluded"].items())
+        parts.append(u"<p>Not in any pool:</p><ul>")
+        parts.extend(u"<li>%s: %s</li>" % (_h(host), _h(why)) for host, why in excluded[:MAX_NAMES])
+        if len(excluded) > MAX_NAMES:
+            parts.append(u"<li>and %d more (see fleet.json)</li>" % (len(excluded) - MAX_NAMES))
+        parts.append(u"</ul>")
+    parts.append(u"</section>")
+    return u"".join(parts)

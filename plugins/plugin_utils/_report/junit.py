@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""junit.xml: a testsuite per host, a testcase per requirement; unreachable hosts are errors.
+
+An unmet check of severity warn does not gate: it is a passing testcase whose system-out says
+"warning: ..." (CI stays green, the note stays visible).
+
+Written as text in chunks, not as an element tree: a million testcases would need a gigabyte.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import safe_text
+
+_XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTRIBUTE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
+_ATTRIBUTE_RE = re.compile(u'[&<>"\n\r\t]')
+_TEXT_RE = re.compile(u"[&<>\r]")
+
+
+def _clean(value):
+    return _XML_INVALID.sub(u"\ufffd", safe_text(value if value is not None else ""))
+
+
+def attribute(value):
+    """value as the inside of a double-quoted XML attribute."""
+    return _ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group(0)], _clean(value))
+
+
+def text(value):
+    return _TEXT_RE.sub(lambda m: _ATTRIBUTE[m.group(0)], _clean(value))
+
+
+def iter_junit(fleet):
+    """The XML in chunks, one per host; the totals go on the root element, so they are counted first."""
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for record in fleet["hosts"]:
+        totals["tests"] += len(record["checks"])
+        failed = sum(1 for c in record["checks"] if not c["ok"] and c.get("severity") != "warn")
+        totals["errors" if record["status"] in ("unreachable", "no_facts") else "failures"] += failed
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="%s" tests="%d" failures="%d" errors="%d">' % (
+        attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"])
+    names = {}  # requirement -> attribute text; a fleet has few distinct requirements
+    stamp = attribute(fleet["generated_at"])
+    for record in fleet["hosts"]:
+        kind = "error" if record["status"] in ("unreachable", "no_facts") else "failure"
+        host = attribute(record["host"])
+        cases = []
+        failed = 0
+        for check in record["checks"]:
+            name = names.get(check["requirement"])
+            if name is None:
+                name = names[check["requirement"]] = attribute(check["requirement"])
+            if check["ok"]:
+                cases.append('<testcase classname="kvm.%s" name="%s" />' % (host, name))
+                continue
+            if check.get("severity") == "warn":
+                cases.append('<testcase classname="kvm.%s" name="%s"><system-out>%s</system-out></testcase>' % (
+                    host, name, text("warning (severity warn, not gating): %s\nexpected: %s\nactual: %s" % (
+                        check["message"], check.get("expected"), check.get("actual")))))
+                continue
+            failed += 1
+            cases.append('<testcase classname="kvm.%s" name="%s"><%s message="%s" type="%s">%s</%s></testcase>' % (
+                host, name, kind, attribute(check["message"]), record["status"],
+                text("expected: %s\nactual: %s\n%s" % (check.get("expected"), check.get("actual"), check["message"])),
+                kind))
+        yield '<testsuite name="%s" timestamp="%s" tests="%d" failures="%d" errors="%d">%s</testsuite>' % (
+            host, stamp, len(cases), 0 if kind == "error" else failed, failed if kind == "error" else 0,
+            "".join(cases))
+    yield "</testsuites>\n"
+
+
+def render_junit(fleet):
+    return "".join(iter_junit(fleet))

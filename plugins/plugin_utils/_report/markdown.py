@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""fleet.md: short enough to paste into a ticket, whatever the size of the fleet.
+
+Counts, then the causes with their host counts, then the drift, then the hosts that need action
+and those that pass. Every list is capped ("and 402 more"); fleet.json has everything.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import failing_first, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import drift_by_value
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
+
+MAX_GROUPS = 15  # causes listed
+MAX_NAMES = 8  # host names shown per cause or drift value
+MAX_ROWS = 40  # hosts in the table of hosts that need action
+MAX_PASSING = 40  # names of passing hosts
+DRIFT_LABELS = {"kernel": "kernel", "backend": "backend", "caps": "capability set", "parameters": "module parameter"}
+
+
+def _md(value):
+    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def names(hosts, limit=MAX_NAMES):
+    """Up to limit names, then "and K more"."""
+    shown = ", ".join(_md(h) for h in hosts[:limit])
+    return shown + (" and %d more" % (len(hosts) - limit) if len(hosts) > limit else "")
+
+
+def _causes(fleet):
+    groups = fleet.get("groups") or []
+    if not groups:
+        return []
+    lines = ["## Causes", "", "Hosts grouped by unmet requirement; a host with several is counted in each.", ""]
+    for group in groups[:MAX_GROUPS]:
+        lines.append(u"- **%s** (%s): %s \u2014 %s" % (
+            _plural(group["count"], "host"), group["status"], _md(group["cause"]), names(group["hosts"])))
+    if len(groups) > MAX_GROUPS:
+        rest = groups[MAX_GROUPS:]
+        lines.append("- and %s more with %s (see fleet.json)" % (
+            _plural(len(rest), "cause"), _plural(sum(g["count"] for g in rest), "host entry")))
+    return lines + [""]
+
+
+def _warnings(fleet):
+    """Unmet checks of severity warn, grouped like the causes: reported, never gating."""
+    groups = fleet.get("warnings") or []
+    if not groups:
+        return []
+    lines = [u"## Warnings (%s, not gating)" % _plural(fleet.get("warned") or 0, "host"), "",
+             "Unmet checks of severity warn; they do not fail a host.", ""]
+    for group in groups[:MAX_GROUPS]:
+        lines.append(u"- \u26a0 **warn** %s: %s \u2014 %s" % (
+            _plural(group["count"], "host"), _md(group["cause"]), names(group["hosts"])))
+    if len(groups) > MAX_GROUPS:
+        lines.append("- and %s more (see fleet.json)" % _plural(len(groups) - MAX_GROUPS, "warning"))
+    return lines + [""]
+
+
+def _drift(fleet):
+    drift = fleet.get("drift") or {}
+    grouped = drift_by_value(drift) if drift.get("hosts") else []
+    if not grouped:
+        return []
+    majority = drift["majority"]
+    usual = ["kernel %s" % _md(majority["kernel"])] if majority.get("kernel") else []
+    usual += ["backend %s" % _md(majority["backend"])] if majority.get("backend") else []
+    if majority.get("caps"):
+        usual.append("capability set %s (%s capabilities)" % (majority["caps"], majority.get("caps_count")))
+    usual += ["%s=%s" % (_md(k), _md(v)) for k, v in sorted(majority["parameters"].items())]
+    lines = ["## Drift from the fleet's majority", "",
+             "%s of %s differ from the most common values: %s." % (
+                 _plural(len(drift["hosts"]), "host"), _plural(drift["judged"], "judged host"), "; ".join(usual)), ""]
+    for fact, value, hosts in grouped[:MAX_GROUPS]:
+        lines.append(u"- **%s** with %s %s \u2014 %s" % (
+            _plural(len(hosts), "host"), DRIFT_LABELS[fact], _md(value), names(hosts)))
+    if len(grouped) > MAX_GROUPS:
+        lines.append("- and %d more differing values (see fleet.json)" % (len(grouped) - MAX_GROUPS))
+    return lines + [""]
+
+
+def _needing_action(fleet):
+    bad = [r for r in failing_first(fleet["hosts"]) if r["status"] != "pass"]
+    if not bad:
+        return []
+    lines = ["## Hosts that need action (%d)" % len(bad), "", "| host | status | reason |", "|---|---|---|"]
+    for record in bad[:MAX_ROWS]:
+        lines.extend("| %s | %s | %s |" % (_md(record["host"]), record["status"], _md(reason))
+                     for reason in record["failures"] or ["(no reason recorded)"])
+    if len(bad) > MAX_ROWS:
+        lines.append("")
+        lines.append("And %d more hosts that need action (see the causes above and fleet.json)." % (len(bad) - MAX_ROWS))
+    return lines + [""]
+
+
+def render_markdown(fleet):
+    counts = fleet["counts"]
+    lines = ["# %s" % _md(fleet["title"]), "", "Generated %s." % fleet["generated_at"], "",
+             "| hosts | pass | fail | unreachable | no facts |", "|---:|---:|---:|---:|---:|",
+             "| %d | %d | %d | %d | %d |" % tuple(counts[k] for k in ("total", "pass", "fail", "unreachable", "no_facts")),
+             ""]
+    if fleet.get("warned"):
+        lines += [u"\u26a0 %s with warnings (reported, not gating; see Warnings)." % _plural(fleet["warned"], "host"),
+                  ""]
+    lines += _causes(fleet) + _warnings(fleet) + _drift(fleet) + markdown_section(fleet.get("guest_cpu")) + _needing_action(fleet)
+    good = [r["host"] for r in fleet["hosts"] if r["status"] == "pass"]
+    lines += ["## Hosts that pass (%d)" % len(good), ""]
+    lines.append(names(good, MAX_PASSING) if good else "None.")
+    lines.append("")
+    return "\n".join(lines)

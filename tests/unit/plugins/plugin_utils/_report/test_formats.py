@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The formats at fleet scale: fleet.md stays short, fleet.html stays compact and cannot be injected."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import MAX_NAMES, MAX_ROWS
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
+    check, host_verdict, unreachable_verdict)
+
+NOW = "2026-11-24T00:00:00Z"
+DENIED = "/dev/kvm: EACCES for nova on %s: add nova to group kvm"
+
+
+def verdict(host, denied=False, kernel="6.1.0", extra=()):
+    checks = [check("usable", True, True, True, None),
+              check("device_users: nova", True, not denied, not denied, DENIED % host)] + list(extra)
+    return host_verdict(host, checks, {"usable": True, "kernel": kernel, "backend": "kvm_intel",
+                                       "guest_cpu_level": "x86-64-v2", "guest_cpu_pool": "0123456789ab"})
+
+
+def big_fleet(count=3000):
+    """Every 3rd host denied, every 50th on an old kernel, every 100th unreachable (990, 60, 30)."""
+    names = ["kvm%05d.example.net" % i for i in range(count)]
+    verdicts = dict((h, unreachable_verdict(h, "ssh: connect to host 10.0.%d.%d port 22: No route to host"
+                                            % (i // 256, i % 256)) if i % 100 == 99 else
+                     verdict(h, denied=i % 3 == 0, kernel="5.10.0" if i % 50 == 1 else "6.1.0"))
+                    for i, h in enumerate(names))
+    return kvm_reports.build_fleet(names, verdicts, NOW)
+
+
+def embedded(page):
+    start = page.index('id="fleet-data">') + len('id="fleet-data">')
+    return json.loads(page[start:page.index("</script>", start)])
+
+
+# -------------------------------------------------------------- fleet.md ----
+
+def test_markdown_groups_by_cause_and_caps_every_list():
+    fleet = big_fleet()
+    text = kvm_reports.render_markdown(fleet)
+    assert len(text) < 16000, "short enough to paste into a ticket"
+    assert "- **990 hosts** (fail): /dev/kvm: EACCES for nova on &lt;host>: add nova to group kvm — " \
+           "kvm00000.example.net, kvm00003.example.net" in text
+    assert "and %d more" % (990 - MAX_NAMES) in text
+    assert "- **30 hosts** (unreachable): host unreachable: ssh: connect to host <address>".replace("<", "&lt;") in text
+    assert "## Drift from the fleet's majority" in text and "- **60 hosts** with kernel 5.10.0 — " in text
+    assert "## Hosts that need action (1020)" in text
+    assert text.count("| kvm") == MAX_ROWS
+    assert "And %d more hosts that need action" % (1020 - MAX_ROWS) in text
+    assert re.search(r"## Hosts that pass \(1980\)\n\n(kvm\d{5}\.example\.net, ){39}kvm\d{5}\.example\.net "
+                     r"and 1940 more\n$", text)
+
+
+def test_markdown_cannot_be_broken_by_a_reason():
+    evil = verdict("h", extra=[check("x", 1, 0, False, "a | b\n# heading <img src=x>")])
+    text = kvm_reports.render_markdown(kvm_reports.build_fleet(["h"], {"h": evil}, NOW))
+    assert "a \\| b # heading &lt;img src=x>" in text and "\n# heading" not in text
+
+
+# ------------------------------------------------------------ fleet.html ----
+
+def test_html_stores_repeated_values_once():
+    fleet = big_fleet()
+    view = build_view(fleet)
+    assert len(view["hosts"]) == 3000 and view["counts"] == fleet["counts"]
+    assert sorted(v for v in view["columns"]["kernel"] if v) == ["5.10.0", "6.1.0"]
+    # the denied hosts share their checks except for the host name in the message
+    assert len(view["checksets"]) < 1100
+    first = view["hosts"][0]
+    assert (first[0], view["statuses"][first[1]]) == ("kvm00000.example.net", "fail")
+    denied = [view["checks"][i] for i in view["checksets"][first[9]] if not view["checks"][i][1]][0]
+    assert view["groups"][denied[5]]["cause"] == DENIED % "<host>" and view["groups"][denied[5]]["count"] == 990
+    assert view["hosts"][-1][1] == view["statuses"].index("pass"), "failing hosts come first"
+    old = [h for h in view["hosts"] if h[0] == "kvm00001.example.net"][0]
+    assert old[10] == 1, "drift bit 1: the kernel"
+
+
+def test_html_of_100000_hosts_is_a_few_megabytes_not_a_hundred():
+    page = kvm_reports.render_html(big_fleet(20000))
+    assert len(page) < 2500000  # 20,000 hosts; the page once grew by 1.3 kB a host
+
+
+def test_html_cannot_be_injected_through_names_titles_or_messages():
+    name = u'<img src=x onerror="alert(1)">\u2028'
+    evil = verdict(name, extra=[check("</script><script>alert(2)</script>", 1, ["<b>"], False,
+                                      "<!--<script>alert(3)</script>")])
+    fleet = kvm_reports.build_fleet([name], {name: evil}, NOW, title="</title><script>alert(4)</script>")
+    page = kvm_reports.render_html(fleet)
+    assert page.count("</script>") == 2 and page.count("<script") == 2
+    assert "<img" not in page and "<!--" not in page and "<b>" not in page
+    assert "<title>&lt;/title&gt;&lt;script&gt;alert(4)&lt;/script&gt;</title>" in page
+    data = embedded(page)
+    assert data["hosts"][0][0] == name
+    assert data["requirements"][-1] == "</script><script>alert(2)</script>"
+    assert ".innerHTML" not in page.replace('d.innerHTML = "<svg></svg>"', ""), "all text goes through textContent"
+
+
+def test_html_keeps_unhashable_and_malformed_values():
+    odd = verdict("odd", extra=[check("allowed_backends", ["kvm_amd"], {"backend": None}, False, "no")])
+    odd["summary"] = {"kernel": ["a"], "parameters": {"kvm": "not a mapping"}, "profiles_met": "qemu"}
+    data = embedded(kvm_reports.render_html(kvm_reports.build_fleet(["odd"], {"odd": odd}, NOW)))
+    failed = [data["checks"][i] for i in data["checksets"][data["hosts"][0][9]] if not data["checks"][i][1]]
+    assert [c[2:5] for c in failed] == [[["kvm_amd"], {"backend": None}, "no"]]
+    assert data["columns"]["kernel"][data["hosts"][0][3]] == '["a"]' and data["columns"]["params"] == [None]
+
+
+# --------------------------------------------------------- json and junit ----
+
+def test_streamed_json_equals_the_document():
+    fleet = big_fleet(300)
+    assert json.loads("".join(kvm_reports.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
+    assert json.loads(kvm_reports.render_json(fleet))["drift"]["counts"]["kernel"] == 6
+
+
+def test_streamed_junit_parses_and_counts(tmp_path):
+    fleet = big_fleet(300)
+    path = kvm_reports.write_reports(str(tmp_path), fleet, ["junit"])["junit"]
+    root = ET.parse(path).getroot()
+    assert len(root.findall("testsuite")) == 300
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("597", "99", "3")
+    bad = verdict("ctl\x01", extra=[check("x\x02", 1, 0, False, 'a "quoted"\nline & <tag>\x1f')])
+    root = ET.fromstring(kvm_reports.render_junit(kvm_reports.build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
+    failure = root.find("testsuite/testcase[@name='x\ufffd']/failure")
+    assert failure.get("message") == u'a "quoted"\nline & <tag>\ufffd'
