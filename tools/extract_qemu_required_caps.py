@@ -5,7 +5,7 @@ spelling) or of the target's kvm_arch_required_capabilities[] (target/i386/kvm/k
 target/arm/kvm.c) answers 0. This tool writes those three lists, with the source's version (its
 VERSION file and, for a Debian source package, the first line of debian/changelog), to
 tests/unit/plugins/plugin_utils/_judge/fixtures/qemu_<version>_required_caps.txt, which pins the profile
-qemu_7_2 of plugins/module_utils/kvm_profiles.py in a unit test (CI has no QEMU source).
+qemu_7_2 of plugins/plugin_utils/_judge/profiles.py in a unit test (CI has no QEMU source).
 
 Source used: Debian 12's qemu 1:7.2+dfsg-7+deb12u18 (apt-get source qemu), unpacked at
 /tmp/h9/src/qemu-7.2.0.

@@ -1,7 +1,7 @@
-"""Generate plugins/module_utils/kvm_caps.py, the KVM_CAP_* table, from data.
+"""Generate plugins/module_utils/_kvm/caps.py, the KVM_CAP_* table, from data.
 
 Sources, in order of authority:
-  1. a TSV of "number<TAB>name" lines (default: ../shared/kvm_caps.tsv), which
+  1. a TSV of "number<TAB>name" lines (default: tools/data/kvm_caps.tsv), which
      covers the capabilities up to Linux 6.18;
   2. the kernel UAPI header (default: /usr/include/linux/kvm.h), if present:
      every KVM_CAP_* define found there must agree with the TSV, or the
@@ -16,8 +16,8 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "kvm_caps.py")
-DEFAULT_TSV = os.path.join(os.path.dirname(ROOT), "shared", "kvm_caps.tsv")
+OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "_kvm", "caps.py")
+DEFAULT_TSV = os.path.join(ROOT, "tools", "data", "kvm_caps.tsv")
 DEFAULT_HEADER = "/usr/include/linux/kvm.h"
 HEADER_DEFINE = re.compile(r"^#define\s+(KVM_CAP_\w+)\s+(\d+)\s*(?:/\*.*)?$")
 
@@ -49,7 +49,7 @@ def read_header(path):
     return table
 
 
-# The look-ups below the table (CAP_NUMBER, cap_name, cap_number) are written by hand in kvm_caps.py;
+# The look-ups below the table (CAP_NUMBER, cap_name, cap_number) are written by hand in _kvm/caps.py;
 # the generator keeps whatever follows the table.
 def _hand_written_tail():
     try:

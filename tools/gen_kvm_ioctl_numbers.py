@@ -1,6 +1,6 @@
 """Read the KVM ioctl request numbers of other architectures from their own kernel headers.
 
-The numbers pin kvm_abi.KvmRequests in tests/unit/plugins/module_utils/test_kvm_abi_arches.py,
+The numbers pin _kvm.abi.KvmRequests in tests/unit/plugins/module_utils/_kvm/test_abi_arches.py,
 through the data file this writes (tests/unit/plugins/module_utils/_kvm/fixtures/kvm_ioctls_by_arch.json).
 
 Sources: Debian's cross header packages, linux-libc-dev-{arm64,ppc64el,riscv64,s390x}-cross
@@ -43,9 +43,9 @@ EXTRA = {
 
 
 def request_names():
-    sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
-    import kvm_abi  # pylint: disable=import-error,import-outside-toplevel
-    return sorted(vars(kvm_abi.KvmRequests("x86_64")))
+    sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils", "_kvm"))
+    import abi  # pylint: disable=import-error,import-outside-toplevel
+    return sorted(vars(abi.KvmRequests("x86_64")))
 
 
 def package_version(debian_arch):

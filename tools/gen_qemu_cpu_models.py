@@ -1,4 +1,4 @@
-"""Generate plugins/module_utils/kvm_qemu_cpu_models.py: QEMU's x86 CPU models, from QEMU itself.
+"""Generate plugins/module_utils/_cpu/qemu_models.py: QEMU's x86 CPU models, from QEMU itself.
 
 Starts `qemu-system-x86_64 -machine none -accel kvm -nodefaults -S -display none -qmp stdio`
 and asks, over QMP, `query-cpu-definitions` (the model names, aliases, deprecation,
@@ -23,9 +23,9 @@ from generated import write_or_check
 from qmp import Qmp, QmpError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "kvm_qemu_cpu_models.py")
-sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
-import kvm_x86_cpuid_bits as bits  # noqa: E402  (the generated bit table: names that are CPU features)
+OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "_cpu", "qemu_models.py")
+sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils", "_cpu"))
+import cpuid_bits as bits  # noqa: E402  (the generated bit table: names that are CPU features)
 
 FEATURE_NAMES = set(name for word in bits.FEATURE_WORDS for name in word[5].values())
 

@@ -1,4 +1,4 @@
-"""Generate plugins/module_utils/kvm_x86_cpuid_bits.py from QEMU's target/i386 sources.
+"""Generate plugins/module_utils/_cpu/cpuid_bits.py from QEMU's target/i386 sources.
 
 The primary source is QEMU's `feature_word_info` table (target/i386/cpu.c): every
 CPUID and feature-MSR bit with the name QEMU gives it (`-cpu help`,
@@ -26,7 +26,7 @@ import tempfile
 from generated import write_or_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "kvm_x86_cpuid_bits.py")
+OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "_cpu", "cpuid_bits.py")
 REGISTERS = {"R_EAX": "eax", "R_EBX": "ebx", "R_ECX": "ecx", "R_EDX": "edx"}
 
 

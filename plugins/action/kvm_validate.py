@@ -12,15 +12,15 @@ from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import profiles_with
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
     REQUIREMENT_NAMES, requirement_options)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
-    MODES, RequirementError, check_requirements, evaluate)
+    MODES, RequirementError, check_requirements)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     failure_message, pass_message, warning_message)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables, judge_host
 
 REQUIREMENT_OPTIONS = requirement_options()
 ARGUMENT_SPEC = dict(
@@ -59,8 +59,8 @@ class ActionModule(ControllerAction):
         facts = args["facts"]
         if facts is None:
             facts = task_vars.get("ansible_facts", {}).get("kvm")
-        verdict = evaluate(facts, requirements, profiles, host=task_vars.get("inventory_hostname"),
-                           probe_result=args["probe_result"], core_version=ANSIBLE_CORE_VERSION)
+        verdict = judge_host(facts, requirements, profiles, host=task_vars.get("inventory_hostname"),
+                             probe_result=args["probe_result"], core_version=ANSIBLE_CORE_VERSION)[0]
         result["ansible_facts"] = {"kvm_validate_result": verdict}
         if verdict["passed"]:
             result["msg"] = pass_message(verdict)  # with its warnings: reported, never gating
@@ -100,13 +100,11 @@ class ActionModule(ControllerAction):
             probe_result = variables.get(args["probe_var"])
             probe_result = probe_result if isinstance(probe_result, dict) else None
             facts = (variables.get("ansible_facts") or {}).get("kvm")
-            verdicts[host] = evaluate(facts, requirements, profiles, host=host, probe_result=probe_result,
-                                      core_version=ANSIBLE_CORE_VERSION)
+            verdicts[host], judged = judge_host(facts, requirements, profiles, host=host, probe_result=probe_result,
+                                                core_version=ANSIBLE_CORE_VERSION)
             counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
             if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
-                if probe_result and not probe_result.get("skipped"):
-                    facts = probe_result["ansible_facts"]["kvm"]
-                guest_cpu[host] = facts.get("guest_cpu")
+                guest_cpu[host] = judged.get("guest_cpu")
             else:
                 excluded[host] = verdicts[host]["failures"][0]
         failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]

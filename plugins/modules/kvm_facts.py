@@ -30,20 +30,22 @@ options:
       - Path of the KVM device node.
     type: path
     default: /dev/kvm
+  # BEGIN gather_subset (tools/gen_docs.py): from plugins/module_utils/_probe/subsets.py
   gather_subset:
     description:
-      - Which probes to run, as for M(ansible.builtin.setup).
-      - V(all), V(min), or names among V(device), V(api), V(extensions), V(cpuid), V(msrs), V(vm), V(vcpu_run),
-        V(host), V(ioctls) and V(guest_cpu). Prefix a name with V(!) to exclude it.
-      - V(device), V(api) and V(vm) (that is V(min)) always run, because RV(ansible_facts.kvm.usable)
-        depends on them, and cannot be excluded.
-      - What a VMM needs beyond C(/dev/kvm), none of which decides RV(ansible_facts.kvm.usable) -
-        V(devices) (tun, vhost-net, vhost-vsock, vfio, iommufd, sev, each opened and asked), V(iommu),
-        V(hugepages), V(secure_guest) (SEV, SEV-ES, SEV-SNP, TDX), V(cgroup) and V(parameters) (every readable
-        parameter of C(kvm) and its backend). All but V(secure_guest) run even when C(/dev/kvm) cannot be opened.
+      - Which probes to run, as for M(ansible.builtin.setup) - V(all), V(min), or subset names; prefix a name with
+        V(!) to exclude it.
+      - The subsets, in the order they run - V(host), V(parameters), V(cgroup), V(iommu), V(hugepages), V(devices),
+        V(device), V(api), V(extensions), V(vm), V(secure_guest), V(cpuid), V(msrs), V(ioctls), V(vcpu_run) and
+        V(guest_cpu).
+      - V(device), V(api) and V(vm) (that is V(min)) always run, because RV(ansible_facts.kvm.usable) depends on
+        them, and cannot be excluded.
+      - V(host), V(parameters), V(cgroup), V(iommu), V(hugepages) and V(devices) need no C(/dev/kvm), so they run
+        even when it cannot be opened.
     type: list
     elements: str
     default: [all]
+  # END gather_subset (tools/gen_docs.py)
   accounts:
     description:
       - Other local accounts, such as C(libvirt-qemu) or C(nova), whose right to open the device (and each

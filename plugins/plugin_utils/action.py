@@ -13,6 +13,10 @@ from collections.abc import Mapping
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict, unreachable_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import describe_probe_failure
+
 
 class ControllerAction(ActionBase):
     """An action that runs on the controller only and validates its arguments against ARGUMENT_SPEC."""
@@ -48,3 +52,20 @@ def host_variables(task_vars, host):
     except (KeyError, TypeError):
         return {}
     return variables if isinstance(variables, Mapping) else {}
+
+
+def judge_host(facts, requirements, profiles, host=None, probe_result=None, core_version=None):
+    """(verdict, the facts judged) of one host.
+
+    `probe_result` is the registered result of this run's kvm_facts task, if there was one: an
+    unreachable host is reported as 'unreachable' and a failed probe as 'no_facts', even when older
+    facts of the host are still cached, with the cause and the fix read from the failed result
+    (`core_version`: the controller's ansible-core). Otherwise its facts, not the cached ones, are judged.
+    """
+    if isinstance(probe_result, dict) and not probe_result.get("skipped"):
+        if probe_result.get("unreachable"):
+            return unreachable_verdict(host, probe_result.get("msg")), None
+        facts = (probe_result.get("ansible_facts") or {}).get("kvm")
+        if facts is None:
+            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version)), None
+    return evaluate(facts, requirements, profiles, host=host), facts

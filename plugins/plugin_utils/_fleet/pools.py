@@ -26,14 +26,8 @@ No ioctl code: this runs in the evaluator and the reports.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
-
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
-
-
-def pool_id(features):
-    """A short, stable name for a feature set (the same one the verdict summary prints)."""
-    return hashlib.sha256(",".join(sorted(str(n) for n in features)).encode("utf-8")).hexdigest()[:12]
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import fingerprint as pool_id
 
 
 def usable_guest_cpu(guest_cpu):

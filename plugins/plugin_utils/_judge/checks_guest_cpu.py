@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Guest CPU requirements (controller side, pure): validation, checks, and guest profiles.
+"""Guest CPU requirements (controller side, pure): validation and checks.
 
 Proposed requirements, each judged against ansible_facts.kvm.guest_cpu:
   min_guest_cpu_level:   "x86-64-v1".."x86-64-v4", or a guest profile name (rhel9, ...)
@@ -17,38 +17,13 @@ values (unknown names, with suggestions) before any host is judged.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import difflib
-
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as models_table
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import did_you_mean
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     LEVEL_NAMES, level_rank, level_requirements)
-
-# Guest operating systems and the x86-64 level their x86_64 builds need, each with its source.
-GUEST_PROFILES = {
-    "rhel9": {
-        "title": "Red Hat Enterprise Linux 9 and its rebuilds (CentOS Stream 9, AlmaLinux 9, Rocky Linux 9)",
-        "min_guest_cpu_level": "x86-64-v2",
-        "source": "Red Hat Enterprise Linux 9.0 release notes (RHEL 9 on AMD and Intel 64-bit needs "
-                  "x86-64-v2); Red Hat Developer blog, F. Weimer, 'Building Red Hat Enterprise Linux 9 "
-                  "for the x86-64-v2 microarchitecture level' (2021-01-05)",
-    },
-    "rhel10": {
-        "title": "Red Hat Enterprise Linux 10 (and CentOS Stream 10)",
-        "min_guest_cpu_level": "x86-64-v3",
-        "source": "Red Hat Enterprise Linux 10.0 release notes (RHEL 10 on AMD and Intel 64-bit needs "
-                  "x86-64-v3); AlmaLinux 10 release notes (RHEL 10 requires x86-64-v3, AlmaLinux adds a separate "
-                  "x86-64-v2 build); Red Hat Developer, 'Exploring x86-64-v3 for Red Hat Enterprise Linux 10' "
-                  "(2024-01-02)",
-    },
-    "debian12": {
-        "title": "Debian 12 (amd64)",
-        "min_guest_cpu_level": "x86-64-v1",
-        "source": "Debian 12 installation guide, 2.1.1 'Supported hardware': the amd64 port "
-                  "supports every x86-64 processor (the psABI baseline)",
-    },
-}
 
 # Linux's names (/proc/cpuinfo) that are neither QEMU's names nor an older QEMU spelling.
 # Source: arch/x86/include/asm/cpufeatures.h against target/i386/cpu.c feature_word_info.
@@ -82,26 +57,21 @@ def resolve_level(value):
     return None, None
 
 
-def _did_you_mean(word, choices):
-    close = difflib.get_close_matches(str(word), sorted(choices), n=3, cutoff=0.6)
-    return "; did you mean %s?" % " or ".join(close) if close else ""
-
-
 def validate_guest_cpu_requirements(min_level=None, required_models=(), required_features=()):
     """Problems with the requirement values themselves, each naming the fix."""
     problems = []
     if min_level not in (None, "") and resolve_level(min_level)[0] is None:
         problems.append("unknown min_guest_cpu_level %r: choose one of %s or a guest profile (%s)%s" % (
             min_level, ", ".join(LEVEL_NAMES), ", ".join(sorted(GUEST_PROFILES)),
-            _did_you_mean(min_level, list(LEVEL_NAMES) + list(GUEST_PROFILES))))
+            did_you_mean(min_level, list(LEVEL_NAMES) + list(GUEST_PROFILES))))
     for model in required_models or ():
         if model not in KNOWN_MODELS:
             problems.append("unknown QEMU CPU model %r in required_cpu_models (QEMU %s)%s" % (
-                model, models_table.QEMU_VERSION, _did_you_mean(model, KNOWN_MODELS)))
+                model, models_table.QEMU_VERSION, did_you_mean(model, KNOWN_MODELS)))
     for feature in required_features or ():
         if canonical_feature(feature) is None:
             problems.append("unknown CPU feature %r in required_cpu_features%s" % (
-                feature, _did_you_mean(str(feature).replace("_", "-"), KNOWN_FEATURES)))
+                feature, did_you_mean(str(feature).replace("_", "-"), KNOWN_FEATURES)))
     return problems
 
 

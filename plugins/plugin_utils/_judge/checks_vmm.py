@@ -10,18 +10,18 @@ Requirements, each judged against the facts of one kvm_facts subset:
   require_iommu:       an active IOMMU (iommu)
   secure_guest:        sev, sev_es, sev_snp, tdx that must be ready (secure_guest)
   module_parameters:   "module.parameter" -> the value the kernel prints (parameters)
-validate_vmm_requirements() gives the problems of the values, with suggestions, before any
+the validate_* functions give the problems of the values, with suggestions, before any
 host is judged; each check_* function takes (facts, value) and returns kvm_verdicts.check dicts.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import difflib
 import re
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import did_you_mean, not_gathered, whole_number
 
 # The devices subset's keys and nodes, as the probe writes them.
 DEVICE_PATHS = tuple((entry[0], entry[1]) for entry in VMM_DEVICES)
@@ -39,16 +39,6 @@ _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 _SIZE_KB = {"k": 1, "m": 1024, "g": 1024 * 1024, "t": 1024 * 1024 * 1024}
 
 
-def _did_you_mean(word, choices):
-    close = difflib.get_close_matches(str(word), sorted(choices), n=3, cutoff=0.6)
-    return "; did you mean %s?" % " or ".join(close) if close else ""
-
-
-def _not_gathered(requirement, expected, subset):
-    return check(requirement, expected, None, False, "%s cannot be judged: the %s facts were not gathered (add %r "
-                 "to gather_subset)" % (requirement, subset, subset))
-
-
 def _judges(subset, requirement, expected=lambda wanted: wanted):
     """A check of one subset's facts, as check(facts, wanted): no checks when nothing is wanted, the one
     failed check that says so when the subset was not gathered, else judge(the subset's facts, wanted)."""
@@ -58,7 +48,7 @@ def _judges(subset, requirement, expected=lambda wanted: wanted):
                 return []
             section = facts.get(subset)
             if not isinstance(section, dict):
-                return [_not_gathered(requirement, expected(wanted), subset)]
+                return [not_gathered(requirement, expected(wanted), subset)]
             return judge(section, wanted)
         checks.__name__, checks.__doc__ = judge.__name__, judge.__doc__
         return checks
@@ -86,12 +76,6 @@ def page_size_key(size):
         return None
     unit = (match.group(2) or "k").lower()
     return "%dkB" % (int(match.group(1)) * _SIZE_KB[unit])
-
-
-def _count(value):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _node_key(node):
@@ -125,13 +109,13 @@ def _hugepages(value, problems):
             if where is None:
                 problems.append("hugepages_minimums.%s: unknown NUMA node %r: write node0 or 0 (or total)"
                                 % (size, node))
-            elif _count(count) is None:
+            elif whole_number(count) is None:
                 problems.append("hugepages_minimums.%s%s must be a whole number of 0 or more, got %r"
                                 % (size, "" if where == "total" else "." + where, count))
             elif where == "total":
-                entry["total"] = _count(count)
+                entry["total"] = whole_number(count)
             else:
-                entry["nodes"][where] = _count(count)
+                entry["nodes"][where] = whole_number(count)
     return wanted
 
 
@@ -152,7 +136,7 @@ def _parameters(value, problems):
             problems.append("module_parameters: %r is not module.parameter, e.g. kvm_intel.nested" % (key,))
         elif module not in PARAMETER_MODULES:
             problems.append("module_parameters: unknown module %r in %r (the parameters subset reads %s)%s"
-                            % (module, key, ", ".join(PARAMETER_MODULES), _did_you_mean(module, PARAMETER_MODULES)))
+                            % (module, key, ", ".join(PARAMETER_MODULES), did_you_mean(module, PARAMETER_MODULES)))
         elif expected is None or isinstance(expected, (dict, list)):
             problems.append("module_parameters.%s must be a value as the kernel prints it, got %r" % (key, expected))
         else:
@@ -169,7 +153,7 @@ def _names(value, requirement, canonical, known, problems):
         name = canonical(item)
         if name is None:
             problems.append("unknown %s entry %r (known: %s)%s" % (
-                requirement, item, ", ".join(known), _did_you_mean(str(item).lower().replace("-", "_"), known)))
+                requirement, item, ", ".join(known), did_you_mean(str(item).lower().replace("-", "_"), known)))
         elif name not in names:
             names.append(name)
     return names
@@ -180,19 +164,27 @@ def secure_guest_name(name):
     return text if text in SECURE_GUEST_KINDS else None
 
 
-def validate_vmm_requirements(requirements):
-    """(the requirements with these values made canonical, problems)."""
-    problems = []
-    normalized = dict(requirements)
-    normalized["required_devices"] = _names(requirements["required_devices"], "required_devices", device_name,
-                                            DEVICE_NAMES, problems)
-    normalized["secure_guest"] = _names(requirements["secure_guest"], "secure_guest", secure_guest_name,
-                                        SECURE_GUEST_KINDS, problems)
-    normalized["hugepages_minimums"] = _hugepages(requirements["hugepages_minimums"], problems)
-    normalized["module_parameters"] = _parameters(requirements["module_parameters"], problems)
-    if not isinstance(requirements["require_iommu"], bool):
-        problems.append("require_iommu must be true or false, got %r" % (requirements["require_iommu"],))
-    return normalized, problems
+def _validator(normalize):
+    """A registry validator, (value, profiles) -> (value made canonical, problems), of normalize(value, problems)."""
+    def validate(value, profiles):
+        problems = []
+        return normalize(value, problems), problems
+    validate.__doc__ = normalize.__doc__
+    return validate
+
+
+validate_required_devices = _validator(
+    lambda value, problems: _names(value, "required_devices", device_name, DEVICE_NAMES, problems))
+validate_secure_guest = _validator(
+    lambda value, problems: _names(value, "secure_guest", secure_guest_name, SECURE_GUEST_KINDS, problems))
+validate_hugepages_minimums = _validator(_hugepages)
+validate_module_parameters = _validator(_parameters)
+
+
+def validate_require_iommu(value, profiles):
+    if not isinstance(value, bool):
+        return value, ["require_iommu must be true or false, got %r" % (value,)]
+    return value, []
 
 
 def profile_device_problems(name, devices):
@@ -206,7 +198,7 @@ def profile_device_problems(name, devices):
             problems.append("profile %r: devices.%s must be a list" % (name, key))
             continue
         problems.extend("profile %r: unknown device %r in devices.%s (known: %s)%s" % (
-            name, item, key, ", ".join(DEVICE_NAMES), _did_you_mean(str(item), DEVICE_NAMES))
+            name, item, key, ", ".join(DEVICE_NAMES), did_you_mean(str(item), DEVICE_NAMES))
             for item in listed if device_name(item) is None)
     return problems
 
@@ -227,7 +219,7 @@ def device_check(requirement, facts, name, who, severity="fail"):
     """One device must have opened and answered; the message carries the facts' reason and remedy."""
     devices = facts.get("devices")
     if not isinstance(devices, dict):
-        return _not_gathered(requirement, "usable", "devices")
+        return not_gathered(requirement, "usable", "devices")
     entry = devices.get(name) or {}
     path = entry.get("path") or dict(DEVICE_PATHS)[name]
     message = "%s (%s) is %s, %s needs it: %s" % (path, name, _device_state(entry), who,
@@ -332,7 +324,7 @@ def check_module_parameters(parameters, wanted):
         if actual is None:
             checks.append(check(requirement, expected, None, False, "%s has no readable parameter %s%s (it has %d "
                                 "others; one readable by root only is missing when the probe runs unprivileged)" % (
-                                    module, name, _did_you_mean(name, values), len(values))))
+                                    module, name, did_you_mean(name, values), len(values))))
             continue
         checks.append(check(requirement, expected, actual, parameter_matches(key, actual, expected),
                             "%s is %r, the fleet requires %r: set 'options %s %s=%s' in /etc/modprobe.d/%s.conf and "

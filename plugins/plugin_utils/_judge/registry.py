@@ -2,16 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet requirements, each written once: name, type, elements, default and a short description.
+"""The one requirement registry: each requirement written once, with everything that follows from it.
 
-The evaluator's defaults, the kvm_validate action's options and the variables it
-reads for the role (kvm_validate_<name>) are derived from REQUIREMENT_SPEC.
-The doc fragment (plugins/doc_fragments/requirements.py), the role's
-meta/argument_specs.yml and defaults/main.yml repeat it for Ansible's tools;
-tests/unit/plugins/module_utils/test_kvm_requirement_spec.py keeps them equal.
+An entry has its name, type (and list elements), default, a one-line summary (Markdown, for the role
+README's table), its documentation (Ansible markup, for the doc fragment and the role's argument specs),
+the subsets its check reads, its validator and its check function. In the order of REQUIREMENTS:
+  - check_requirements() runs the validators (evaluate.py);
+  - evaluate() runs the checks, after `usable`, and a verdict lists them in this order;
+  - the kvm_validate action's options and the role's kvm_validate_<name> variables come from it;
+  - tools/gen_docs.py writes the doc fragment, the role's defaults, argument specs and README table.
+ROLE_VARIABLES are the role's own variables (how it runs, not what a host must have), written once too.
 
-A new requirement is one entry here and one check function in the evaluator.
-Controller side: pure standard library, no Ansible imports, no host-side code.
+Adding a requirement: one entry here, its check function (checks_*.py) and validator, their tests,
+then `python tools/gen_docs.py`. Controller side: pure standard library.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,55 +22,299 @@ __metaclass__ = type
 
 import copy
 
-REQUIREMENT_SPEC = (
-    {"name": "min_api_version", "type": "int", "default": 12,
-     "description": "Lowest acceptable KVM_GET_API_VERSION answer."},
-    {"name": "required_extensions", "type": "list", "elements": "str", "default": [],
-     "description": "Capability names that must answer nonzero; with or without KVM_CAP_, any case."},
-    {"name": "extension_minimums", "type": "dict", "default": {},
-     "description": "Minimum values of counting capabilities, for example {NR_VCPUS: 64}."},
-    {"name": "min_vcpu_mmap_size", "type": "int", "default": 0,
-     "description": "Lowest acceptable KVM_GET_VCPU_MMAP_SIZE in bytes; 0 means no requirement."},
-    {"name": "require_vcpu_run", "type": "bool", "default": True,
-     "description": "Require that a vCPU ran guest code to its HLT."},
-    {"name": "require_nested", "type": "bool", "default": False,
-     "description": "Require that guests are offered vmx or svm (nested virtualization)."},
-    {"name": "allowed_backends", "type": "list", "elements": "str", "default": [],
-     "description": "KVM backend modules allowed, for example kvm_intel and kvm_amd. Empty allows any."},
-    {"name": "forbid_world_writable_device", "type": "bool", "default": True,
-     "description": "Treat a world-writable device node as a failure."},
-    {"name": "device_users", "type": "list", "elements": "str", "default": [],
-     "description": "Accounts that must be able to open the device by owner, group or mode."},
-    {"name": "min_guest_cpu_level", "type": "str", "default": None,
-     "description": "Lowest x86-64 level KVM must offer guests (x86-64-v1 to v4), or a guest profile such as rhel9."},
-    {"name": "required_cpu_models", "type": "list", "elements": "str", "default": [],
-     "description": "QEMU CPU models that must be runnable under KVM, for example Nehalem."},
-    {"name": "required_cpu_features", "type": "list", "elements": "str", "default": [],
-     "description": "CPU features KVM must offer guests, by QEMU's or Linux's names, for example avx2."},
-    {"name": "required_devices", "type": "list", "elements": "str", "default": [],
-     "description": "Devices that must open and answer: tun, vhost_net, vhost_vsock, vfio, iommufd, sev."},
-    {"name": "hugepages_minimums", "type": "dict", "default": {},
-     "description": "Huge pages configured per page size (2M, 1G or 2048kB), a count or {node: count}."},
-    {"name": "require_iommu", "type": "bool", "default": False,
-     "description": "Require an active IOMMU (device passthrough)."},
-    {"name": "secure_guest", "type": "list", "elements": "str", "default": [],
-     "description": "Secure guest kinds that must be ready: sev, sev_es, sev_snp, tdx."},
-    {"name": "module_parameters", "type": "dict", "default": {},
-     "description": "KVM module parameters as the kernel prints them, for example {kvm.nx_huge_pages: never}."},
-    {"name": "profiles", "type": "list", "elements": "str", "default": [],
-     "description": "Hypervisor profiles the host must meet, by name."},
-    {"name": "severity", "type": "dict", "default": {},
-     "description": "fail (gates) or warn (reported only) per requirement, profile or check name."},
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_core as core
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
+    canonical_cap, did_you_mean, whole_number)
+
+
+# ------------------------------------------------------------ validators ----
+# Each takes (value, profiles) and returns (the value made canonical, [problems, each naming the fix]).
+
+def _whole_number(name):
+    def validate(value, profiles):
+        if whole_number(value) is None:
+            return value, ["%s must be a whole number of 0 or more, got %r" % (name, value)]
+        return whole_number(value), []
+    return validate
+
+
+def _unknown_cap(where, name):
+    spelled = str(name).strip().upper()
+    spelled = spelled if spelled.startswith("KVM_CAP_") else "KVM_CAP_" + spelled
+    return "unknown capability %r in %s%s" % (name, where, did_you_mean(spelled, list(KVM_CAPS.values())))
+
+
+def _required_extensions(value, profiles):
+    names = [canonical_cap(name) for name in value]
+    return names, [_unknown_cap("required_extensions", name) for name, cap in zip(value, names) if cap is None]
+
+
+def _extension_minimums(value, profiles):
+    minimums, problems = {}, []
+    for name, minimum in sorted((value or {}).items()):
+        canonical = canonical_cap(name)
+        if canonical is None:
+            problems.append(_unknown_cap("extension_minimums", name))
+        elif whole_number(minimum) is None:
+            problems.append("extension_minimums.%s must be a whole number of 0 or more, got %r" % (name, minimum))
+        else:
+            minimums[canonical] = whole_number(minimum)
+    return minimums, problems
+
+
+def _profiles(value, profiles):
+    problems = []
+    for name in value:
+        if name not in profiles:
+            problems.append("unknown profile %r%s (known: %s)" % (
+                name, did_you_mean(name, list(profiles)), ", ".join(sorted(profiles))))
+        else:
+            problems.extend(profile_problems(name, profiles[name]))
+    return value, problems
+
+
+def _allowed_backends(value, profiles):
+    return value, ["unknown KVM backend %r in allowed_backends%s (known: %s)"
+                   % (backend, did_you_mean(backend, KVM_BACKENDS), ", ".join(KVM_BACKENDS))
+                   for backend in value if backend not in KVM_BACKENDS]
+
+
+def _min_guest_cpu_level(value, profiles):
+    if not isinstance(value, (str, type(None))):
+        return None, ["min_guest_cpu_level must be a level or a guest profile name, got %r" % (value,)]
+    return value, guest_cpu.validate_guest_cpu_requirements(min_level=value)
+
+
+def _required_cpu_models(value, profiles):
+    return value, guest_cpu.validate_guest_cpu_requirements(required_models=value)
+
+
+def _required_cpu_features(value, profiles):
+    problems = guest_cpu.validate_guest_cpu_requirements(required_features=value)
+    features = [guest_cpu.canonical_feature(f) for f in value]  # QEMU's names
+    return sorted(set(features), key=features.index), problems
+
+
+def _severity(value, profiles):
+    return validate_severity(value, profiles, SEVERITY_FAMILIES)
+
+
+def profile_problems(name, profile):
+    """Problems with a profile's shape (built-in or custom), each naming the fix."""
+    problems = []
+    if not isinstance(profile, dict):
+        return ["profile %r must be a mapping, got %s" % (name, type(profile).__name__)]
+    if profile.get("min_api_version") is not None and whole_number(profile["min_api_version"]) is None:
+        problems.append("profile %r: min_api_version must be a whole number, got %r"
+                        % (name, profile["min_api_version"]))
+    if not isinstance(profile.get("extensions") or {}, dict):
+        return problems + ["profile %r: extensions must be a mapping of architecture to a list 'require'" % name]
+    for arch, entry in (profile.get("extensions") or {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("require", []), list):
+            problems.append("profile %r: extensions.%s must be a mapping with a list 'require'" % (name, arch))
+            continue
+        problems.extend(_unknown_cap("profile %r (%s)" % (name, arch), cap)
+                        for cap in entry.get("require", []) if canonical_cap(cap) is None)
+    if profile.get("devices") is not None:
+        problems.extend(vmm.profile_device_problems(name, profile["devices"]))
+    return problems
+
+
+def _value_check(check, name):
+    """A check of the form check(facts, the requirement's value), judged only when the value is set."""
+    return lambda facts, req, profiles: check(facts, req[name]) if req[name] else []
+
+
+def _requirement(name, kind, default, summary, doc, check=None, needs=(), validate=None, elements=None):
+    entry = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
+             "check": check if check is None or name not in VALUE_CHECKED else _value_check(check, name),
+             "validate": validate}
+    if elements:
+        entry["elements"] = elements
+    return entry
+
+
+# Requirements whose check function takes the requirement's value rather than all requirements.
+VALUE_CHECKED = ("min_guest_cpu_level", "required_cpu_models", "required_cpu_features", "required_devices",
+                 "hugepages_minimums", "require_iommu", "secure_guest", "module_parameters")
+
+REQUIREMENTS = (
+    _requirement(
+        "min_api_version", "int", 12, "lowest acceptable `KVM_GET_API_VERSION`",
+        ["Lowest acceptable C(KVM_GET_API_VERSION) answer."],
+        core.api_checks, ("api",), _whole_number("min_api_version")),
+    _requirement(
+        "min_vcpu_mmap_size", "int", 0, "lowest acceptable `KVM_GET_VCPU_MMAP_SIZE`; 0 means none",
+        ["Lowest acceptable C(KVM_GET_VCPU_MMAP_SIZE) in bytes; V(0) means no requirement."],
+        core.mmap_checks, ("api",), _whole_number("min_vcpu_mmap_size")),
+    _requirement(
+        "require_vcpu_run", "bool", True,
+        "a vCPU must run guest code to its HLT (the run is x86_64 and aarch64 only: waive it elsewhere)",
+        ["Require that a vCPU ran guest code to its HLT."],
+        core.vcpu_run_checks, ("vm", "vcpu_run")),
+    _requirement(
+        "required_extensions", "list", [],
+        "capabilities that must answer nonzero; `IRQCHIP`, `irqchip` and `KVM_CAP_IRQCHIP` are the same",
+        ["Capabilities that must answer nonzero, with or without the C(KVM_CAP_) prefix and in any case, for "
+         "example V(IRQCHIP) or V(kvm_cap_xsave)."],
+        core.extension_checks, ("extensions",), _required_extensions, elements="str"),
+    _requirement(
+        "extension_minimums", "dict", {},
+        "minimum values of counting capabilities, e.g. `{NR_VCPUS: 64, NR_MEMSLOTS: 509}`",
+        ["Minimum values of counting capabilities, for example C({NR_VCPUS: 64, NR_MEMSLOTS: 509})."],
+        None, ("extensions",), _extension_minimums),  # judged with required_extensions, in one check function
+    _requirement(
+        "profiles", "list", [],
+        "profiles every host must meet: `qemu`, `qemu_7_2`, `firecracker`, `cloud_hypervisor`, `kata`, or your own",
+        ["Hypervisor profiles the host must meet, by name.",
+         "Built in are V(qemu) (the newest QEMU, 9.2 and later, read at a commit), V(qemu_7_2) (Debian 12's QEMU, "
+         "verified against its source), V(firecracker), V(cloud_hypervisor) and V(kata), with the release and sources "
+         "they were read from, in the collection's C(plugins/plugin_utils/_judge/profiles.py); custom profiles add more.",
+         "Profiles name devices too (QEMU tun, and vhost_net as a warning; Firecracker tun; Kata vhost_vsock and "
+         "vhost_net)."],
+        core.profile_checks, ("host", "api", "extensions", "vm", "devices"), _profiles, elements="str"),
+    _requirement(
+        "require_nested", "bool", False, "guests must be offered vmx or svm",
+        ["Require that guests are offered vmx or svm, that is nested virtualization."],
+        core.nested_checks, ("cpuid", "host")),
+    _requirement(
+        "allowed_backends", "list", [], "allowed backend modules, e.g. `[kvm_intel, kvm_amd]`; empty allows any",
+        ["KVM backend modules allowed, for example V(kvm_intel) and V(kvm_amd). Empty allows any."],
+        core.backend_checks, ("host",), _allowed_backends, elements="str"),
+    _requirement(
+        "forbid_world_writable_device", "bool", True, "a world-writable device node is a security finding",
+        ["Treat a world-writable device node as a security finding that fails the host."],
+        core.world_writable_checks, ("device",)),
+    _requirement(
+        "device_users", "list", [],
+        "accounts such as `libvirt-qemu` or `nova` that must be able to open the device by owner or group",
+        ["Accounts, such as V(libvirt-qemu) or V(nova), that must be able to open the device by owner, group or "
+         "mode.",
+         "Their access is read from C(ansible_facts.kvm.device.accounts); gather it with the "
+         "O(fleetcheck.kvm.kvm_facts#module:accounts) option."],
+        core.device_users_checks, ("device",), elements="str"),
+    _requirement(
+        "min_guest_cpu_level", "str", None,
+        "lowest x86-64 level KVM must offer guests (`x86-64-v1` .. `x86-64-v4`) or a guest profile (`rhel9`, "
+        "`rhel10`, `debian12`; see [Guest CPU](#guest-cpu))",
+        ["Lowest x86-64 micro-architecture level (psABI) that KVM must offer guests, V(x86-64-v1) to V(x86-64-v4), "
+         "judged against C(ansible_facts.kvm.guest_cpu.level); a failure names the CPUID features that are missing.",
+         "Or a guest profile, the level a guest operating system needs, with its source in the collection's "
+         "C(plugins/plugin_utils/_judge/profiles.py) (C(GUEST_PROFILES)); V(rhel9) is V(x86-64-v2), V(rhel10) is "
+         "V(x86-64-v3), V(debian12) is V(x86-64-v1).",
+         "Needs the C(guest_cpu) facts (x86 only); without them, or on another architecture, the check fails "
+         "saying so."],
+        guest_cpu.check_min_guest_cpu_level, ("guest_cpu",), _min_guest_cpu_level),
+    _requirement(
+        "required_cpu_models", "list", [],
+        "QEMU CPU models that must be runnable under KVM, e.g. `[Nehalem, EPYC-v4]`",
+        ["QEMU CPU models (QEMU's names, for example V(Nehalem) or V(EPYC-v4)) that must be runnable under KVM, as "
+         "C(ansible_facts.kvm.guest_cpu.models) says; a failure names the features each model lacks.",
+         "Unknown names are rejected with suggestions."],
+        guest_cpu.check_required_cpu_models, ("guest_cpu",), _required_cpu_models, elements="str"),
+    _requirement(
+        "required_cpu_features", "list", [],
+        "CPU features KVM must offer guests, QEMU's or Linux's names, e.g. `[avx2, x2apic, sse4.2]`",
+        ["CPU features that KVM must offer guests, judged against the full set "
+         "C(ansible_facts.kvm.guest_cpu.features).",
+         "QEMU's names (V(sse4.2), V(pni)), the older spellings QEMU accepts (V(sse4_2), V(sse3)) and Linux's names "
+         "(V(tsc_deadline_timer)) are accepted; unknown names are rejected with suggestions."],
+        guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str"),
+    _requirement(
+        "required_devices", "list", [],
+        "devices that must open and answer: `tun`, `vhost_net`, `vhost_vsock`, `vfio`, `iommufd`, `sev` (see "
+        "[Devices, huge pages, IOMMU, secure guests, parameters](#devices-huge-pages-iommu-secure-guests-parameters))",
+        ["Devices a VMM opens besides C(/dev/kvm) that must have opened read-write and answered their ioctl, as "
+         "C(ansible_facts.kvm.devices) says - V(tun), V(vhost_net), V(vhost_vsock), V(vfio), V(iommufd), V(sev) "
+         "(also spelled V(vhost-net) or V(/dev/vhost-net)). A failure carries the facts' reason and remedy "
+         "(C(modprobe vhost_net), C(--device /dev/net/tun), ...). Needs the C(devices) facts."],
+        vmm.check_required_devices, ("devices",), vmm.validate_required_devices, elements="str"),
+    _requirement(
+        "hugepages_minimums", "dict", {},
+        "huge pages configured per page size, host-wide or per NUMA node, e.g. `{2M: 1024, 1G: {node0: 4, node1: 4}}`",
+        ["Huge pages that must be configured (C(nr_hugepages), the pool's total) per page size, written V(2M), "
+         "V(1G) or V(2048kB); the value is a count for the whole host, or a mapping of NUMA node (V(node0) or V(0), "
+         "and V(total)) to a count. Needs the C(hugepages) facts.",
+         "For example C({2M: 1024, 1G: {node0: 4, node1: 4}})."],
+        vmm.check_hugepages_minimums, ("hugepages",), vmm.validate_hugepages_minimums),
+    _requirement(
+        "require_iommu", "bool", False, "an IOMMU must be active (device passthrough)",
+        ["Require an active IOMMU (C(ansible_facts.kvm.iommu.enabled)), for device passthrough."],
+        vmm.check_require_iommu, ("iommu",), vmm.validate_require_iommu),
+    _requirement(
+        "secure_guest", "list", [], "secure guest kinds that must be ready: `sev`, `sev_es`, `sev_snp`, `tdx`",
+        ["Secure guest kinds that must be ready, from V(sev), V(sev_es), V(sev_snp) and V(tdx), as "
+         "C(ansible_facts.kvm.secure_guest) judges them. Needs the C(secure_guest) facts."],
+        vmm.check_secure_guest, ("secure_guest",), vmm.validate_secure_guest, elements="str"),
+    _requirement(
+        "module_parameters", "dict", {},
+        "KVM module parameters as the kernel prints them, e.g. `{kvm_intel.nested: \"Y\", kvm.nx_huge_pages: never}`",
+        ["KVM module parameters (C(kvm) and the backends) and their values as the kernel prints them in "
+         "C(/sys/module/<module>/parameters).",
+         "For example C({kvm_intel.nested: \"Y\", kvm.nx_huge_pages: never}).",
+         "For a boolean parameter (printed V(Y) or V(N)) any spelling the kernel accepts counts (V(1), V(on), "
+         "V(true), V(0), V(off)); for C(kvm_amd.nested), an integer the kernel documents as a switch, V(Y) means "
+         "V(1). An unquoted V(Y) that YAML reads as true counts as V(Y). Needs the C(parameters) facts."],
+        vmm.check_module_parameters, ("parameters",), vmm.validate_module_parameters),
+    _requirement(
+        "severity", "dict", {},
+        "`fail` (gates) or `warn` (reported only) per requirement, profile or check (see [Severity](#severity))",
+        ["Which unmet checks gate the host (V(fail), the default) and which are only reported (V(warn)).",
+         "A mapping of selector to V(fail) or V(warn); a selector is a check's name as verdicts list it "
+         "(V(required_devices: vfio), V(profile qemu: vhost_net), V(KVM_CAP_IRQCHIP)), V(profile <name>) for all "
+         "checks of a profile, or a requirement's name (V(required_devices), V(profiles), V(usable)) for all of "
+         "its checks; the most specific selector wins.",
+         "Example C({required_devices: warn, \"profile qemu: vhost_net\": fail})."],
+        None, (), _severity),
 )
 
-REQUIREMENT_NAMES = tuple(entry["name"] for entry in REQUIREMENT_SPEC)
-# Requirements that are counts: a whole number of 0 or more.
-WHOLE_NUMBER_REQUIREMENTS = tuple(entry["name"] for entry in REQUIREMENT_SPEC if entry["type"] == "int")
+REQUIREMENT_NAMES = tuple(entry["name"] for entry in REQUIREMENTS)
+BY_NAME = dict((entry["name"], entry) for entry in REQUIREMENTS)
+# What a requirement-name selector of `severity` may name: every requirement that makes checks, and `usable`.
+SEVERITY_FAMILIES = ("usable",) + tuple(name for name in REQUIREMENT_NAMES if name != "severity")
+# The subset every host's verdict needs: `usable` is the device, api and vm subsets' answer.
+USABLE_NEEDS = ("device", "api", "vm")
+
+# The role's own variables (kvm_validate_<name>): how it runs, not what a host must have.
+ROLE_VARIABLES = (
+    {"name": "mode", "type": "str", "default": "enforce", "choices": ["enforce", "audit"],
+     "summary": "`enforce` fails hosts that miss a requirement; `audit` only records `kvm_validate_result`",
+     "doc": ["V(enforce) fails hosts that miss a requirement; V(audit) only records C(kvm_validate_result)."]},
+    {"name": "probe", "type": "bool", "default": True,
+     "summary": "run `kvm_facts` first; `false` judges facts already gathered or cached",
+     "doc": ["Run M(fleetcheck.kvm.kvm_facts) first. Set V(false) to judge facts already gathered or cached."]},
+    {"name": "device", "type": "path", "default": "/dev/kvm", "summary": "the device node on the hosts",
+     "doc": ["Path of the KVM device node on the hosts."]},
+    {"name": "gather_subset", "type": "list", "elements": "str", "default": ["all"],
+     "summary": "the probes, as `kvm_facts` takes them",
+     "doc": ["The probes to run, as M(fleetcheck.kvm.kvm_facts) takes them."]},
+    {"name": "timeout", "type": "float", "default": 2.0, "summary": "seconds the vCPU run may take",
+     "doc": ["Seconds the vCPU run may take."]},
+    {"name": "cpu_models", "type": "list", "elements": "str", "default": ["all"],
+     "summary": "the QEMU CPU models whose verdict `guest_cpu.models` details, as `kvm_facts` takes its "
+                "`cpu_models` option (`runnable_models` always lists every runnable one); the fleet audit sets it "
+                "to `kvm_validate_required_cpu_models`",
+     "doc": ["The QEMU CPU models whose verdict C(ansible_facts.kvm.guest_cpu.models) details, as "
+             "M(fleetcheck.kvm.kvm_facts) takes its C(cpu_models) option; V([all]) details every one.",
+             "The fleet audit playbook sets it to C(kvm_validate_required_cpu_models), the models its checks read."]},
+    {"name": "tolerate_unreachable", "type": "bool", "default": False,
+     "summary": "keep unreachable hosts in the play with the verdict `unreachable` (the audit playbook sets it)",
+     "doc": ["Go on with a host that cannot be reached, so that it gets the verdict V(unreachable) (and fails in "
+             "V(enforce) mode) instead of dropping out of the play. The fleet audit playbook sets it."]},
+    {"name": "custom_profiles", "type": "dict", "default": {},
+     "summary": "your own profiles, in the shape of the built-in ones; a name here replaces a built-in profile",
+     "doc": ["More profiles, in the shape of the built-in ones; a name here replaces a built-in profile."]},
+)
 
 
 def default_requirements():
     """Every requirement at its default, as a fresh dict (the defaults are never shared)."""
-    return dict((entry["name"], copy.deepcopy(entry["default"])) for entry in REQUIREMENT_SPEC)
+    return dict((entry["name"], copy.deepcopy(entry["default"])) for entry in REQUIREMENTS)
 
 
 def requirement_options():
@@ -77,4 +324,4 @@ def requirement_options():
     the role's variables, then default_requirements()).
     """
     return dict((entry["name"], dict((key, entry[key]) for key in ("type", "elements") if key in entry))
-                for entry in REQUIREMENT_SPEC)
+                for entry in REQUIREMENTS)

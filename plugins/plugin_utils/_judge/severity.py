@@ -16,81 +16,57 @@ A check no selector names keeps its built-in severity: `fail`, or `warn` where a
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import difflib
-
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_number
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENT_NAMES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
-
-# What a requirement-name selector may name: every requirement that makes checks, and `usable`.
-FAMILIES = ("usable",) + tuple(name for name in REQUIREMENT_NAMES if name != "severity")
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap as _cap, did_you_mean
 
 
-def _cap(name):
-    number = cap_number(name)
-    return None if number is None else KVM_CAPS.get(number, "KVM_CAP_%d" % number)
-
-
-def _selector(key, profiles):
+def _selector(key, profiles, families):
     """The canonical selector for a key, or None if it names nothing that can be judged."""
-    if key in FAMILIES:
+    if key in families:
         return key
     family, sep, item = key.partition(": ")
     if family.startswith("profile ") and family[len("profile "):] in profiles:
         cap = _cap(item) if item and item == item.upper() else None  # "profile qemu: XSAVE" names KVM_CAP_XSAVE
         return "%s: %s" % (family, cap) if cap else key
-    if sep and family in FAMILIES:
+    if sep and family in families:
         return key
     if not sep:
         return _cap(key)
     return None
 
 
-def validate_severity(mapping, profiles):
-    """(selectors {canonical key: severity}, problems), each problem naming the fix."""
+def validate_severity(mapping, profiles, families):
+    """(selectors {canonical key: severity}, problems), each problem naming the fix. `families`: what a
+    requirement-name selector may name (every requirement that makes checks, and `usable`)."""
     if not isinstance(mapping, dict):
         return {}, ["severity must be a mapping of requirement or check names to fail or warn, got %s"
                     % type(mapping).__name__]
     selectors, problems = {}, []
-    known = list(FAMILIES) + ["profile %s" % name for name in sorted(profiles)]
+    known = list(families) + ["profile %s" % name for name in sorted(profiles)]
     for key, value in sorted(mapping.items(), key=lambda kv: str(kv[0])):
         level = str(value).strip().lower() if value is not None else None
         if level not in SEVERITIES:
             problems.append("severity.%s must be fail or warn, got %r" % (key, value))
             continue
-        selector = _selector(str(key).strip(), profiles)
+        selector = _selector(str(key).strip(), profiles, families)
         if selector is None:
-            close = difflib.get_close_matches(str(key).partition(": ")[0], known, n=3, cutoff=0.6)
             problems.append("unknown severity selector %r: name a requirement (%s), 'profile <name>' or a check as "
                             "verdicts name it ('required_devices: vfio')%s"
-                            % (key, ", ".join(FAMILIES[:4]) + ", ...",
-                               "; did you mean %s?" % " or ".join(close) if close else ""))
+                            % (key, ", ".join(families[:4]) + ", ...",
+                               did_you_mean(str(key).partition(": ")[0], known)))
             continue
         selectors[selector] = level
     return selectors, problems
 
 
-def family_of(name, requirements):
-    """(requirement name, profile selector or None) of a check's name."""
-    if name.startswith("profile "):
-        return "profiles", name.partition(": ")[0]
-    if name.startswith("KVM_CAP_"):
-        in_list = name in (requirements.get("required_extensions") or ())
-        return ("required_extensions" if in_list or name not in (requirements.get("extension_minimums") or {})
-                else "extension_minimums"), None
-    if name == "extensions":  # extensions not gathered
-        return "required_extensions", None
-    return name.partition(": ")[0], None
-
-
 def apply_severity(checks, requirements):
-    """Set each check's severity from the most specific selector that names it; others keep their own."""
+    """Set each check's severity from the most specific selector that names it (its own name, its profile,
+    its requirement); others keep their own."""
     selectors = requirements.get("severity") or {}
     if not selectors:
         return checks
     for item in checks:
-        family, profile = family_of(item["requirement"], requirements)
-        for selector in (item["requirement"], profile, family):
+        for selector in (item["requirement"], item.get("profile"), item.get("family")):
             if selector is not None and selector in selectors:
                 item["severity"] = selectors[selector]
                 break

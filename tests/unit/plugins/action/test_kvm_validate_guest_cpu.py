@@ -12,7 +12,7 @@ import copy
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ActionModule
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools, fleet_view, pool_id
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action

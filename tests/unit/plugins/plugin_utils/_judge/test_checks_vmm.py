@@ -19,11 +19,11 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import (
-    DEVICE_PATHS, page_size_key, parameter_matches)
+    page_size_key, parameter_matches)
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE)))))
 EXTRACT = os.path.join(HERE, "fixtures", "qemu_7_2_required_caps.txt")
 VMM_EXTRACT = os.path.join(HERE, "fixtures", "vmm_required_caps.txt")
 QEMU_7_2_SOURCE = "/tmp/h9/src/qemu-7.2.0"

@@ -232,27 +232,6 @@ def test_unreachable_verdict():
     assert verdict["failures"] == ["host unreachable: ssh: connect to host kvm7 port 22: No route to host"]
 
 
-def test_an_unreachable_probe_beats_cached_facts():
-    cached = facts_of(FakeKernel())
-    verdict = evaluate(cached, check_requirements({}, PROFILES), PROFILES, host="kvm3",
-                       probe_result={"unreachable": True, "msg": "Failed to connect to the host via ssh"})
-    assert verdict["status"] == "unreachable"
-    assert verdict["failures"] == ["host unreachable: Failed to connect to the host via ssh"]
-
-
-def test_a_failed_probe_beats_cached_facts():
-    verdict = evaluate(facts_of(FakeKernel()), check_requirements({}, PROFILES), PROFILES,
-                       probe_result={"failed": True, "msg": "/usr/bin/python3: not found"})
-    assert verdict["status"] == "no_facts"
-    assert verdict["failures"] == ["fleetcheck.kvm.kvm_facts returned no facts: /usr/bin/python3: not found"]
-
-
-def test_a_skipped_probe_judges_the_cached_facts():
-    verdict = evaluate(facts_of(FakeKernel()), check_requirements({}, PROFILES), PROFILES,
-                       probe_result={"skipped": True, "changed": False})
-    assert verdict["status"] == "pass"
-
-
 def test_profiles_met_lists_every_known_profile_the_host_meets():
     kernel = with_caps(FakeKernel(), "IOEVENTFD", "IRQFD", "SET_TSS_ADDR", "PIT2", "PIT_STATE2", "ADJUST_CLOCK",
                        "DEBUGREGS", "MP_STATE", "VCPU_EVENTS", "XSAVE", "EXT_CPUID", "XCRS")

@@ -2,32 +2,43 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One requirement schema: every place that repeats a requirement says what the spec says."""
+"""The requirement registry: well formed, wired to real checks and validators, and every copy generated from it."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from ansible_collections.fleetcheck.kvm.plugins.action import kvm_validate as validate_action
 from ansible_collections.fleetcheck.kvm.plugins.doc_fragments.requirements import ModuleDocFragment
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import SUBSETS
+from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_validate as validate_doc
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
-    REQUIREMENT_NAMES, REQUIREMENT_SPEC, WHOLE_NUMBER_REQUIREMENTS, default_requirements, requirement_options)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
-    DEFAULT_REQUIREMENTS, check_requirements)
-from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_validate as validate_doc
+    REQUIREMENTS, REQUIREMENT_NAMES, ROLE_VARIABLES, SEVERITY_FAMILIES, USABLE_NEEDS, default_requirements)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))))
 ROLE = os.path.join(ROOT, "roles", "validate")
 PREFIX = "kvm_validate_"
-# The role's own variables: how it runs, not what the fleet requires.
-ROLE_ONLY = {"mode", "probe", "device", "gather_subset", "timeout", "cpu_models", "tolerate_unreachable",
-             "custom_profiles"}
+# A value of each requirement that makes its check judge something (not the default, which judges nothing).
+SET = {"min_api_version": 12, "min_vcpu_mmap_size": 4096, "require_vcpu_run": True, "required_extensions": ["IRQCHIP"],
+       "extension_minimums": {"NR_VCPUS": 1}, "profiles": ["qemu"], "require_nested": True,
+       "allowed_backends": ["kvm_intel"], "forbid_world_writable_device": True, "device_users": ["nova"],
+       "min_guest_cpu_level": "x86-64-v2", "required_cpu_models": ["Nehalem"], "required_cpu_features": ["avx2"],
+       "required_devices": ["tun"], "hugepages_minimums": {"2M": 1}, "require_iommu": True, "secure_guest": ["sev"],
+       "module_parameters": {"kvm.halt_poll_ns": "0"}, "severity": {"usable": "fail"}}
+# Facts from which no subset was gathered but the core: every requirement's check must say so.
+CORE_ONLY = {"usable": True, "reasons": [], "gather_subset": ["device", "api", "vm"], "api_version": 12,
+             "vcpu_mmap_size": 12288, "device": {"path": "/dev/kvm", "exists": True, "world_writable": True,
+                                                 "mode": "0666", "owner": "root", "group": "kvm"},
+             "vm": {"created": True}}
 
 
 def load(*path):
@@ -35,72 +46,83 @@ def load(*path):
         return yaml.safe_load(handle)
 
 
-def typing(option):
-    """What must agree between two statements of one option: its type and its elements."""
-    return (option.get("type", "str"), option.get("elements"))
+def test_every_entry_is_well_formed():
+    assert len(set(REQUIREMENT_NAMES)) == len(REQUIREMENTS)
+    for entry in REQUIREMENTS + ROLE_VARIABLES:
+        assert entry["type"] in ("int", "bool", "list", "dict", "str", "path", "float"), entry["name"]
+        assert ("elements" in entry) == (entry["type"] == "list"), entry["name"]
+        assert entry["summary"] and not entry["summary"].endswith("."), entry["name"]
+        assert entry["doc"] and all(p.endswith(".") for p in entry["doc"]), entry["name"]
+    assert not set(REQUIREMENT_NAMES) & set(v["name"] for v in ROLE_VARIABLES)
 
 
-def test_the_spec_is_well_formed():
-    assert len(set(REQUIREMENT_NAMES)) == len(REQUIREMENT_SPEC)
-    for entry in REQUIREMENT_SPEC:
-        assert set(entry) <= {"name", "type", "elements", "default", "description"}, entry
-        assert entry["type"] in ("int", "bool", "list", "dict", "str"), entry
-        assert ("elements" in entry) == (entry["type"] == "list"), entry
-        assert entry["description"].endswith("."), entry
-    assert WHOLE_NUMBER_REQUIREMENTS == ("min_api_version", "min_vcpu_mmap_size")
+def test_every_requirement_needs_real_subsets():
+    for entry in REQUIREMENTS:
+        assert set(entry["needs"]) <= set(SUBSETS), entry["name"]
+        assert bool(entry["needs"]) == (entry["name"] != "severity"), entry["name"]
+    assert set(USABLE_NEEDS) <= set(SUBSETS)
 
 
-def test_the_evaluator_defaults_come_from_the_spec():
-    assert DEFAULT_REQUIREMENTS == default_requirements()
-    assert DEFAULT_REQUIREMENTS == dict((e["name"], e["default"]) for e in REQUIREMENT_SPEC)
-    assert set(check_requirements({}, BUILTIN_PROFILES)) == set(REQUIREMENT_NAMES)
+def test_the_set_values_cover_every_requirement():
+    assert set(SET) == set(REQUIREMENT_NAMES)
+
+
+@pytest.mark.parametrize("entry", [e for e in REQUIREMENTS if e["check"] is not None], ids=lambda e: e["name"])
+def test_each_check_judges_its_own_requirement_and_only_when_set(entry):
+    req = check_requirements({entry["name"]: SET[entry["name"]]}, BUILTIN_PROFILES)
+    checks = entry["check"](CORE_ONLY, req, BUILTIN_PROFILES)
+    assert checks, "set, the requirement is judged"
+    verdict = evaluate(CORE_ONLY, req, BUILTIN_PROFILES, host="h")
+    families = set(c["family"] for c in verdict["checks"])
+    assert entry["name"] in families
+    unset = check_requirements({}, BUILTIN_PROFILES)
+    if default_requirements()[entry["name"]] in (None, [], {}, 0, False):
+        assert entry["check"](CORE_ONLY, unset, BUILTIN_PROFILES) == []
+
+
+def test_requirements_judged_without_a_check_of_their_own_say_where():
+    without = [e["name"] for e in REQUIREMENTS if e["check"] is None]
+    assert without == ["extension_minimums", "severity"]
+    req = check_requirements({"extension_minimums": {"NR_VCPUS": 4}}, BUILTIN_PROFILES)
+    facts = dict(CORE_ONLY, extensions={"KVM_CAP_NR_VCPUS": 2})
+    checks = [c for c in evaluate(facts, req, BUILTIN_PROFILES)["checks"] if c["requirement"] == "KVM_CAP_NR_VCPUS"]
+    assert [(c["family"], c["ok"]) for c in checks] == [("extension_minimums", False)]
+
+
+@pytest.mark.parametrize("entry", [e for e in REQUIREMENTS if e["validate"] is not None], ids=lambda e: e["name"])
+def test_each_validator_accepts_its_set_value_and_names_itself_when_it_refuses(entry):
+    value, problems = entry["validate"](SET[entry["name"]], BUILTIN_PROFILES)
+    assert problems == []
+    bad = {"int": -1, "list": ["no-such-thing"], "dict": {"no-such-thing": "x"}, "str": "no-such-level",
+           "bool": "maybe"}[entry["type"]]
+    _value, problems = entry["validate"](bad, BUILTIN_PROFILES)
+    if entry["name"] in ("profiles", "required_extensions", "required_cpu_models", "required_cpu_features",
+                         "allowed_backends", "required_devices", "secure_guest", "extension_minimums",
+                         "hugepages_minimums", "module_parameters", "severity", "min_api_version",
+                         "min_vcpu_mmap_size", "min_guest_cpu_level", "require_iommu"):
+        assert problems and all(isinstance(p, str) for p in problems), entry["name"]
+
+
+def test_defaults_are_fresh_and_typed():
     fresh = default_requirements()
     fresh["required_extensions"].append("IRQCHIP")
     assert default_requirements()["required_extensions"] == [], "a default must never be shared"
+    python_types = {"int": int, "bool": bool, "list": list, "dict": dict, "str": (str, type(None))}
+    for entry in REQUIREMENTS:
+        assert isinstance(entry["default"], python_types[entry["type"]]), entry["name"]
+    assert set(check_requirements({}, BUILTIN_PROFILES)) == set(REQUIREMENT_NAMES)
 
 
-def test_the_action_options_come_from_the_spec():
-    assert validate_action.REQUIREMENT_OPTIONS == requirement_options()
-    for entry in REQUIREMENT_SPEC:
+def test_severity_selects_by_requirement_name_or_usable():
+    assert SEVERITY_FAMILIES[0] == "usable"
+    assert set(SEVERITY_FAMILIES[1:]) == set(REQUIREMENT_NAMES) - {"severity"}
+
+
+def test_the_action_takes_each_requirement_as_an_option_without_a_default():
+    for entry in REQUIREMENTS:
         option = validate_action.ARGUMENT_SPEC[entry["name"]]
-        assert typing(option) == (entry["type"], entry.get("elements"))
+        assert (option["type"], option.get("elements")) == (entry["type"], entry.get("elements"))
         assert "default" not in option, "an unset option defers to the requirements mapping and the variables"
-    assert validate_action.ARGUMENT_SPEC["requirements"]["options"] == requirement_options()
-
-
-@pytest.mark.parametrize("entry_point", ["main", "check", "judge"])
-def test_the_role_argument_specs_match_the_spec(entry_point):
-    options = load(ROLE, "meta", "argument_specs.yml")["argument_specs"][entry_point]["options"]
-    for entry in REQUIREMENT_SPEC:
-        option = options[PREFIX + entry["name"]]
-        assert typing(option) == (entry["type"], entry.get("elements")), entry["name"]
-        assert option["default"] == entry["default"], entry["name"]
-    assert set(options) == set(PREFIX + name for name in set(REQUIREMENT_NAMES) | ROLE_ONLY)
-
-
-def test_the_role_defaults_match_the_spec():
-    defaults = load(ROLE, "defaults", "main.yml")
-    for entry in REQUIREMENT_SPEC:
-        assert defaults[PREFIX + entry["name"]] == entry["default"], entry["name"]
-    assert set(defaults) == set(PREFIX + name for name in set(REQUIREMENT_NAMES) | ROLE_ONLY)
-
-
-def test_the_role_readme_lists_every_requirement_with_its_default():
-    with open(os.path.join(ROLE, "README.md")) as handle:
-        readme = handle.read()
-    for entry in REQUIREMENT_SPEC:
-        row = "| `%s%s` | `%s` |" % (PREFIX, entry["name"], json.dumps(entry["default"]))
-        assert row in readme, row
-
-
-def test_the_doc_fragment_lists_exactly_the_spec_options_with_their_types():
-    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    assert list(options) == list(REQUIREMENT_NAMES)
-    for entry in REQUIREMENT_SPEC:
-        option = options[entry["name"]]
-        assert typing(option) == (entry["type"], entry.get("elements")), entry["name"]
-        assert "default" not in option, entry["name"]
-        assert option["description"], entry["name"]
 
 
 def test_the_doc_stub_documents_every_action_option_once():
@@ -112,6 +134,25 @@ def test_the_doc_stub_documents_every_action_option_once():
     documented = dict(own, **fragment)
     assert set(documented) == set(validate_action.ARGUMENT_SPEC)
     for name, option in validate_action.ARGUMENT_SPEC.items():
-        assert typing(documented[name]) == typing(option), name
+        assert (documented[name].get("type", "str"), documented[name].get("elements")) == \
+            (option.get("type", "str"), option.get("elements")), name
         assert documented[name].get("default") == option.get("default"), name
         assert documented[name].get("choices") == option.get("choices"), name
+
+
+def test_the_generated_copies_parse_and_say_what_the_registry_says():
+    # The YAML the generator writes is read back by YAML, not by the generator: a quoting slip fails here.
+    defaults = load(ROLE, "defaults", "main.yml")
+    specs = load(ROLE, "meta", "argument_specs.yml")["argument_specs"]
+    for entry in ROLE_VARIABLES + REQUIREMENTS:
+        assert defaults[PREFIX + entry["name"]] == entry["default"], entry["name"]
+        for entry_point in ("main", "check", "judge"):
+            option = specs[entry_point]["options"][PREFIX + entry["name"]]
+            assert option["default"] == entry["default"], entry["name"]
+            assert option["description"] == (entry["doc"][0] if len(entry["doc"]) == 1 else entry["doc"])
+
+
+def test_no_generated_copy_is_stale():
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_docs.py"), "--check"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert (result.returncode, result.stderr) == (0, "")
