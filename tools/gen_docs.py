@@ -40,10 +40,8 @@ def _import_collection():
 
 _import_collection()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import SUBSET_TABLE  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import (  # noqa: E402
-    BUILTIN_PROFILES, GUEST_PROFILES)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (  # noqa: E402
-    REQUIREMENTS, ROLE_VARIABLES)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES, GUEST_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, ROLE_VARIABLES
 
 LICENSE = """# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -171,8 +169,8 @@ def argument_specs():
 def role_readme_table():
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     rows.extend("| `%s%s` | `%s` | %s |" % (PREFIX, e["name"], json.dumps(e["default"]) if e["name"] in
-                                             [r["name"] for r in REQUIREMENTS] else yaml_value(e["default"]),
-                                             e["summary"])
+                                            [r["name"] for r in REQUIREMENTS] else yaml_value(e["default"]),
+                                            e["summary"])
                 for e in ROLE_VARIABLES + REQUIREMENTS)
     return "\n".join(rows)
 
@@ -223,8 +221,8 @@ def profile_table():
 def guest_profile_table():
     rows = ["| profile | level | source |", "|---|---|---|"]
     rows.extend("| `%s` (%s) | `%s` | %s |" % (name, GUEST_PROFILES[name]["title"],
-                                              GUEST_PROFILES[name]["min_guest_cpu_level"],
-                                              GUEST_PROFILES[name]["source"])
+                                               GUEST_PROFILES[name]["min_guest_cpu_level"],
+                                               GUEST_PROFILES[name]["source"])
                 for name in sorted(GUEST_PROFILES))
     return "\n".join(rows)
 

@@ -10,8 +10,8 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import (
-    FILENAMES, FORMATS, build_fleet, write_reports)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import FILENAMES, FORMATS, write_reports
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 
 ARGUMENT_SPEC = dict(

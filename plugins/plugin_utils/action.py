@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict, unreachable_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
+    no_facts_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import describe_probe_failure
 
 

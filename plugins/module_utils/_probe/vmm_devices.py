@@ -26,7 +26,6 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import 
     denied_remedy, judge_accounts, misc_number, node_facts, node_text, read_acl)
 
 
-
 def _empty(path):
     return {"path": path, "exists": False, "char_device": False, "major": None, "minor": None, "expected": None,
             "expected_source": None, "node_matches": False, "mode": None, "owner": None, "group": None, "acl": [],

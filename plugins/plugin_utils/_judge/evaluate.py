@@ -14,8 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
-    REQUIREMENTS, default_requirements)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import host_verdict, no_facts_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import did_you_mean, fingerprint

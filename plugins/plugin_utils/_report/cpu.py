@@ -15,7 +15,8 @@ Controller side, pure standard library; no ioctl code.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
 
 MAX_POOLS = 20  # pools shown in fleet.md and fleet.html; fleet.json has all
 MAX_NAMES = 8  # host, model and feature names shown per cell
@@ -41,15 +42,11 @@ def _level(level):
 
 # ---------------------------------------------------------------- Markdown ----
 
-def _md(value):
-    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
 def _md_list(items, limit=MAX_NAMES, empty="none"):
     shown, more = _capped(items, limit)
     if not shown:
         return empty
-    return ", ".join(_md(i) for i in shown) + (" and %d more" % more if more else "")
+    return ", ".join(markdown(i) for i in shown) + (" and %d more" % more if more else "")
 
 
 def markdown_section(view):
@@ -69,7 +66,7 @@ def markdown_section(view):
                   "|---|---|---|---|---|---|"]
         for pool in view["pools"][:MAX_POOLS]:
             lines.append("| `%s` | %d: %s | %s | %d | %s | %s |" % (
-                _md(pool["id"]), len(pool["hosts"]), _md_list(pool["hosts"]), _level(pool["level"]),
+                markdown(pool["id"]), len(pool["hosts"]), _md_list(pool["hosts"]), _level(pool["level"]),
                 pool["feature_count"], _md_list(pool["runnable_models"]), _md_list(pool["lacking"])))
         if len(view["pools"]) > MAX_POOLS:
             lines.append("")
@@ -80,7 +77,7 @@ def markdown_section(view):
                   "Without each of these hosts the fleet would reach a higher level or run more models.", ""]
         for entry in view["holding_back"][:MAX_POOLS]:
             lines.append("- **%s** lacks %s; without it: level %s, models gained: %s" % (
-                _md(entry["host"]), _md_list(entry["lacks"]), _level(entry["level_without_it"]),
+                markdown(entry["host"]), _md_list(entry["lacks"]), _level(entry["level_without_it"]),
                 _md_list(entry["models_gained_without_it"])))
         if len(view["holding_back"]) > MAX_POOLS:
             lines.append("- and %d more (see fleet.json)" % (len(view["holding_back"]) - MAX_POOLS))
@@ -88,7 +85,7 @@ def markdown_section(view):
     if view["excluded"]:
         excluded = sorted(view["excluded"].items())
         lines += ["Not in any pool:", ""]
-        lines += ["- %s: %s" % (_md(host), _md(why)) for host, why in excluded[:MAX_NAMES]]
+        lines += ["- %s: %s" % (markdown(host), markdown(why)) for host, why in excluded[:MAX_NAMES]]
         if len(excluded) > MAX_NAMES:
             lines.append("- and %d more (see fleet.json)" % (len(excluded) - MAX_NAMES))
         lines.append("")
@@ -97,16 +94,11 @@ def markdown_section(view):
 
 # -------------------------------------------------------------------- HTML ----
 
-def _h(value):
-    return safe_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;").replace("'", "&#39;")
-
-
 def _h_list(items, limit=MAX_NAMES, empty="none"):
     shown, more = _capped(items, limit)
     if not shown:
         return empty
-    return ", ".join(_h(i) for i in shown) + (" and %d more" % more if more else "")
+    return ", ".join(html(i) for i in shown) + (" and %d more" % more if more else "")
 
 
 _STYLE = ("#guest-cpu table{border-collapse:collapse}#guest-cpu th,#guest-cpu td{border:1px solid #ccc;"
@@ -124,7 +116,7 @@ def html_section(view):
              u"<p>A guest started with the common feature set can live-migrate to every host; within a pool, "
              u"any guest can move freely.</p>",
              u"<ul><li>common level: <b>%s</b> (%d features); next level lacks: %s</li>" % (
-                 _h(_level(common["level"])), len(common["features"]), _h_list(common["missing_for_next_level"])),
+                 html(_level(common["level"])), len(common["features"]), _h_list(common["missing_for_next_level"])),
              u"<li>QEMU models runnable on every host: %s</li>" % _h_list(common["runnable_models"], 20),
              u"<li>hosts in pools: %d; excluded: %d</li></ul>" % (view["hosts"], len(view["excluded"]))]
     if view["pools"]:
@@ -132,7 +124,7 @@ def html_section(view):
                      u"<th>runnable models</th><th>lacks against the best pool</th></tr></thead><tbody>")
         for pool in view["pools"][:MAX_POOLS]:
             parts.append(u"<tr><td><code>%s</code></td><td>%d: %s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>" % (
-                _h(pool["id"]), len(pool["hosts"]), _h_list(pool["hosts"]), _h(_level(pool["level"])),
+                html(pool["id"]), len(pool["hosts"]), _h_list(pool["hosts"]), html(_level(pool["level"])),
                 pool["feature_count"], _h_list(pool["runnable_models"]), _h_list(pool["lacking"])))
         parts.append(u"</tbody></table>")
         if len(view["pools"]) > MAX_POOLS:
@@ -141,7 +133,7 @@ def html_section(view):
         parts.append(u"<h3>Hosts holding the fleet back</h3><ul>")
         for entry in view["holding_back"][:MAX_POOLS]:
             parts.append(u"<li><b>%s</b> lacks %s; without it: level %s, models gained: %s</li>" % (
-                _h(entry["host"]), _h_list(entry["lacks"]), _h(_level(entry["level_without_it"])),
+                html(entry["host"]), _h_list(entry["lacks"]), html(_level(entry["level_without_it"])),
                 _h_list(entry["models_gained_without_it"])))
         if len(view["holding_back"]) > MAX_POOLS:
             parts.append(u"<li>and %d more (see fleet.json)</li>" % (len(view["holding_back"]) - MAX_POOLS))
@@ -149,7 +141,7 @@ def html_section(view):
     if view["excluded"]:
         excluded = sorted(view["excluded"].items())
         parts.append(u"<p>Not in any pool:</p><ul>")
-        parts.extend(u"<li>%s: %s</li>" % (_h(host), _h(why)) for host, why in excluded[:MAX_NAMES])
+        parts.extend(u"<li>%s: %s</li>" % (html(host), html(why)) for host, why in excluded[:MAX_NAMES])
         if len(excluded) > MAX_NAMES:
             parts.append(u"<li>and %d more (see fleet.json)</li>" % (len(excluded) - MAX_NAMES))
         parts.append(u"</ul>")

@@ -13,27 +13,7 @@ Written as text in chunks, not as an element tree: a million testcases would nee
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
-
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import safe_text
-
-_XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ATTRIBUTE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
-_ATTRIBUTE_RE = re.compile(u'[&<>"\n\r\t]')
-_TEXT_RE = re.compile(u"[&<>\r]")
-
-
-def _clean(value):
-    return _XML_INVALID.sub(u"\ufffd", safe_text(value if value is not None else ""))
-
-
-def attribute(value):
-    """value as the inside of a double-quoted XML attribute."""
-    return _ATTRIBUTE_RE.sub(lambda m: _ATTRIBUTE[m.group(0)], _clean(value))
-
-
-def text(value):
-    return _TEXT_RE.sub(lambda m: _ATTRIBUTE[m.group(0)], _clean(value))
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import xml_attribute, xml_text
 
 
 def iter_junit(fleet):
@@ -44,30 +24,30 @@ def iter_junit(fleet):
         failed = sum(1 for c in record["checks"] if not c["ok"] and c.get("severity") != "warn")
         totals["errors" if record["status"] in ("unreachable", "no_facts") else "failures"] += failed
     yield '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="%s" tests="%d" failures="%d" errors="%d">' % (
-        attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"])
+        xml_attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"])
     names = {}  # requirement -> attribute text; a fleet has few distinct requirements
-    stamp = attribute(fleet["generated_at"])
+    stamp = xml_attribute(fleet["generated_at"])
     for record in fleet["hosts"]:
         kind = "error" if record["status"] in ("unreachable", "no_facts") else "failure"
-        host = attribute(record["host"])
+        host = xml_attribute(record["host"])
         cases = []
         failed = 0
         for check in record["checks"]:
             name = names.get(check["requirement"])
             if name is None:
-                name = names[check["requirement"]] = attribute(check["requirement"])
+                name = names[check["requirement"]] = xml_attribute(check["requirement"])
             if check["ok"]:
                 cases.append('<testcase classname="kvm.%s" name="%s" />' % (host, name))
                 continue
             if check.get("severity") == "warn":
                 cases.append('<testcase classname="kvm.%s" name="%s"><system-out>%s</system-out></testcase>' % (
-                    host, name, text("warning (severity warn, not gating): %s\nexpected: %s\nactual: %s" % (
+                    host, name, xml_text("warning (severity warn, not gating): %s\nexpected: %s\nactual: %s" % (
                         check["message"], check.get("expected"), check.get("actual")))))
                 continue
             failed += 1
             cases.append('<testcase classname="kvm.%s" name="%s"><%s message="%s" type="%s">%s</%s></testcase>' % (
-                host, name, kind, attribute(check["message"]), record["status"],
-                text("expected: %s\nactual: %s\n%s" % (check.get("expected"), check.get("actual"), check["message"])),
+                host, name, kind, xml_attribute(check["message"]), record["status"],
+                xml_text("expected: %s\nactual: %s\n%s" % (check.get("expected"), check.get("actual"), check["message"])),
                 kind))
         yield '<testsuite name="%s" timestamp="%s" tests="%d" failures="%d" errors="%d">%s</testsuite>' % (
             host, stamp, len(cases), 0 if kind == "error" else failed, failed if kind == "error" else 0,

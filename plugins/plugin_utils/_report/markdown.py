@@ -11,8 +11,9 @@ and those that pass. Every list is capped ("and 402 more"); fleet.json has every
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import failing_first, safe_text
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import drift_by_value
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
 
 MAX_GROUPS = 15  # causes listed
@@ -22,17 +23,13 @@ MAX_PASSING = 40  # names of passing hosts
 DRIFT_LABELS = {"kernel": "kernel", "backend": "backend", "caps": "capability set", "parameters": "module parameter"}
 
 
-def _md(value):
-    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
 def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
 def names(hosts, limit=MAX_NAMES):
     """Up to limit names, then "and K more"."""
-    shown = ", ".join(_md(h) for h in hosts[:limit])
+    shown = ", ".join(markdown(h) for h in hosts[:limit])
     return shown + (" and %d more" % (len(hosts) - limit) if len(hosts) > limit else "")
 
 
@@ -43,7 +40,7 @@ def _causes(fleet):
     lines = ["## Causes", "", "Hosts grouped by unmet requirement; a host with several is counted in each.", ""]
     for group in groups[:MAX_GROUPS]:
         lines.append(u"- **%s** (%s): %s \u2014 %s" % (
-            _plural(group["count"], "host"), group["status"], _md(group["cause"]), names(group["hosts"])))
+            _plural(group["count"], "host"), group["status"], markdown(group["cause"]), names(group["hosts"])))
     if len(groups) > MAX_GROUPS:
         rest = groups[MAX_GROUPS:]
         lines.append("- and %s more with %s (see fleet.json)" % (
@@ -60,7 +57,7 @@ def _warnings(fleet):
              "Unmet checks of severity warn; they do not fail a host.", ""]
     for group in groups[:MAX_GROUPS]:
         lines.append(u"- \u26a0 **warn** %s: %s \u2014 %s" % (
-            _plural(group["count"], "host"), _md(group["cause"]), names(group["hosts"])))
+            _plural(group["count"], "host"), markdown(group["cause"]), names(group["hosts"])))
     if len(groups) > MAX_GROUPS:
         lines.append("- and %s more (see fleet.json)" % _plural(len(groups) - MAX_GROUPS, "warning"))
     return lines + [""]
@@ -72,17 +69,17 @@ def _drift(fleet):
     if not grouped:
         return []
     majority = drift["majority"]
-    usual = ["kernel %s" % _md(majority["kernel"])] if majority.get("kernel") else []
-    usual += ["backend %s" % _md(majority["backend"])] if majority.get("backend") else []
+    usual = ["kernel %s" % markdown(majority["kernel"])] if majority.get("kernel") else []
+    usual += ["backend %s" % markdown(majority["backend"])] if majority.get("backend") else []
     if majority.get("caps"):
         usual.append("capability set %s (%s capabilities)" % (majority["caps"], majority.get("caps_count")))
-    usual += ["%s=%s" % (_md(k), _md(v)) for k, v in sorted(majority["parameters"].items())]
+    usual += ["%s=%s" % (markdown(k), markdown(v)) for k, v in sorted(majority["parameters"].items())]
     lines = ["## Drift from the fleet's majority", "",
              "%s of %s differ from the most common values: %s." % (
                  _plural(len(drift["hosts"]), "host"), _plural(drift["judged"], "judged host"), "; ".join(usual)), ""]
     for fact, value, hosts in grouped[:MAX_GROUPS]:
         lines.append(u"- **%s** with %s %s \u2014 %s" % (
-            _plural(len(hosts), "host"), DRIFT_LABELS[fact], _md(value), names(hosts)))
+            _plural(len(hosts), "host"), DRIFT_LABELS[fact], markdown(value), names(hosts)))
     if len(grouped) > MAX_GROUPS:
         lines.append("- and %d more differing values (see fleet.json)" % (len(grouped) - MAX_GROUPS))
     return lines + [""]
@@ -94,7 +91,7 @@ def _needing_action(fleet):
         return []
     lines = ["## Hosts that need action (%d)" % len(bad), "", "| host | status | reason |", "|---|---|---|"]
     for record in bad[:MAX_ROWS]:
-        lines.extend("| %s | %s | %s |" % (_md(record["host"]), record["status"], _md(reason))
+        lines.extend("| %s | %s | %s |" % (markdown(record["host"]), record["status"], markdown(reason))
                      for reason in record["failures"] or ["(no reason recorded)"])
     if len(bad) > MAX_ROWS:
         lines.append("")
@@ -104,7 +101,7 @@ def _needing_action(fleet):
 
 def render_markdown(fleet):
     counts = fleet["counts"]
-    lines = ["# %s" % _md(fleet["title"]), "", "Generated %s." % fleet["generated_at"], "",
+    lines = ["# %s" % markdown(fleet["title"]), "", "Generated %s." % fleet["generated_at"], "",
              "| hosts | pass | fail | unreachable | no facts |", "|---:|---:|---:|---:|---:|",
              "| %d | %d | %d | %d | %d |" % tuple(counts[k] for k in ("total", "pass", "fail", "unreachable", "no_facts")),
              ""]

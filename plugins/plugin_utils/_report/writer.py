@@ -16,19 +16,15 @@ __metaclass__ = type
 import os
 import tempfile
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import (
-    FLEET_SCHEMA, FLEET_SCHEMA_VERSION, STATUS_ORDER, PausedGC, build_fleet, failing_first, normalize_verdict,
-    safe_text)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import iter_json, render_json
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import iter_junit, render_junit
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import iter_json
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import iter_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 
 FORMATS = ("json", "junit", "markdown", "html")
 FILENAMES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html"}
 RENDERERS = {"json": iter_json, "junit": iter_junit, "markdown": render_markdown, "html": render_html}
-__all__ = ["FORMATS", "FILENAMES", "RENDERERS", "build_fleet", "write_reports", "render_json", "render_junit",
-           "render_markdown", "render_html", "normalize_verdict", "safe_text", "failing_first"]
 
 
 def write_reports(directory, fleet, formats=FORMATS):

@@ -22,6 +22,7 @@ import zlib
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
@@ -63,7 +64,7 @@ def synthetic_fleet():
         verdicts[host] = host_verdict(host, checks, {"usable": True, "backend": "kvm_intel", "arch": "x86_64",
                                                      "kernel": "5.10.0-33-amd64" if i % 25 == 2 else "6.1.0-28-amd64",
                                                      "guest_cpu_level": "x86-64-v2", "guest_cpu_pool": "5a1f0c0ffee1"})
-    return kvm_reports.build_fleet(names, verdicts, "2026-11-24T00:00:00Z", "Fleet <b>audit</b>")
+    return build_fleet(names, verdicts, "2026-11-24T00:00:00Z", "Fleet <b>audit</b>")
 
 
 def chromium_run(chromium, profile, *args):
@@ -253,7 +254,7 @@ def test_warnings_show_apart_from_failures(tmp_path):
                 "kvm2": host_verdict("kvm2", [check("usable", True, True, True, None),
                                               check("profile qemu: vhost_net", "usable", "usable", True, None,
                                                     "warn")], {"backend": "kvm_intel"})}
-    fleet = kvm_reports.build_fleet(["kvm1", "kvm2"], verdicts, "2026-11-25T00:00:00Z")
+    fleet = build_fleet(["kvm1", "kvm2"], verdicts, "2026-11-25T00:00:00Z")
     page = kvm_reports.write_reports(str(tmp_path), fleet, ["html"])["html"]
     dom = chromium_run(chromium, str(tmp_path / "profile"), "--virtual-time-budget=5000", "--dump-dom", "file://" + page)
     assert text_of(dom, "count-pass") == "pass: 2" and text_of(dom, "count-fail") == "fail: 0"

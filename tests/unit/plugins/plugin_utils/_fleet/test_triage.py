@@ -8,9 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import build_fleet
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import (
-    cause_of, drift_by_value, group_by_cause)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of, group_by_cause
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import summarize
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)

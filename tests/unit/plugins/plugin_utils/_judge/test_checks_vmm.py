@@ -18,8 +18,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import DEFAULT_QEMU_PROFILE
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import (
-    page_size_key, parameter_matches)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key, parameter_matches
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.fleet import build_fleet, normalize_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet, normalize_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view, render_html
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit

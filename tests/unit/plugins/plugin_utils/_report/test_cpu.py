@@ -109,7 +109,8 @@ def test_an_empty_fleet_renders_without_pools():
 
 
 def test_every_report_format_carries_the_pools_of_the_fleet_document(tmp_path):
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import build_fleet, write_reports
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import write_reports
     view = fleet()
     document = build_fleet(["new1", "old"], {}, "2026-11-25T00:00:00Z", guest_cpu=view)
     paths = write_reports(str(tmp_path), document, ["json", "markdown", "html"])

@@ -12,6 +12,11 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import MAX_NAMES, MAX_ROWS
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
@@ -35,7 +40,7 @@ def big_fleet(count=3000):
                                             % (i // 256, i % 256)) if i % 100 == 99 else
                      verdict(h, denied=i % 3 == 0, kernel="5.10.0" if i % 50 == 1 else "6.1.0"))
                     for i, h in enumerate(names))
-    return kvm_reports.build_fleet(names, verdicts, NOW)
+    return build_fleet(names, verdicts, NOW)
 
 
 def embedded(page):
@@ -47,7 +52,7 @@ def embedded(page):
 
 def test_markdown_groups_by_cause_and_caps_every_list():
     fleet = big_fleet()
-    text = kvm_reports.render_markdown(fleet)
+    text = render_markdown(fleet)
     assert len(text) < 16000, "short enough to paste into a ticket"
     assert "- **990 hosts** (fail): /dev/kvm: EACCES for nova on &lt;host>: add nova to group kvm — " \
            "kvm00000.example.net, kvm00003.example.net" in text
@@ -63,7 +68,7 @@ def test_markdown_groups_by_cause_and_caps_every_list():
 
 def test_markdown_cannot_be_broken_by_a_reason():
     evil = verdict("h", extra=[check("x", 1, 0, False, "a | b\n# heading <img src=x>")])
-    text = kvm_reports.render_markdown(kvm_reports.build_fleet(["h"], {"h": evil}, NOW))
+    text = render_markdown(build_fleet(["h"], {"h": evil}, NOW))
     assert "a \\| b # heading &lt;img src=x>" in text and "\n# heading" not in text
 
 
@@ -86,7 +91,7 @@ def test_html_stores_repeated_values_once():
 
 
 def test_html_of_100000_hosts_is_a_few_megabytes_not_a_hundred():
-    page = kvm_reports.render_html(big_fleet(20000))
+    page = render_html(big_fleet(20000))
     assert len(page) < 2500000  # 20,000 hosts; the page once grew by 1.3 kB a host
 
 
@@ -94,8 +99,8 @@ def test_html_cannot_be_injected_through_names_titles_or_messages():
     name = u'<img src=x onerror="alert(1)">\u2028'
     evil = verdict(name, extra=[check("</script><script>alert(2)</script>", 1, ["<b>"], False,
                                       "<!--<script>alert(3)</script>")])
-    fleet = kvm_reports.build_fleet([name], {name: evil}, NOW, title="</title><script>alert(4)</script>")
-    page = kvm_reports.render_html(fleet)
+    fleet = build_fleet([name], {name: evil}, NOW, title="</title><script>alert(4)</script>")
+    page = render_html(fleet)
     assert page.count("</script>") == 2 and page.count("<script") == 2
     assert "<img" not in page and "<!--" not in page and "<b>" not in page
     assert "<title>&lt;/title&gt;&lt;script&gt;alert(4)&lt;/script&gt;</title>" in page
@@ -108,7 +113,7 @@ def test_html_cannot_be_injected_through_names_titles_or_messages():
 def test_html_keeps_unhashable_and_malformed_values():
     odd = verdict("odd", extra=[check("allowed_backends", ["kvm_amd"], {"backend": None}, False, "no")])
     odd["summary"] = {"kernel": ["a"], "parameters": {"kvm": "not a mapping"}, "profiles_met": "qemu"}
-    data = embedded(kvm_reports.render_html(kvm_reports.build_fleet(["odd"], {"odd": odd}, NOW)))
+    data = embedded(render_html(build_fleet(["odd"], {"odd": odd}, NOW)))
     failed = [data["checks"][i] for i in data["checksets"][data["hosts"][0][9]] if not data["checks"][i][1]]
     assert [c[2:5] for c in failed] == [[["kvm_amd"], {"backend": None}, "no"]]
     assert data["columns"]["kernel"][data["hosts"][0][3]] == '["a"]' and data["columns"]["params"] == [None]
@@ -119,7 +124,7 @@ def test_html_keeps_unhashable_and_malformed_values():
 def test_streamed_json_equals_the_document():
     fleet = big_fleet(300)
     assert json.loads("".join(kvm_reports.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
-    assert json.loads(kvm_reports.render_json(fleet))["drift"]["counts"]["kernel"] == 6
+    assert json.loads(render_json(fleet))["drift"]["counts"]["kernel"] == 6
 
 
 def test_streamed_junit_parses_and_counts(tmp_path):
@@ -129,6 +134,6 @@ def test_streamed_junit_parses_and_counts(tmp_path):
     assert len(root.findall("testsuite")) == 300
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("597", "99", "3")
     bad = verdict("ctl\x01", extra=[check("x\x02", 1, 0, False, 'a "quoted"\nline & <tag>\x1f')])
-    root = ET.fromstring(kvm_reports.render_junit(kvm_reports.build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
+    root = ET.fromstring(render_junit(build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
     failure = root.find("testsuite/testcase[@name='x\ufffd']/failure")
     assert failure.get("message") == u'a "quoted"\nline & <tag>\ufffd'

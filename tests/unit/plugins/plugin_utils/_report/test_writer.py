@@ -14,6 +14,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import unreachable_verdict
@@ -37,7 +42,7 @@ def fleet():
         "old": {"schema_version": 0, "status": "pass"},
         BAD_NAME: verdict(BAD_NAME),
     }
-    return kvm_reports.build_fleet(["good", "small", "gone", "blank", "old", BAD_NAME], verdicts, NOW)
+    return build_fleet(["good", "small", "gone", "blank", "old", BAD_NAME], verdicts, NOW)
 
 
 def test_every_host_is_kept_with_its_status(fleet):
@@ -59,18 +64,18 @@ def test_malformed_input_gives_clear_messages(fleet):
 @pytest.mark.parametrize("bad", ["text", 42, {"schema_version": 1, "status": "pass", "checks": "x"},
                                  {"schema_version": 1, "status": "maybe", "checks": []}])
 def test_garbage_verdicts_are_no_facts(bad):
-    record = kvm_reports.build_fleet(["h"], {"h": bad}, NOW)["hosts"][0]
+    record = build_fleet(["h"], {"h": bad}, NOW)["hosts"][0]
     assert record["status"] == "no_facts" and record["failures"][0].startswith("the verdict of this host is")
 
 
 def test_json_is_versioned_and_round_trips(fleet):
-    data = json.loads(kvm_reports.render_json(fleet))
+    data = json.loads(render_json(fleet))
     assert (data["schema"], data["schema_version"]) == ("fleetcheck.kvm/fleet", 1)
     assert data == json.loads(json.dumps(fleet))
 
 
 def test_junit_has_a_testcase_per_host_and_requirement(fleet):
-    root = ET.fromstring(kvm_reports.render_junit(fleet).encode("utf-8"))
+    root = ET.fromstring(render_junit(fleet).encode("utf-8"))
     suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
     assert set(suites) == set(["good", "small", "gone", "blank", "old", u"kvm-\ufffd"])
     small = [c for c in suites["small"].findall("testcase") if c.find("failure") is not None]
@@ -81,7 +86,7 @@ def test_junit_has_a_testcase_per_host_and_requirement(fleet):
 
 
 def test_markdown_puts_failing_hosts_first_with_reasons(fleet):
-    text = kvm_reports.render_markdown(fleet)
+    text = render_markdown(fleet)
     assert "| 6 | 2 | 1 | 1 | 2 |" in text
     need = text.index("## Hosts that need action")
     assert need < text.index("| small | fail | KVM_CAP_NR_VCPUS is 4") < text.index("| gone | unreachable |")
@@ -89,7 +94,7 @@ def test_markdown_puts_failing_hosts_first_with_reasons(fleet):
 
 
 def test_html_is_self_contained_and_carries_the_data(fleet):
-    page = kvm_reports.render_html(fleet)
+    page = render_html(fleet)
     assert "<script src" not in page and "http://" not in page and "https://" not in page
     start = page.index('id="fleet-data">') + len('id="fleet-data">')
     data = json.loads(page[start:page.index("</script>", start)].replace("<\\/", "</"))
@@ -98,7 +103,7 @@ def test_html_is_self_contained_and_carries_the_data(fleet):
 
 def test_html_cannot_be_broken_out_of_by_a_message():
     evil = unreachable_verdict("h", "</script><script>alert(1)</script>")
-    page = kvm_reports.render_html(kvm_reports.build_fleet(["h"], {"h": evil}, NOW))
+    page = render_html(build_fleet(["h"], {"h": evil}, NOW))
     assert page.count("</script>") == 2  # the data block's and the code's own
 
 

@@ -15,7 +15,8 @@ __metaclass__ = type
 
 import gc
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import drift, group_by_cause
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     STATUSES, VERDICT_SCHEMA_VERSION, no_facts_verdict)
 

@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Text from hosts is data: one escaper per output format, each over text made safe (fleet.safe_text).
+
+Every renderer escapes through this module and nowhere else.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+
+_XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
+_XML_ATTRIBUTE = re.compile(u'[&<>"\n\r\t]')
+_XML_TEXT = re.compile(u"[&<>\r]")
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+_HTML = re.compile(u"[&<>\"']")
+
+
+def markdown(value):
+    """value inside a Markdown table cell or list item: one line, no cell break, no HTML."""
+    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def html(value):
+    """value as HTML text or the inside of a quoted attribute."""
+    return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], safe_text(value))
+
+
+def _xml_clean(value):
+    return _XML_INVALID.sub(u"\ufffd", safe_text(value if value is not None else ""))
+
+
+def xml_attribute(value):
+    """value as the inside of a double-quoted XML attribute."""
+    return _XML_ATTRIBUTE.sub(lambda m: _XML_ENTITIES[m.group(0)], _xml_clean(value))
+
+
+def xml_text(value):
+    """value as XML character data."""
+    return _XML_TEXT.sub(lambda m: _XML_ENTITIES[m.group(0)], _xml_clean(value))
+
+
+def script_json(value):
+    """JSON that cannot end its <script> element: every '<' is written as \\u003c."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str).replace("<", "\\u003c")
