@@ -38,7 +38,11 @@ stage_sanity_and_units() {
     && ansible-test units --venv --python 3.11 --color no 2>&1 | grep -v "^WARNING: Location")
 }
 
-fc_stage "capability table in step with its data" python tools/gen_kvm_caps.py --check
+stage_generated() {  # every generated file is what its generator makes of the committed data
+  python tools/gen_kvm_caps.py --check && python tools/gen_docs.py --check
+}
+
+fc_stage "generated tables and docs in step with their sources" stage_generated
 fc_stage "ansible-test sanity (CPython 3.8-3.13) and units" stage_sanity_and_units
 fc_stage "ansible-lint, production profile" ansible-lint --nocolor roles playbooks molecule
 fc_stage "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
