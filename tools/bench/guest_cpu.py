@@ -28,25 +28,25 @@ INDEX = [entry[0] for entry in kvm_probe.SUBSET_TABLE].index("guest_cpu")
 COLD = r'''
 import ast, importlib, json, os, sys, time
 sys.path.insert(0, sys.argv[1])
-base = "ansible_collections.fleetcheck.kvm.plugins.module_utils"
-# First what the other subsets import (kvm_probe's imports, but not probe_guest_cpu) ...
-source = os.path.join(sys.argv[1], *base.split(".")) + "/kvm_probe.py"
+base = "ansible_collections.fleetcheck.kvm.plugins.module_utils._probe"
+# First what the other subsets import (the registry's imports, but not the guest_cpu subset) ...
+source = os.path.join(sys.argv[1], *base.split(".")) + "/subsets.py"
 for node in ast.walk(ast.parse(open(source).read())):
     if isinstance(node, ast.ImportFrom) and node.module == base:
         for alias in node.names:
-            if alias.name != "probe_guest_cpu":
+            if alias.name != "guest_cpu":
                 importlib.import_module(base + "." + alias.name)
 # ... then the subset's own modules, timed.
 start = time.perf_counter()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
 imported = time.perf_counter()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Syscalls
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
 names = [entry[0] for entry in kvm_probe.SUBSET_TABLE]
 ctx = ProbeContext(Syscalls(), "/dev/kvm", 2.0, (), list(kvm_probe.SUBSETS))
-for _name, probe, _not_probed, _kind in kvm_probe.SUBSET_TABLE[:names.index("guest_cpu")]:
-    ctx.facts.update(probe(ctx)[0])
+for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:names.index("guest_cpu")]:
+    ctx.facts.update(module.probe(ctx)[0])
 called = time.perf_counter()
 probe_guest_cpu.probe(ctx)
 done = time.perf_counter()
@@ -58,10 +58,10 @@ print(json.dumps([imported - start, done - called]))
 def warm_once():
     ctx = ProbeContext(Syscalls(), DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
     try:
-        for _name, probe, _not_probed, _kind in kvm_probe.SUBSET_TABLE[:INDEX]:
-            ctx.facts.update(probe(ctx)[0])
+        for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:INDEX]:
+            ctx.facts.update(module.probe(ctx)[0])
         start = time.perf_counter()
-        kvm_probe.SUBSET_TABLE[INDEX][1](ctx)
+        kvm_probe.SUBSET_TABLE[INDEX][1].probe(ctx)
         return time.perf_counter() - start
     finally:
         ctx.close()
@@ -72,7 +72,7 @@ def compute_once():
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
     ctx = ProbeContext(Syscalls(), DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
     try:
-        dict((e[0], e[1]) for e in kvm_probe.SUBSET_TABLE)["device"](ctx)  # opens /dev/kvm
+        dict((e[0], e[1]) for e in kvm_probe.SUBSET_TABLE)["device"].probe(ctx)  # opens /dev/kvm
         kernel, _notes = probe_guest_cpu.gather_answers(ctx)
     finally:
         ctx.close()

@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext  # noqa: E402
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -24,9 +24,9 @@ def time_subset(index):
     """Seconds that the subset at SUBSET_TABLE[index] takes once the earlier ones have run."""
     ctx = ProbeContext(kernel, DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
     try:
-        for _name, probe, _not_probed, _kind in kvm_probe.SUBSET_TABLE[:index]:
-            ctx.facts.update(probe(ctx)[0])
-        probe = kvm_probe.SUBSET_TABLE[index][1]
+        for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:index]:
+            ctx.facts.update(module.probe(ctx)[0])
+        probe = kvm_probe.SUBSET_TABLE[index][1].probe
         start = time.perf_counter()
         probe(ctx)
         return time.perf_counter() - start

@@ -73,7 +73,7 @@ def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=Non
 
 
 def _run(ctx, facts, table):
-    for index, (_name, module, kind, _core, _gathers) in enumerate(table):
+    for index, (_name, module, kind, _core) in enumerate(table):
         found, problems = module.probe(ctx)
         facts.update(found)
         facts["errors" if kind == "informational" else "reasons"].extend(problems)

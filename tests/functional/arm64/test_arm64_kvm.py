@@ -23,12 +23,13 @@ import subprocess
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest_arm64
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.abi import KVM_BACKENDS, KvmRequests
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.abi import KvmRequests
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER, KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
-    canonical_cap, check_requirements, evaluate)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.api import CAP_SWEEP_BEYOND_TABLE
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
 from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import run_ansible
 from ansible_collections.fleetcheck.kvm.tests.functional.arm64 import arm64_machine
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing

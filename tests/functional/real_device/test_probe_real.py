@@ -25,7 +25,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import (
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.api import CAP_SWEEP_BEYOND_TABLE
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))

@@ -268,7 +268,10 @@ class FakeKernel(object):
         return 0
 
     def _SEV_ISSUE_CMD(self, fd, buf):
-        return 0  # the status buffer lives at an address the fake cannot write; the probe reads zeros
+        """Writes the platform status where the command points, as the firmware does (SEV_PLATFORM_STATUS)."""
+        _command, address, _error = devices_abi.SEV_ISSUE_CMD_STRUCT.unpack_from(buf)
+        devices_abi.SEV_USER_DATA_STATUS.pack_into(self.user_buffers[address], 0, *self.sev_status)
+        return 0
 
     def _KVM_GET_API_VERSION(self, fd, arg):
         return self.api_version

@@ -2,18 +2,20 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The device subset's remedies for EPERM and for a node with the wrong number, and its ACL facts."""
+"""The device subset: a missing, denied or wrong node, why, and the remedy; its ACL and account facts."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import os
+import stat
 
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
-    FakeKernel, acl_xattr, kvm_node, misc_node)
+    FakeKernel, FakeNode, acl_xattr, kvm_node, misc_node)
 
 V1_MOUNTS = "cgroup /sys/fs/cgroup/devices cgroup rw,nosuid,devices 0 0\n"
 
@@ -92,3 +94,93 @@ def test_accounts_are_observed_as_root(kernel):
     assert [c[1] for c in kernel.open_as_calls] == [1001, 1002]
     assert device["accounts"]["qemu"]["judged"] == "observed" and device["accounts"]["qemu"]["may_open"]
     assert device["accounts"]["nova"]["open_error"] == "EACCES"
+
+
+def probe(kernel, subsets=None, **kwargs):
+    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
+    assert kernel.leaks() == [], "the probe left fds or mappings open"
+    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
+    return facts
+
+
+def only_reason(facts):
+    assert facts["usable"] is False
+    assert len(facts["reasons"]) == 1, facts["reasons"]
+    return facts["reasons"][0]
+
+
+def test_accounts_are_judged_by_owner_group_and_mode(kernel):
+    facts = probe(kernel, ["min"], accounts=["nova", "qemu", "root", "ghost"])
+    accounts = facts["device"]["accounts"]
+    legacy = ("exists", "groups", "may_open", "via")
+    assert dict((k, accounts["nova"][k]) for k in legacy) == {
+        "exists": True, "groups": ["1001"], "may_open": False, "via": None}
+    assert accounts["qemu"]["may_open"] is True and accounts["qemu"]["via"] == "group kvm"
+    assert accounts["root"]["via"] == "root"
+    assert dict((k, accounts["ghost"][k]) for k in legacy) == {
+        "exists": False, "groups": [], "may_open": False, "via": None}
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o666)
+    assert probe(kernel, ["min"], accounts=["nova"])["device"]["accounts"]["nova"]["via"] == "other"
+
+
+def test_no_device(kernel):
+    del kernel.nodes["/dev/kvm"]
+    kernel.sysfs["/sys/module"] = ["ext4"]
+    facts = probe(kernel)
+    reason = only_reason(facts)
+    assert "/dev/kvm does not exist" in reason and "no KVM backend module is loaded" in reason
+    assert "--device /dev/kvm" in reason
+    assert facts["device"]["exists"] is False and facts["device"]["open_error"] == "ENOENT"
+    assert facts["vcpu_run"]["status"] == "skipped" and facts["api_version"] is None
+
+
+def test_no_device_although_a_backend_is_loaded(kernel):
+    del kernel.nodes["/dev/kvm"]
+    reason = only_reason(probe(kernel, ["min"]))
+    assert "although kvm_intel is loaded" in reason and "mknod /dev/kvm c 10 232" in reason
+
+
+def test_permission_denied_names_user_groups_node_and_remedy(kernel):
+    kernel.open_errno["/dev/kvm"] = errno.EACCES
+    kernel.identity_value = ("nova", ["nova"])
+    facts = probe(kernel)
+    reason = only_reason(facts)
+    assert reason == ("/dev/kvm: EACCES (Permission denied) opening read-write for user nova (groups: nova); "
+                      "node is crw-rw---- root:kvm; add nova to group kvm and log in again")
+    assert facts["device"]["can_open_rw"] is False and facts["device"]["open_error"] == "EACCES"
+
+
+def test_permission_denied_on_an_owner_only_node_suggests_a_group(kernel):
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o600, gid=0)
+    kernel.open_errno["/dev/kvm"] = errno.EACCES
+    reason = only_reason(probe(kernel))
+    assert "node is crw------- root:root" in reason
+    assert "open to its owner root only" in reason and 'GROUP="kvm", MODE="0660"' in reason
+
+
+def test_eperm_from_the_device_cgroup(kernel):
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o666)
+    kernel.open_errno["/dev/kvm"] = errno.EPERM
+    facts = probe(kernel)
+    reason = only_reason(facts)
+    assert "EPERM (Operation not permitted)" in reason and "device cgroup" in reason
+    assert "--device /dev/kvm" in reason
+    assert facts["device"]["world_writable"] is True
+
+
+def test_regular_file_at_the_path(kernel):
+    kernel.nodes["/dev/kvm"] = FakeNode(stat.S_IFREG | 0o644)
+    facts = probe(kernel)
+    reason = only_reason(facts)
+    assert "/dev/kvm is a regular file, not the KVM character device 10:232 (-rw-r--r-- root:kvm)" in reason
+    assert facts["device"]["char_device"] is False
+
+
+def test_character_device_that_is_not_kvm(kernel):
+    kernel.nodes["/dev/kvm"] = FakeNode(stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    kernel.fail["KVM_GET_API_VERSION"] = errno.ENOTTY
+    facts = probe(kernel)
+    reason = only_reason(facts)
+    assert "KVM_GET_API_VERSION failed with ENOTTY" in reason
+    assert "character device 1:3, not KVM (10:232)" in reason
+    assert facts["device"]["kvm_node"] is False and facts["extensions"] == {}

@@ -78,7 +78,8 @@ def test_every_device_is_opened_and_asked(kernel):
     assert found["vhost_vsock"]["answer"]["flags"] == ["VIRTIO_VSOCK_F_STREAM", "VIRTIO_F_VERSION_1"]
     assert found["vfio"]["answer"] == {"api_version": 0, "type1": True, "type1v2": True}
     assert found["iommufd"]["answer"] == {"ioas_id": 1}
-    assert found["sev"]["answer"]["state"] == "UNINIT"
+    # the fake firmware's SEV_PLATFORM_STATUS (1, 55, 1, 0, 21, 0), decoded field by field
+    assert found["sev"]["answer"] == {"api_version": "1.55", "state": "INIT", "flags": 0, "build": 21, "guest_count": 0}
     for name in ("TUNGETFEATURES", "VHOST_GET_FEATURES", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION",
                  "IOMMU_IOAS_ALLOC", "SEV_ISSUE_CMD"):
         assert name in kernel.calls

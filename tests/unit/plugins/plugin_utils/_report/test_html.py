@@ -2,23 +2,16 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The formats at fleet scale: fleet.md stays short, fleet.html stays compact and cannot be injected."""
+"""fleet.html: values stored once, 100,000 hosts in a few megabytes, nothing injected."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
-import xml.etree.ElementTree as ET
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import MAX_NAMES, MAX_ROWS
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
 
@@ -49,30 +42,6 @@ def embedded(page):
 
 
 # -------------------------------------------------------------- fleet.md ----
-
-def test_markdown_groups_by_cause_and_caps_every_list():
-    fleet = big_fleet()
-    text = render_markdown(fleet)
-    assert len(text) < 16000, "short enough to paste into a ticket"
-    assert "- **990 hosts** (fail): /dev/kvm: EACCES for nova on &lt;host>: add nova to group kvm — " \
-           "kvm00000.example.net, kvm00003.example.net" in text
-    assert "and %d more" % (990 - MAX_NAMES) in text
-    assert "- **30 hosts** (unreachable): host unreachable: ssh: connect to host <address>".replace("<", "&lt;") in text
-    assert "## Drift from the fleet's majority" in text and "- **60 hosts** with kernel 5.10.0 — " in text
-    assert "## Hosts that need action (1020)" in text
-    assert text.count("| kvm") == MAX_ROWS
-    assert "And %d more hosts that need action" % (1020 - MAX_ROWS) in text
-    assert re.search(r"## Hosts that pass \(1980\)\n\n(kvm\d{5}\.example\.net, ){39}kvm\d{5}\.example\.net "
-                     r"and 1940 more\n$", text)
-
-
-def test_markdown_cannot_be_broken_by_a_reason():
-    evil = verdict("h", extra=[check("x", 1, 0, False, "a | b\n# heading <img src=x>")])
-    text = render_markdown(build_fleet(["h"], {"h": evil}, NOW))
-    assert "a \\| b # heading &lt;img src=x>" in text and "\n# heading" not in text
-
-
-# ------------------------------------------------------------ fleet.html ----
 
 def test_html_stores_repeated_values_once():
     fleet = big_fleet()
@@ -120,20 +89,3 @@ def test_html_keeps_unhashable_and_malformed_values():
 
 
 # --------------------------------------------------------- json and junit ----
-
-def test_streamed_json_equals_the_document():
-    fleet = big_fleet(300)
-    assert json.loads("".join(kvm_reports.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
-    assert json.loads(render_json(fleet))["drift"]["counts"]["kernel"] == 6
-
-
-def test_streamed_junit_parses_and_counts(tmp_path):
-    fleet = big_fleet(300)
-    path = kvm_reports.write_reports(str(tmp_path), fleet, ["junit"])["junit"]
-    root = ET.parse(path).getroot()
-    assert len(root.findall("testsuite")) == 300
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("597", "99", "3")
-    bad = verdict("ctl\x01", extra=[check("x\x02", 1, 0, False, 'a "quoted"\nline & <tag>\x1f')])
-    root = ET.fromstring(render_junit(build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
-    failure = root.find("testsuite/testcase[@name='x\ufffd']/failure")
-    assert failure.get("message") == u'a "quoted"\nline & <tag>\ufffd'

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The cpuid subset: KVM_GET_SUPPORTED_CPUID, grown on E2BIG, asked once."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+
+import pytest
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, cpuid_entry
+
+
+@pytest.fixture
+def kernel():
+    return FakeKernel()
+
+
+def probe(kernel, subsets=None, **kwargs):
+    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
+    assert kernel.leaks() == [], "the probe left fds or mappings open"
+    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
+    return facts
+
+
+def only_reason(facts):
+    assert facts["usable"] is False
+    assert len(facts["reasons"]) == 1, facts["reasons"]
+    return facts["reasons"][0]
+
+
+def test_cpuid_buffer_grows_on_e2big(kernel):
+    kernel.cpuid = [cpuid_entry(0x40000000 + i) for i in range(600)]
+    facts = probe(kernel, ["min", "cpuid"])
+    assert facts["cpuid"]["entries"] == 600
+    assert kernel.calls.count("KVM_GET_SUPPORTED_CPUID") == 3  # 256, 512, 1024 entries
+
+
+def test_cpuid_is_asked_once_with_room_for_the_kernels_maximum(kernel):
+    kernel.cpuid = [cpuid_entry(0x40000000 + i) for i in range(256)]  # KVM_MAX_CPUID_ENTRIES
+    assert probe(kernel, ["min", "cpuid"])["cpuid"]["entries"] == 256
+    assert kernel.calls.count("KVM_GET_SUPPORTED_CPUID") == 1
+
+
+def test_cpuid_gives_up_past_its_limit(kernel):
+    kernel.fail["KVM_GET_SUPPORTED_CPUID"] = [errno.E2BIG] * 20
+    facts = probe(kernel, ["min", "cpuid"])
+    assert facts["cpuid"] == {"error": "KVM_GET_SUPPORTED_CPUID failed with E2BIG (Argument list too long)"}
+    assert facts["usable"] is True  # CPUID is informational

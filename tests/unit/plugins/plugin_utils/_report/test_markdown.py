@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""fleet.md: causes with counts, every list capped, and no reason can break it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import MAX_NAMES, MAX_ROWS
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
+    check, host_verdict, unreachable_verdict)
+
+NOW = "2026-11-24T00:00:00Z"
+DENIED = "/dev/kvm: EACCES for nova on %s: add nova to group kvm"
+
+
+def verdict(host, denied=False, kernel="6.1.0", extra=()):
+    checks = [check("usable", True, True, True, None),
+              check("device_users: nova", True, not denied, not denied, DENIED % host)] + list(extra)
+    return host_verdict(host, checks, {"usable": True, "kernel": kernel, "backend": "kvm_intel",
+                                       "guest_cpu_level": "x86-64-v2", "guest_cpu_pool": "0123456789ab"})
+
+
+def big_fleet(count=3000):
+    """Every 3rd host denied, every 50th on an old kernel, every 100th unreachable (990, 60, 30)."""
+    names = ["kvm%05d.example.net" % i for i in range(count)]
+    verdicts = dict((h, unreachable_verdict(h, "ssh: connect to host 10.0.%d.%d port 22: No route to host"
+                                            % (i // 256, i % 256)) if i % 100 == 99 else
+                     verdict(h, denied=i % 3 == 0, kernel="5.10.0" if i % 50 == 1 else "6.1.0"))
+                    for i, h in enumerate(names))
+    return build_fleet(names, verdicts, NOW)
+
+
+def embedded(page):
+    start = page.index('id="fleet-data">') + len('id="fleet-data">')
+    return json.loads(page[start:page.index("</script>", start)])
+
+
+# -------------------------------------------------------------- fleet.md ----
+
+def test_markdown_groups_by_cause_and_caps_every_list():
+    fleet = big_fleet()
+    text = render_markdown(fleet)
+    assert len(text) < 16000, "short enough to paste into a ticket"
+    assert "- **990 hosts** (fail): /dev/kvm: EACCES for nova on &lt;host>: add nova to group kvm — " \
+           "kvm00000.example.net, kvm00003.example.net" in text
+    assert "and %d more" % (990 - MAX_NAMES) in text
+    assert "- **30 hosts** (unreachable): host unreachable: ssh: connect to host <address>".replace("<", "&lt;") in text
+    assert "## Drift from the fleet's majority" in text and "- **60 hosts** with kernel 5.10.0 — " in text
+    assert "## Hosts that need action (1020)" in text
+    assert text.count("| kvm") == MAX_ROWS
+    assert "And %d more hosts that need action" % (1020 - MAX_ROWS) in text
+    assert re.search(r"## Hosts that pass \(1980\)\n\n(kvm\d{5}\.example\.net, ){39}kvm\d{5}\.example\.net "
+                     r"and 1940 more\n$", text)
+
+
+def test_markdown_cannot_be_broken_by_a_reason():
+    evil = verdict("h", extra=[check("x", 1, 0, False, "a | b\n# heading <img src=x>")])
+    text = render_markdown(build_fleet(["h"], {"h": evil}, NOW))
+    assert "a \\| b # heading &lt;img src=x>" in text and "\n# heading" not in text
+
+
+# ------------------------------------------------------------ fleet.html ----
