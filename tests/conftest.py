@@ -13,15 +13,8 @@ __metaclass__ = type
 
 import os
 import sys
-import tempfile
 
-try:
-    import ansible_collections.fleetcheck.kvm.plugins  # noqa: F401 pylint: disable=unused-import
-except ImportError:
-    ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    TREE = tempfile.mkdtemp(prefix="fleetcheck-collections-")
-    os.makedirs(os.path.join(TREE, "ansible_collections", "fleetcheck"))
-    os.symlink(ROOT, os.path.join(TREE, "ansible_collections", "fleetcheck", "kvm"))
-    sys.path.insert(0, TREE)
-    for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
-        del sys.modules[name]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+from checkout import importable  # noqa: E402 pylint: disable=wrong-import-position,import-error
+
+importable()

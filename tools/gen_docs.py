@@ -21,24 +21,12 @@ import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkout import importable  # noqa: E402 pylint: disable=wrong-import-position
 from generated import write_or_check  # noqa: E402 pylint: disable=wrong-import-position
 
-
-def _import_collection():
-    """Import the collection from this checkout, as ansible_collections.fleetcheck.kvm."""
-    try:
-        import ansible_collections.fleetcheck.kvm.plugins  # noqa: F401 pylint: disable=unused-import
-    except ImportError:
-        import tempfile
-        tree = tempfile.mkdtemp(prefix="fleetcheck-gen-")
-        os.makedirs(os.path.join(tree, "ansible_collections", "fleetcheck"))
-        os.symlink(ROOT, os.path.join(tree, "ansible_collections", "fleetcheck", "kvm"))
-        sys.path.insert(0, tree)
-        for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
-            del sys.modules[name]
+importable()
 
 
-_import_collection()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import SUBSET_TABLE  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES, GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, ROLE_VARIABLES

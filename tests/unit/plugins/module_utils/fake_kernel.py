@@ -18,6 +18,7 @@ import os
 import stat
 import struct
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi, abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest_arm64
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests.x86_64 import (
@@ -362,3 +363,17 @@ class FakeKernel(object):
         elif step[0] == "SYSTEM_EVENT":  # ("SYSTEM_EVENT", type number)
             abi.KVM_RUN_SYSTEM_EVENT.pack_into(run, abi.KVM_RUN_UNION_OFFSET, step[1], 0)
         return 0
+
+
+# What every probe test checks after a gather: nothing left open, no timer left armed.
+def probe(kernel, subsets=None, **kwargs):
+    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
+    assert kernel.leaks() == [], "the probe left fds or mappings open"
+    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
+    return facts
+
+
+def only_reason(facts):
+    assert facts["usable"] is False
+    assert len(facts["reasons"]) == 1, facts["reasons"]
+    return facts["reasons"][0]

@@ -14,7 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (only_reason, probe, 
     FakeKernel, FakeNode, acl_xattr, kvm_node, misc_node)
 
 V1_MOUNTS = "cgroup /sys/fs/cgroup/devices cgroup rw,nosuid,devices 0 0\n"
@@ -94,19 +94,6 @@ def test_accounts_are_observed_as_root(kernel):
     assert [c[1] for c in kernel.open_as_calls] == [1001, 1002]
     assert device["accounts"]["qemu"]["judged"] == "observed" and device["accounts"]["qemu"]["may_open"]
     assert device["accounts"]["nova"]["open_error"] == "EACCES"
-
-
-def probe(kernel, subsets=None, **kwargs):
-    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
-    assert kernel.leaks() == [], "the probe left fds or mappings open"
-    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
-    return facts
-
-
-def only_reason(facts):
-    assert facts["usable"] is False
-    assert len(facts["reasons"]) == 1, facts["reasons"]
-    return facts["reasons"][0]
 
 
 def test_accounts_are_judged_by_owner_group_and_mode(kernel):

@@ -13,27 +13,8 @@ import os
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER, KVM_CAPS
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
-
-
-@pytest.fixture
-def kernel():
-    return FakeKernel()
-
-
-def probe(kernel, subsets=None, **kwargs):
-    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
-    assert kernel.leaks() == [], "the probe left fds or mappings open"
-    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
-    return facts
-
-
-def only_reason(facts):
-    assert facts["usable"] is False
-    assert len(facts["reasons"]) == 1, facts["reasons"]
-    return facts["reasons"][0]
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import probe, FakeKernel
 
 
 def test_extensions_hold_only_nonzero_answers_by_kernel_name(kernel):

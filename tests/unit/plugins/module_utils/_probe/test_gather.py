@@ -13,25 +13,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import cap_number
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import (
     CORE_SUBSETS, SUBSETS, gather, resolve_subsets)
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
-
-
-@pytest.fixture
-def kernel():
-    return FakeKernel()
-
-
-def probe(kernel, subsets=None, **kwargs):
-    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
-    assert kernel.leaks() == [], "the probe left fds or mappings open"
-    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
-    return facts
-
-
-def only_reason(facts):
-    assert facts["usable"] is False
-    assert len(facts["reasons"]) == 1, facts["reasons"]
-    return facts["reasons"][0]
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import probe
 
 
 def test_healthy_host_is_usable_with_every_fact(kernel):

@@ -8,29 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-import pytest
-
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
-
-
-@pytest.fixture
-def kernel():
-    return FakeKernel()
-
-
-def probe(kernel, subsets=None, **kwargs):
-    facts = gather(subsets or ["all"], kernel=kernel, **kwargs)
-    assert kernel.leaks() == [], "the probe left fds or mappings open"
-    assert kernel.timer_disarmed, "the KVM_RUN timer was left armed"
-    return facts
-
-
-def only_reason(facts):
-    assert facts["usable"] is False
-    assert len(facts["reasons"]) == 1, facts["reasons"]
-    return facts["reasons"][0]
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import probe
 
 
 def test_system_ioctls_report_the_classic_surface(kernel):

@@ -19,30 +19,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import unreachable_verdict
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
-
-NOW = "2026-11-24T00:00:00Z"
-BAD_NAME = b"kvm-\xff".decode("utf-8", "surrogateescape")  # what a non-UTF-8 inventory name becomes
-
-
-def verdict(host, **requirements):
-    return evaluate(gather(kernel=FakeKernel()), check_requirements(requirements, {}), {}, host=host)
-
-
-@pytest.fixture
-def fleet():
-    verdicts = {
-        "good": verdict("good"),
-        "small": verdict("small", extension_minimums={"NR_VCPUS": 64}),
-        "gone": unreachable_verdict("gone", "Failed to connect to the host via ssh"),
-        "blank": None,
-        "old": {"schema_version": 0, "status": "pass"},
-        BAD_NAME: verdict(BAD_NAME),
-    }
-    return build_fleet(["good", "small", "gone", "blank", "old", BAD_NAME], verdicts, NOW)
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fleet import NOW
 
 
 def test_json_is_versioned_and_round_trips(fleet):
