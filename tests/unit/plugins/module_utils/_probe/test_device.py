@@ -14,8 +14,8 @@ import stat
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (only_reason, probe, 
-    FakeKernel, FakeNode, acl_xattr, kvm_node, misc_node)
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
+    FakeKernel, FakeNode, acl_xattr, kvm_node, misc_node, only_reason, probe)
 
 V1_MOUNTS = "cgroup /sys/fs/cgroup/devices cgroup rw,nosuid,devices 0 0\n"
 
