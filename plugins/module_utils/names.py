@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The few names both sides share: pure data, no code that touches the OS.
 
@@ -9,11 +6,8 @@ module and the generated tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _
 module_utils, and nothing else (tests/unit/test_layout.py).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
-
 # The version of ansible_facts.kvm's shape: raised when a key changes meaning or type.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Every known backend module of KVM: its directory name under /sys/module.
 KVM_BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm", "kvm_hv", "kvm_pr", "kvm_arm", "kvm_riscv", "kvm_loongarch")

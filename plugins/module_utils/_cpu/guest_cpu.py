@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What CPU QEMU can give a guest under KVM: pure computation from the kernel's answers.
 
@@ -14,9 +11,6 @@ in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source.
 No ioctls here: the probe (probe_guest_cpu.py) gathers the kernel's answers into a
 KernelAnswers, and the unit tests build one by hand.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models

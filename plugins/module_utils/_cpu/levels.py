@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The x86-64 micro-architecture levels, as data, in QEMU's feature names; and the level of a feature set.
 
@@ -12,9 +9,6 @@ SSE3 is QEMU's `pni`, LAHF-SAHF is `lahf-lm`, LZCNT is `abm`, SCE (SYSCALL) is `
 OSXSAVE (set by the guest kernel) needs `xsave`, OSFXSR needs `fxsr`.
 Pure data and set arithmetic: used on the host (facts) and the controller (fleet pools).
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 LEVELS_SOURCE = "x86-64 psABI 1.0, 3.1.1 Micro-Architecture Levels (gitlab.com/x86-psABIs/x86-64-ABI)"
 

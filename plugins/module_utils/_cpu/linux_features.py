@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Guest-visible x86 CPU features that matter to operators, as data.
 
@@ -8,9 +5,6 @@ Each entry: name -> (leaf, subleaf, register, bit). Names and bits follow
 arch/x86/include/asm/cpufeatures.h (the names /proc/cpuinfo prints) and the
 Intel SDM / AMD APM CPUID tables.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 # Registers are named as in struct kvm_cpuid_entry2.
 X86_FEATURES = {

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The KVM userspace ABI: ioctl request numbers, struct layouts, constants.
 
@@ -8,9 +5,6 @@ Everything here is computed from linux/kvm.h and asm-generic/ioctl.h the way
 the C preprocessor would, so no request number is pasted as a magic number.
 Pure standard library; no Ansible imports.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import struct
 

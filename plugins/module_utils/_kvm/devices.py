@@ -1,11 +1,5 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The other devices a VMM opens, one class each with its ioctls: tun, vhost, VFIO, iommufd, SEV."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import os
 

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The userspace ABI of the devices a VMM opens besides /dev/kvm: tun, vhost, vfio, iommufd, sev.
 
@@ -9,9 +6,6 @@ uapi headers named beside each one (checked against Debian 12's linux-libc-dev 6
 tests/functional/real_device/test_devices_real.py; iommufd.h is newer than 6.1: Linux 6.2).
 Pure standard library; no Ansible imports.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import struct
 

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One small wrapper per KVM ioctl: the system, VM and vCPU fds, as rust-vmm's kvm-ioctls splits them.
 
@@ -9,9 +6,6 @@ fake in the tests) and raise KvmError, an OSError with the kernel's errno that n
 turning errors into facts and reasons is the probe's job, not theirs. A `Vcpu` owns its kvm_run mapping
 and decodes its own exits, as kvm-ioctls' `VcpuFd::run()` does.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import os
 

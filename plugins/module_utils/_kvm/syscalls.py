@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The operating system as the probe sees it: the only code that touches it.
 
@@ -8,9 +5,6 @@
 another account and arms the vCPU run's timer. Tests inject a fake kernel with the same methods
 (tests/unit/plugins/module_utils/fake_kernel.py), so every error path runs without a device.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 import fcntl

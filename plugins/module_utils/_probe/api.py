@@ -1,14 +1,9 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The api subset: KVM_GET_API_VERSION, then KVM_GET_VCPU_MMAP_SIZE (a gate: without API 12 nothing else is asked)."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
-
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
 
 # What the subsets after this gate are told when it stops them.
 BLOCKS = "the KVM API did not answer as version %d" % abi.KVM_API_VERSION
@@ -21,19 +16,22 @@ def probe(ctx):
     try:
         facts["api_version"] = ctx.api_version()
     except OSError as error:
-        reason = "%s: KVM_GET_API_VERSION failed with %s" % (device["path"], errno_text(error))
+        message = "%s: KVM_GET_API_VERSION failed with %s" % (device["path"], errno_text(error))
         if not device["kvm_node"]:
-            reason += "; the node is character device %s:%s, not KVM (%d:%d)" % (
-                device["major"], device["minor"], abi.KVM_MISC_MAJOR, abi.KVM_MINOR)
-        return facts, [reason]
+            return facts, [problem("api.not_kvm", device["path"], message + "; the node is character device %s:%s, "
+                                   "not KVM (%d:%d)" % (device["major"], device["minor"], abi.KVM_MISC_MAJOR,
+                                                        abi.KVM_MINOR), "point the device option at the KVM node")]
+        return facts, [problem("api.failed", device["path"], message, "see the kernel log (dmesg)")]
     if facts["api_version"] != abi.KVM_API_VERSION:
-        return facts, ["%s: KVM_GET_API_VERSION returned %s, but the stable KVM API is %d (since Linux "
-                       "2.6.22); this kernel's KVM cannot run today's VMMs" % (
-                           device["path"], facts["api_version"], abi.KVM_API_VERSION)]
+        return facts, [problem("api.version", "KVM_GET_API_VERSION", "%s: KVM_GET_API_VERSION returned %s, but the "
+                               "stable KVM API is %d (since Linux 2.6.22)" % (
+                                   device["path"], facts["api_version"], abi.KVM_API_VERSION),
+                               "this kernel's KVM cannot run today's VMMs; boot a current kernel")]
     try:
         facts["vcpu_mmap_size"] = ctx.vcpu_mmap_size()
     except OSError as error:
-        return facts, ["KVM_GET_VCPU_MMAP_SIZE failed with %s" % errno_text(error)]
+        return facts, [problem("api.mmap_size", "KVM_GET_VCPU_MMAP_SIZE", "KVM_GET_VCPU_MMAP_SIZE failed with %s"
+                               % errno_text(error), "see the kernel log (dmesg)")]
     return facts, []
 
 

@@ -1,15 +1,9 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The cgroup subset: v1, v2 or hybrid, the controllers this process can use, and its device cgroup.
 
 From /proc/self/mounts, /proc/self/cgroup and the cgroup files (Documentation/admin-guide/cgroup-v1/
 devices.rst and cgroup-v2.rst). Also used by the device probes to explain EPERM.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import os
 

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What one probe run shares between its subset probes: the kernel is asked once.
 
@@ -8,9 +5,6 @@ The context holds the open /dev/kvm fd, the one VM of the run, and the answers
 that more than one subset reads (capabilities, the supported CPUID, the loaded
 modules), each asked on first use and then remembered, errors included.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 
@@ -67,6 +61,7 @@ class ProbeContext(object):
         # (device.*) and, once the node opened, the system fd (ioctls.Kvm).
         self.node = None
         self.kvm = None
+        self.blocked = {}  # subset -> {by: the subset whose failure stopped it, why}
         self._answers = {}
 
     def _once(self, key, ask):

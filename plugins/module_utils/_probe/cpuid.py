@@ -1,11 +1,5 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The cpuid subset (x86): what KVM_GET_SUPPORTED_CPUID offers guests, as Linux's feature names."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.linux_features import (

@@ -1,11 +1,5 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The device subset: is the path the KVM node, and may this user open it? If not, why, and what to do."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 import os
@@ -16,7 +10,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (
-    denied_remedy, judge_accounts, misc_number, node_facts, node_text, read_acl)
+    denied_remedy, judge_accounts, misc_number, node_facts, node_text, read_acl, unmapped_remedy)
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
 
 # What the subsets after this gate are told when it stops them.
 BLOCKS = "%(device)s could not be opened"
@@ -40,8 +35,10 @@ def probe(ctx):
     except OSError as error:
         facts["open_error"] = errno_name(error)
         if error.errno == errno.ENOENT:
-            return found, [_missing_reason(ctx)]
-        return found, ["%s: cannot stat: %s for user %s" % (path, errno_text(error), user)]
+            return found, [_missing(ctx)]
+        return found, [problem("device.stat_failed", path, "%s: cannot stat: %s for user %s"
+                               % (path, errno_text(error), user),
+                               "make every directory on the path searchable for this user, or probe as another")]
     acl, acl_error = read_acl(kernel, path)
     facts.update(node_facts(kernel, st, acl))
     facts.update({
@@ -54,49 +51,65 @@ def probe(ctx):
     if ctx.accounts:
         facts["accounts"] = judge_accounts(kernel, path, st, acl, ctx.accounts)
     if not facts["char_device"]:
-        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a regular file" if stat.S_ISREG(st.st_mode) \
-            else "not a character device"
-        return found, ["%s is %s, not the KVM character device %d:%d (%s); remove it so that "
-                       "devtmpfs or udev create the real node" % (
-                           path, kind, abi.KVM_MISC_MAJOR, abi.KVM_MINOR, node_text(kernel, st))]
+        return found, [_not_a_node(kernel, path, st)]
     facts["major"], facts["minor"] = os.major(st.st_rdev), os.minor(st.st_rdev)
     facts["kvm_node"] = (facts["major"], facts["minor"]) == (abi.KVM_MISC_MAJOR, abi.KVM_MINOR)
     try:
         ctx.kvm = Kvm.open(kernel, path)
     except OSError as error:
         facts["open_error"] = errno_name(error)
-        reason = "%s: %s opening read-write for user %s (groups: %s); node is %s" % (
+        message = "%s: %s opening read-write for user %s (groups: %s); node is %s" % (
             path, errno_text(error), user, ", ".join(groups) or "none", node_text(kernel, st, acl))
         if error.errno in (errno.EACCES, errno.EPERM):
-            reason += "; " + denied_remedy(kernel, path, st, acl, user, kernel.effective_uid(),
-                                           kernel.process_gids(), error.errno)
-        elif error.errno in (errno.ENXIO, errno.ENODEV):
-            reason += "; " + _no_driver_remedy(kernel, path, facts)
-        return found, [reason]
+            unmapped = unmapped_remedy(kernel, st)
+            if unmapped:
+                return found, [problem("device.unmapped_owner", path, message, unmapped)]
+            return found, [problem("device." + errno_name(error).lower(), path, message, denied_remedy(
+                kernel, path, st, acl, user, kernel.effective_uid(), kernel.process_gids(), error.errno))]
+        if error.errno in (errno.ENXIO, errno.ENODEV):
+            return found, [_no_driver(kernel, path, facts, message)]
+        return found, [problem("device.open_failed", path, message, "see the kernel log (dmesg) for the driver's account")]
     facts["can_open_rw"] = True
     return found, []
 
 
-def _no_driver_remedy(kernel, path, facts):
+def _not_a_node(kernel, path, st):
+    """A path that is not a character device: a directory is a wrong option, a file a wrong node."""
+    where = "%s is %%s, not the KVM character device %d:%d (%s)" % (path, abi.KVM_MISC_MAJOR, abi.KVM_MINOR,
+                                                                    node_text(kernel, st))
+    if stat.S_ISDIR(st.st_mode):
+        return problem("device.not_a_node", path, where % "a directory, not a device node",
+                       "set the device option to the KVM node (normally /dev/kvm)")
+    kind = "a regular file" if stat.S_ISREG(st.st_mode) else "not a character device"
+    remedy = "remove it so that devtmpfs or udev create the real node" if path.startswith("/dev/") else \
+        "set the device option to the KVM node (normally /dev/kvm)"
+    return problem("device.not_a_node", path, where % kind, remedy)
+
+
+def _no_driver(kernel, path, facts, message):
     """ENXIO/ENODEV: a node of KVM's major with another minor is a wrong node, not a missing module."""
     major, minor, source = misc_number(kernel, "kvm", abi.KVM_MINOR)
     if (facts["major"], facts["minor"]) != (major, minor) and facts["major"] == major:
-        return ("the node has the wrong number %s:%s, KVM is %d:%d (%s): recreate it (rm %s; mknod %s c %d %d; "
-                "then chown and chmod it as before) or let devtmpfs or udev create it"
-                % (facts["major"], facts["minor"], major, minor, source, path, path, major, minor))
-    return "the node exists but no driver serves %s:%s: load the KVM module" % (facts["major"], facts["minor"])
+        return problem("device.wrong_node", path, message + "; the node has the wrong number %s:%s, KVM is %d:%d (%s)"
+                       % (facts["major"], facts["minor"], major, minor, source),
+                       "recreate it (rm %s; mknod %s c %d %d; then chown and chmod it as before) or let devtmpfs "
+                       "or udev create it" % (path, path, major, minor), ": ")
+    return problem("device.no_driver", path, message + "; the node exists but no driver serves %s:%s"
+                   % (facts["major"], facts["minor"]), "load the KVM module", ": ")
 
 
-def _missing_reason(ctx):
+def _missing(ctx):
     path = ctx.device
     try:
         backends = [name for name in KVM_BACKENDS if name in ctx.loaded_modules()]
     except OSError:
         backends = []
     if backends:
-        return ("%s does not exist although %s is loaded: create it (mknod %s c %d %d) or let udev do it; "
-                "in a container pass --device %s" % (path, ", ".join(backends), path,
-                                                     abi.KVM_MISC_MAJOR, abi.KVM_MINOR, path))
-    return ("%s does not exist and no KVM backend module is loaded (none of %s under /sys/module): "
-            "enable virtualization in the firmware and load the module for this CPU; in a container "
-            "pass --device %s" % (path, ", ".join(KVM_BACKENDS), path))
+        return problem("device.missing.module_loaded", path, "%s does not exist although %s is loaded"
+                       % (path, ", ".join(backends)),
+                       "create it (mknod %s c %d %d) or let udev do it; in a container pass --device %s"
+                       % (path, abi.KVM_MISC_MAJOR, abi.KVM_MINOR, path), ": ")
+    return problem("device.missing.no_module", path, "%s does not exist and no KVM backend module is loaded (none "
+                   "of %s under /sys/module)" % (path, ", ".join(KVM_BACKENDS)),
+                   "enable virtualization in the firmware and load the module for this CPU; in a container pass "
+                   "--device %s" % path, ": ")

@@ -1,11 +1,5 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The extensions subset: every KVM_CHECK_EXTENSION answer by name, and the vCPU and memslot limits."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The probe orchestrator: gather_subset in, ansible_facts.kvm out.
 
@@ -10,11 +7,9 @@ act on; a gate's problem stops the subsets after it, which get their empty shape
 sentence. Pure standard library, Python 3.6 to 3.13.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
-
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import resolve_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import reason
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import CORE_SUBSETS, SUBSETS, SUBSET_TABLE
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import SCHEMA_VERSION
 
@@ -63,23 +58,31 @@ def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=Non
         kernel = Syscalls()
     ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail)
     facts = ctx.facts
-    facts.update(schema_version=SCHEMA_VERSION, gather_subset=list(subsets), usable=False, reasons=[], errors=[])
+    facts.update(schema_version=SCHEMA_VERSION, gather_subset=list(subsets), usable=False, problems=[], errors=[])
     try:
         _run(ctx, facts, [entry for entry in SUBSET_TABLE if entry[0] in subsets])
     finally:
         ctx.close()
-    facts["usable"] = not facts["reasons"]
+    facts["usable"] = not facts["problems"]
+    facts["reasons"] = [reason(found) for found in facts["problems"]]
+    facts["blocked"] = ctx.blocked
     return facts
 
 
 def _run(ctx, facts, table):
-    for index, (_name, module, kind, _core) in enumerate(table):
+    for index, (name, module, kind, _core) in enumerate(table):
         found, problems = module.probe(ctx)
         facts.update(found)
-        facts["errors" if kind == "informational" else "reasons"].extend(problems)
+        if kind == "informational":
+            facts["errors"].extend(problems)
+            continue
+        for found in problems:  # the judge finds a blocked subset's root cause by the subset that gave it
+            found["subset"] = name
+        facts["problems"].extend(problems)
         if kind == "gate" and problems:
             why = module.BLOCKS % {"device": ctx.device}
             for entry in table[index + 1:]:
+                ctx.blocked[entry[0]] = {"by": name, "why": why}
                 not_probed = getattr(entry[1], "not_probed", None)
                 if not_probed is not None:
                     facts.update(not_probed(why))

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The guest_cpu subset (x86): the CPU that QEMU under KVM can give a guest.
 
@@ -9,9 +6,6 @@ the MSR lists, the feature MSRs, KVM_X86_XCOMP_GUEST_SUPP) and lets kvm_guest_cp
 compute features, x86-64 level and QEMU models from the answers. Informational:
 it never makes a host unusable.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 

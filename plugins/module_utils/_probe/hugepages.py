@@ -1,14 +1,8 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The hugepages subset: every huge page size, host-wide and per NUMA node, and the THP mode.
 
 Read from the kernel's own files (Documentation/admin-guide/mm/hugetlbpage.rst and transhuge.rst).
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import os
 

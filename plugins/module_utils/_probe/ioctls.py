@@ -1,15 +1,9 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ioctls subset: the outcome of each command of the classic kvm_dev_ioctl, in its order.
 
 Commands the run has already issued (the API version, the VM, a capability, the
 mmap size) are reported from that one answer; only the KVM_TRACE_* commands are new.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 import os

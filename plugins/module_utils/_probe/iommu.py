@@ -1,12 +1,6 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The iommu subset: does the firmware describe an IOMMU, did the kernel enable it, how many groups,
 and what the kernel command line asks of it, judged by the documented meaning of each parameter."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 

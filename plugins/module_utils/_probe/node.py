@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Who may open a device node: its mode, its POSIX ACL, and, as root, the kernel's own answer.
 
@@ -9,9 +6,6 @@ account is judged by opening the node as that account in a child process (Syscal
 ACLs, security modules and the device cgroup all count; otherwise the answer is derived from the
 mode and the ACL, and says so.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 import os
@@ -129,6 +123,33 @@ def dac_access(kernel, st, acl, uid, gids):
     if matched:
         return False, matched
     return mode & RW == RW, "other"
+
+
+def unmapped_remedy(kernel, st):
+    """When the node's owner or group is unmapped in this user namespace (a rootless or --uidmap container):
+    the kernel shows them as the overflow ids, root here is not root there and only the node's "other"
+    bits apply. None when the namespace is the initial one or the node's ids are mapped."""
+    try:
+        uid_map = " ".join(kernel.read_text("/proc/self/uid_map").split())
+    except (OSError, UnicodeDecodeError):
+        return None
+    if uid_map == "0 0 4294967295":  # the initial user namespace maps every id to itself
+        return None
+    unmapped = []
+    for kind, value in (("owner", st.st_uid), ("group", st.st_gid)):
+        try:
+            overflow = int(kernel.read_text("/proc/sys/kernel/overflow" + ("uid" if kind == "owner" else "gid")))
+        except (OSError, UnicodeDecodeError, ValueError):
+            overflow = 65534  # the kernel's default (DEFAULT_OVERFLOWUID)
+        if value == overflow:
+            unmapped.append("%s (shown as %d)" % (kind, overflow))
+    if not unmapped:
+        return None
+    return ("the node's %s is not mapped into this user namespace (/proc/self/uid_map: %s), so root here is "
+            "not root there and only the node's 'other' bits apply; run the container without user-namespace "
+            "remapping for the device (podman run --userns=host, no --uidmap/--gidmap), or map the node's group "
+            "into the namespace and give the user that group (podman --gidmap and --group-add keep-groups)"
+            % (" and ".join(unmapped), uid_map))
 
 
 def denied_remedy(kernel, path, st, acl, user, uid, gids, number):

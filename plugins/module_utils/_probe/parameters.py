@@ -1,13 +1,7 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The parameters subset: every readable parameter of the kvm module and of each loaded backend,
 as /sys/module/<module>/parameters/<name> shows it, so that policies such as kvm.nx_huge_pages or
 kvm_intel.ept can be asserted."""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text

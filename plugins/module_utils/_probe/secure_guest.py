@@ -1,15 +1,9 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The secure_guest subset: can this host start SEV, SEV-ES, SEV-SNP and TDX guests?
 
 Each is judged from the kernel's own answers: the KVM_CAP_VM_TYPES bit of its VM type, the backend
 module's parameter, /dev/sev (the AMD secure processor) and the ASIDs of the misc cgroup.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import os
 

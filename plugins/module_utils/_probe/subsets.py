@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one registry of probe subsets: their run order, their kind, and what each gathers.
 
@@ -9,9 +6,6 @@ it, not_probed(why) -> its facts' empty shape. gather_subset's choices, the core
 run order and kvm_facts' documentation of gather_subset (tools/gen_docs.py) all come from SUBSET_TABLE.
 Adding a subset: one module here, one line in SUBSET_TABLE, one test file, then tools/gen_docs.py.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import (
     api, cgroup, cpuid, device, extensions, guest_cpu, host, hugepages, iommu, ioctls, msrs, parameters,

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The vcpu_run subset: run a few bytes of real guest code on one vCPU, bounded in time.
 
@@ -8,14 +5,12 @@ The guest comes from a per-architecture description (guest_x86, ...). The run
 uses the probe's one VM; its own memory and vCPU are released on every path.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
-
 import errno
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import (
     aarch64 as guest_arm64, x86_64 as guest_x86)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
 
 GUESTS = {"x86_64": guest_x86, "aarch64": guest_arm64}
 MAX_EXITS = 16
@@ -33,6 +28,11 @@ def _result(status, exits=(), reason=None):
     return {"status": status, "ok": status == "ok", "exits": list(exits), "elapsed_ms": None, "reason": reason}
 
 
+REMEDIES = {"failed": "see the kernel log (dmesg) for KVM's account of the failed entry",
+            "timeout": "the backend did not run the guest within the timeout: check that nothing else holds the CPU's "
+                       "virtualization extensions, or raise the timeout option"}
+
+
 def not_probed(why):
     return {"vcpu_run": _result("skipped", reason=why)}
 
@@ -40,10 +40,10 @@ def not_probed(why):
 def probe(ctx):
     """ok means the guest's expected exits came, then its final one, within ctx.timeout seconds."""
     facts = run(ctx)
-    reasons = []
     if facts["status"] in ("failed", "timeout"):
-        reasons.append("vCPU run %s: %s" % (facts["status"], facts["reason"]))
-    return {"vcpu_run": facts}, reasons
+        return {"vcpu_run": facts}, [problem("vcpu_run." + facts["status"], "vCPU 0", "vCPU run %s: %s"
+                                             % (facts["status"], facts["reason"]), REMEDIES[facts["status"]])]
+    return {"vcpu_run": facts}, []
 
 
 def run(ctx, guest=None):
@@ -54,6 +54,7 @@ def run(ctx, guest=None):
         return _result("skipped", reason="the vCPU run carries guest code for %s only; this host is %s"
                        % (", ".join(sorted(GUESTS)), ctx.machine))
     if ctx.vm_error() is not None:
+        ctx.blocked["vcpu_run"] = {"by": "vm", "why": "no VM could be created"}
         return _result("skipped", reason="no VM could be created")
     try:
         mmap_size = ctx.vcpu_mmap_size()

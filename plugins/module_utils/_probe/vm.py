@@ -1,17 +1,12 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The vm subset: can a VM be created, and which machine types does the host accept?"""
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
 
 # What an operator does about each way KVM_CREATE_VM can fail.
 CREATE_VM_HINTS = {
@@ -34,7 +29,8 @@ def probe(ctx):
     if error is not None:
         facts["vm"]["error"] = errno_name(error)
         hint = CREATE_VM_HINTS.get(error.errno, "see dmesg for the kernel's account")
-        return facts, ["KVM_CREATE_VM failed with %s: %s" % (errno_text(error), hint)]
+        return facts, [problem("vm.create_failed", "KVM_CREATE_VM", "KVM_CREATE_VM failed with %s" % errno_text(error),
+                               hint, ": ")]
     facts["vm"]["created"] = True
     if ctx.machine == "aarch64":
         facts["vm"]["arm_preferred_target"] = _arm_preferred_target(ctx)

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The devices subset: the nodes a VMM opens besides /dev/kvm, each opened and asked.
 
@@ -10,9 +7,6 @@ processor (SEV_PLATFORM_STATUS). A device counts as usable only when it opened a
 Missing devices are facts, not errors: each entry carries its reason and remedy, and the
 requirements (kvm_validate_required_devices) decide what a host needs.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import errno
 import os

@@ -46,7 +46,8 @@ def flat_parameters(parameters):
 
 def drift(records):
     """The hosts whose kernel, backend, capability set or module parameters differ from the fleet's
-    most common value. Only judged hosts (pass or fail) count; an unknown value (null) is no drift."""
+    most common value. Each fact is compared only across the judged hosts (pass or fail) where it was
+    gathered; `left_out` counts, per fact, the judged hosts where it was not (null: never a value)."""
     judged = [(r["host"], r["summary"]) for r in records if r["status"] in JUDGED and r.get("summary")]
     scalars = DRIFT_FACTS[:3]
     columns = [[_hashable(summary.get(fact)) for _host, summary in judged] for fact in scalars]
@@ -79,7 +80,9 @@ def drift(records):
             for fact in differs:
                 totals[fact] += 1
             hosts.append({"host": host, "differs": differs})
-    return {"judged": len(judged), "majority": majority, "counts": totals, "hosts": hosts}
+    left_out = dict((fact, sum(1 for value in column if value is None)) for fact, column in zip(scalars, columns))
+    left_out["parameters"] = sum(1 for _host, summary in judged if not isinstance(summary.get("parameters"), dict))
+    return {"judged": len(judged), "majority": majority, "counts": totals, "hosts": hosts, "left_out": left_out}
 
 
 def drift_by_value(fleet_drift):

@@ -13,8 +13,9 @@ __metaclass__ = type
 import re
 
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-HOST_PLACEHOLDER = "<host>"
-ADDRESS_PLACEHOLDER = "<address>"
+# Plain words, not <host>: a placeholder is read in Markdown, HTML and on a console alike.
+HOST_PLACEHOLDER = "{host}"
+ADDRESS_PLACEHOLDER = "{address}"
 
 
 def _replace_name(text, name):
@@ -36,28 +37,46 @@ def _is_warning(check):
     return check.get("severity") == "warn"
 
 
-def group_by_cause(records, warnings=False):
-    """Hosts grouped by unmet requirement and normalized message, the largest group first.
+def _blocks(record):
+    """{root cause key: how many checks it blocks} of a record, from its verdict's root causes."""
+    found = {}
+    for cause in record.get("root_causes") or ():
+        if isinstance(cause, dict) and isinstance(cause.get("blocks"), list):
+            key = (cause.get("requirement"), cause.get("code"), cause.get("subject"), cause.get("message"))
+            found[key] = found.get(key, 0) + len(cause["blocks"])
+    return found
 
-    A host with several unmet requirements is in several groups. Each group: cause, requirement,
-    status (fail, unreachable or no_facts), count and hosts (in inventory order). Only checks of
-    severity fail count; with warnings=True only those of severity warn, on passing hosts too.
+
+def group_by_cause(records, warnings=False):
+    """The root causes of the fleet, grouped by code, subject and normalized message: the most hosts first,
+    then the most checks they block.
+
+    A root cause is an unmet check that was judged; a check blocked by one (its input was never gathered)
+    is counted in `blocked`, never as a cause of its own. A host with several root causes is in several
+    groups. Each group: cause, code, subject, requirement, status (fail, unreachable or no_facts), count,
+    hosts (in inventory order) and blocked. Only checks of severity fail count; with warnings=True only
+    those of severity warn, on passing hosts too.
     """
     groups = {}
     for record in records:
         if record["status"] == "pass" and not warnings:
             continue
         host = record["host"]
+        blocks = _blocks(record)
         for check in record["checks"]:
-            if check["ok"] or _is_warning(check) != warnings:
+            if check["ok"] or check.get("blocked_by") or _is_warning(check) != warnings:
                 continue
             cause = cause_of(check.get("message") or "(no reason recorded)", host)
-            key = (check["requirement"], cause)
+            code = check.get("code") or check["requirement"]
+            key = (code, check.get("subject") is not None and cause_of(str(check.get("subject")), host), cause)
             group = groups.get(key)
             if group is None:
-                group = groups[key] = {"cause": cause, "requirement": check["requirement"],
-                                       "status": record["status"], "count": 0, "hosts": []}
+                group = groups[key] = {"cause": cause, "code": code, "subject": check.get("subject"),
+                                       "requirement": check["requirement"], "status": record["status"],
+                                       "count": 0, "hosts": [], "blocked": 0}
+            group["blocked"] += blocks.get((check["requirement"], check.get("code"), check.get("subject"),
+                                            check.get("message")), 0)
             if not group["hosts"] or group["hosts"][-1] != host:  # a host counts once per group
                 group["hosts"].append(host)
                 group["count"] += 1
-    return sorted(groups.values(), key=lambda g: (-g["count"], g["requirement"], g["cause"]))
+    return sorted(groups.values(), key=lambda g: (-g["count"], -g["blocked"], g["code"], g["cause"]))

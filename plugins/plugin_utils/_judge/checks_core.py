@@ -13,9 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
-    canonical_cap, not_gathered, whole_number)
+    blocked, canonical_cap, not_gathered, whole_number)
 
 ALL_ARCHES = "all"
 
@@ -29,7 +29,9 @@ CAP_HINTS = {
     "KVM_CAP_PIT2": "this KVM has no in-kernel PIT",
     "KVM_CAP_SPLIT_IRQCHIP": "this KVM cannot split the interrupt controller between kernel and VMM",
     "KVM_CAP_ARM_VM_IPA_SIZE": "this arm64 KVM cannot size the guest physical address space",
-    "KVM_CAP_NR_VCPUS": "the kernel recommends fewer vCPUs per VM (CONFIG_NR_CPUS or the backend limits it)",
+    # x86 KVM answers min(online CPUs, KVM_MAX_VCPUS): on a small host it is simply its CPU count
+    "KVM_CAP_NR_VCPUS": "the kernel recommends no more vCPUs per VM than this host has CPUs online; "
+                        "KVM_CAP_MAX_VCPUS is the hard limit",
     "KVM_CAP_NR_MEMSLOTS": "the kernel offers fewer memory slots per VM",
 }
 DEFAULT_CAP_HINT = "this kernel's KVM does not offer it; a newer kernel or another backend may"
@@ -41,42 +43,65 @@ def cap_check(requirement, extensions, cap, minimum, who):
         return check(requirement, ">= %d" % minimum, actual, True, None)
     hint = CAP_HINTS.get(cap, DEFAULT_CAP_HINT)
     if minimum <= 1:
-        message = "%s missing (%s needs it): %s" % (cap, who, hint)
-    else:
-        message = "%s is %d, %s needs at least %d: %s" % (cap, actual, who, minimum, hint)
-    return check(requirement, ">= %d" % minimum, actual, False, message)
+        return check(requirement, ">= %d" % minimum, actual, False, "%s missing (%s needs it): %s" % (cap, who, hint),
+                     code="cap.missing", subject=cap, remedy=hint)
+    return check(requirement, ">= %d" % minimum, actual, False, "%s is %d, %s needs at least %d: %s"
+                 % (cap, actual, who, minimum, hint), code="cap.too_low", subject=cap, remedy=hint)
 
 
 def usable_checks(facts, req, profiles):
-    return [check("usable", True, facts.get("usable"), facts.get("usable") is True,
-                  "KVM is not usable: " + "; ".join(facts.get("reasons") or ["no reason was reported"]))]
+    """One passing check, or one root cause per problem the probe found (schema 1: per reason)."""
+    if facts.get("usable") is True:
+        return [check("usable", True, True, True, None)]
+    problems = [p for p in facts.get("problems") or () if isinstance(p, dict)]
+    if not problems:
+        return [check("usable", True, facts.get("usable"), False,
+                      "KVM is not usable: " + "; ".join(facts.get("reasons") or ["no reason was reported"]),
+                      code="usable")]
+    checks = []
+    for found in problems:
+        remedy = found.get("remedy")
+        item = check("usable", True, False, False, "KVM is not usable: %s%s" % (
+            found.get("message"), "; " + remedy if remedy else ""), code=found.get("code"), subject=found.get("subject"),
+            remedy=remedy)
+        item["subset"] = found.get("subset")
+        checks.append(item)
+    return checks
 
 
 def api_checks(facts, req, profiles):
+    minimum = req["min_api_version"]
+    stopped = blocked("min_api_version", ">= %d" % minimum, facts, "api")
+    if stopped:
+        return [stopped]
     actual = facts.get("api_version")
-    if actual is None:
-        message = "the KVM API version could not be read, as the device could not be used (see above)"
-    else:
-        message = "KVM API version is %s, the fleet requires %d or later" % (actual, req["min_api_version"])
-    return [check("min_api_version", ">= %d" % req["min_api_version"], actual,
-                  actual is not None and actual >= req["min_api_version"], message)]
+    return [check("min_api_version", ">= %d" % minimum, actual, actual is not None and actual >= minimum,
+                  "KVM API version is %s, the fleet requires %d or later" % (actual, minimum),
+                  code="api.too_old", subject="KVM_GET_API_VERSION", remedy="boot a kernel whose KVM offers API %d"
+                  % minimum)]
 
 
 def mmap_checks(facts, req, profiles):
     if not req["min_vcpu_mmap_size"]:
         return []
+    stopped = blocked("min_vcpu_mmap_size", ">= %d" % req["min_vcpu_mmap_size"], facts, "api")
+    if stopped:
+        return [stopped]
     actual = facts.get("vcpu_mmap_size")
     return [check("min_vcpu_mmap_size", ">= %d" % req["min_vcpu_mmap_size"], actual,
                   actual is not None and actual >= req["min_vcpu_mmap_size"],
                   "KVM_GET_VCPU_MMAP_SIZE is %s bytes, the fleet requires at least %d"
-                  % (actual, req["min_vcpu_mmap_size"]))]
+                  % (actual, req["min_vcpu_mmap_size"]), code="mmap.too_small", subject="KVM_GET_VCPU_MMAP_SIZE")]
 
 
 def extension_checks(facts, req, profiles):
     wanted = [(cap, 1) for cap in req["required_extensions"]] + sorted(req["extension_minimums"].items())
     if not wanted:
         return []
-    if "extensions" not in facts:
+    stopped = blocked("extensions", "%d capabilities" % len(wanted), facts, "extensions")
+    if stopped:
+        return [stopped]
+    if not isinstance(facts.get("extensions"), dict):
         return [not_gathered("extensions", "%d capabilities" % len(wanted), "extensions")]
     checks = [cap_check(cap, facts["extensions"], cap, minimum, "the fleet") for cap, minimum in wanted]
     for item in checks:  # a capability in both lists is judged, and selected for severity, as required
@@ -95,24 +120,29 @@ def profile_checks(facts, req, profiles):
         title = profile.get("title", name)
         minimum_api = whole_number(profile.get("min_api_version"))
         if minimum_api is not None:
+            requirement = "profile %s: api_version" % name
             actual = facts.get("api_version")
-            checks.append(check("profile %s: api_version" % name, ">= %d" % minimum_api, actual,
-                                actual is not None and actual >= minimum_api,
-                                "KVM API version is %s, %s needs %d" % (actual, title, minimum_api)))
+            checks.append(blocked(requirement, ">= %d" % minimum_api, facts, "api") or check(
+                requirement, ">= %d" % minimum_api, actual, actual is not None and actual >= minimum_api,
+                "KVM API version is %s, %s needs %d" % (actual, title, minimum_api), code="api.too_old",
+                subject="KVM_GET_API_VERSION"))
         if profile.get("require_vm_creation"):
+            requirement = "profile %s: KVM_CREATE_VM" % name
             created = (facts.get("vm") or {}).get("created")
-            checks.append(check("profile %s: KVM_CREATE_VM" % name, True, created, created is True,
-                                "%s needs KVM_CREATE_VM to succeed; it failed with %s"
-                                % (title, (facts.get("vm") or {}).get("error"))))
+            checks.append(blocked(requirement, True, facts, "vm") or check(
+                requirement, True, created, created is True, "%s needs KVM_CREATE_VM to succeed; it failed with %s"
+                % (title, (facts.get("vm") or {}).get("error")), code="vm.create_failed", subject="KVM_CREATE_VM"))
         sections = profile.get("extensions") or {}
         if arch is None and any(a != ALL_ARCHES for a in sections):
-            checks.append(not_gathered("profile %s: architecture" % name, "x86_64 or aarch64", "host"))
+            checks.append(blocked("profile %s: architecture" % name, "x86_64 or aarch64", facts, "host") or
+                          not_gathered("profile %s: architecture" % name, "x86_64 or aarch64", "host"))
         for section in (ALL_ARCHES, arch):
             entry = sections.get(section) if section else None
             if not entry:
                 continue
-            if "extensions" not in facts:
-                checks.append(not_gathered("profile %s" % name, "%s capabilities" % title, "extensions"))
+            stopped = blocked("profile %s" % name, "%s capabilities" % title, facts, "extensions")
+            if stopped or not isinstance(facts.get("extensions"), dict):
+                checks.append(stopped or not_gathered("profile %s" % name, "%s capabilities" % title, "extensions"))
                 break
             for cap in entry.get("require", []):
                 cap = canonical_cap(cap)
@@ -130,41 +160,61 @@ def profile_checks(facts, req, profiles):
 def vcpu_run_checks(facts, req, profiles):
     if not req["require_vcpu_run"]:
         return []
+    stopped = blocked("require_vcpu_run", "ok", facts, "vcpu_run")
+    if stopped:
+        return [stopped]
     run = facts.get("vcpu_run")
-    if run is None:
+    if not isinstance(run, dict):
         return [not_gathered("require_vcpu_run", "ok", "vcpu_run")]
-    message = "no vCPU ran guest code (%s): %s" % (run.get("status"), run.get("reason"))
+    remedy = "see the vcpu_run facts and the kernel log (dmesg)"
     if run.get("status") == "skipped" and facts.get("usable"):
-        message += "; where the run cannot be made, waive it with kvm_validate_require_vcpu_run: false"
-    return [check("require_vcpu_run", "ok", run.get("status"), run.get("status") == "ok", message)]
+        remedy = "where the run cannot be made, waive it with kvm_validate_require_vcpu_run: false"
+    return [check("require_vcpu_run", "ok", run.get("status"), run.get("status") == "ok", "no vCPU ran guest code "
+                  "(%s): %s; %s" % (run.get("status"), run.get("reason"), remedy), code="vcpu_run.not_ok",
+                  subject="vCPU 0", remedy=remedy)]
 
 
 def nested_checks(facts, req, profiles):
     if not req["require_nested"]:
         return []
-    features = (facts.get("cpuid") or {}).get("features")
-    if features is None:
+    stopped = blocked("require_nested", True, facts, "cpuid")
+    if stopped:
+        return [stopped]
+    cpuid = facts.get("cpuid") if isinstance(facts.get("cpuid"), dict) else {}
+    features = cpuid.get("features")
+    if not isinstance(features, dict):
+        reason = cpuid.get("skipped") or cpuid.get("error")
+        if reason:  # gathered, and KVM_GET_SUPPORTED_CPUID could not be asked here (not x86, or refused)
+            return [check("require_nested", True, None, False, "nested virtualization cannot be judged: %s" % reason,
+                          code="nested.unknown", subject="cpuid", remedy="require it of x86 hosts only")]
         return [not_gathered("require_nested", True, "cpuid")]
     host = facts.get("host") or {}
     offered = bool(features.get("vmx") or features.get("svm"))
     actual = "guest vmx: %s, svm: %s; %s nested parameter: %s" % (
         features.get("vmx"), features.get("svm"), host.get("backend"), host.get("nested"))
+    remedy = "load kvm_intel or kvm_amd with nested=1"
     return [check("require_nested", True, actual, offered,
                   "nested virtualization is not offered to guests: KVM_GET_SUPPORTED_CPUID has neither vmx nor svm "
-                  "(%s nested parameter: %s); load kvm_intel or kvm_amd with nested=1"
-                  % (host.get("backend"), "absent" if host.get("nested") is None else host.get("nested")))]
+                  "(%s nested parameter: %s); %s" % (host.get("backend"), "absent" if host.get("nested") is None
+                                                     else host.get("nested"), remedy),
+                  code="nested.not_offered", subject=host.get("backend"), remedy=remedy)]
 
 
 def backend_checks(facts, req, profiles):
     if not req["allowed_backends"]:
         return []
+    stopped = blocked("allowed_backends", req["allowed_backends"], facts, "host")
+    if stopped:
+        return [stopped]
     host = facts.get("host")
-    if host is None:
+    if not isinstance(host, dict):
         return [not_gathered("allowed_backends", req["allowed_backends"], "host")]
     return [check("allowed_backends", req["allowed_backends"], host.get("backend"),
                   host.get("backend") in req["allowed_backends"],
                   "KVM backend %s is not allowed here (allowed: %s)"
-                  % (host.get("backend") or "none", ", ".join(req["allowed_backends"])))]
+                  % (host.get("backend") or "none", ", ".join(req["allowed_backends"])),
+                  code="backend.not_allowed", subject=host.get("backend") or "none",
+                  remedy="load one of %s instead" % ", ".join(req["allowed_backends"]))]
 
 
 def _node(device):
@@ -178,9 +228,10 @@ def world_writable_checks(facts, req, profiles):
     if not (req["forbid_world_writable_device"] and device.get("exists")):
         return []
     path, node = _node(device)
+    remedy = 'set GROUP="kvm", MODE="0660" in a udev rule'
     return [check("forbid_world_writable_device", False, device.get("world_writable"), not device.get("world_writable"),
-                  "%s is world-writable (%s): any local user can create VMs; set GROUP=\"kvm\", "
-                  "MODE=\"0660\" in a udev rule" % (path, node))]
+                  "%s is world-writable (%s): any local user can create VMs; %s" % (path, node, remedy),
+                  code="device.world_writable", subject=path, remedy=remedy)]
 
 
 def device_users_checks(facts, req, profiles):
@@ -191,16 +242,23 @@ def device_users_checks(facts, req, profiles):
     for user in req["device_users"]:
         account = accounts.get(user)
         requirement = "device_users: %s" % user
-        if not device.get("exists"):
-            checks.append(check(requirement, True, None, False, "%s does not exist, so %s cannot open it"
-                                % (path, user)))
+        if not device.get("exists"):  # the missing node is the root cause, named by usable; the accounts'
+            # access is judged whenever the node exists, even where the probing user could not open it
+            checks.append(blocked_check(requirement, True, "device", "%s does not exist, so whether %s may open it "
+                                        "is moot" % (path, user)))
         elif account is None:
-            checks.append(not_gathered(requirement, True, "device accounts"))
+            checks.append(check(requirement, True, None, False, "device_users: %s cannot be judged: the probe was "
+                                "not asked about this account" % user, code="facts.not_gathered",
+                                subject="accounts", remedy="pass %s in kvm_facts' accounts option (the role does "
+                                "this from kvm_validate_device_users)" % user))
         elif not account["exists"]:
-            checks.append(check(requirement, True, False, False, "user %s does not exist on this host" % user))
+            checks.append(check(requirement, True, False, False, "user %s does not exist on this host" % user,
+                                code="account.missing", subject=user, remedy="create the account, or remove it "
+                                "from device_users"))
         else:
-            checks.append(check(requirement, True, account["via"] or False, account["may_open"],
-                                _account_remedy(path, node, device, user, account)))
+            message = _account_remedy(path, node, device, user, account)
+            checks.append(check(requirement, True, account["via"] or False, account["may_open"], message,
+                                code="device.user_denied", subject=user, remedy=message.rpartition("; ")[2]))
     return checks
 
 

@@ -21,7 +21,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_mo
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocked, did_you_mean
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     LEVEL_NAMES, level_rank, level_requirements)
 
@@ -77,16 +77,21 @@ def validate_guest_cpu_requirements(min_level=None, required_models=(), required
 
 def _guest_cpu(facts, requirement, expected):
     """(guest_cpu facts, None) or (None, a failed check saying why there are none)."""
+    stopped = blocked(requirement, expected, facts, "guest_cpu")
+    if stopped:
+        return None, stopped
     guest = facts.get("guest_cpu")
     if not isinstance(guest, dict):
         return None, check(requirement, expected, None, False,
-                           "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement)
+                           "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement,
+                           code="facts.not_gathered", subject="guest_cpu", remedy="add 'guest_cpu' to gather_subset")
     remedy = {"skipped": "require it of x86 hosts only (set it in their group_vars)",
               "error": "see the kvm_facts errors of this host"}
     for key in ("skipped", "error"):
         if guest.get(key):
             return None, check(requirement, expected, None, False, "%s cannot be judged: guest_cpu %s: %s; %s"
-                               % (requirement, key, guest[key], remedy[key]))
+                               % (requirement, key, guest[key], remedy[key]), code="guest_cpu.unavailable",
+                               subject=key, remedy=remedy[key])
     return guest, None
 
 
@@ -103,7 +108,8 @@ def check_min_guest_cpu_level(facts, value):
                "the host CPU or the hypervisor in between hides them"
                % (actual or "below x86-64-v1", level, for_whom, ", ".join(lacking)))
     return [check("min_guest_cpu_level", level, actual, level_rank(actual) >= level_rank(level) and not lacking,
-                  message)]
+                  message, code="guest_cpu.level", subject=level,
+                  remedy="enable %s for guests on this host, or lower the level" % ", ".join(lacking))]
 
 
 def check_required_cpu_models(facts, value):
@@ -120,17 +126,17 @@ def check_required_cpu_models(facts, value):
                                 "QEMU CPU model %s cannot run here; the probe detailed only other models "
                                 "(kvm_facts cpu_models), so what it lacks is not in the facts: probe with "
                                 "cpu_models including %s (the role's kvm_validate_cpu_models)"
-                                % (model, model)))
+                                % (model, model), code="guest_cpu.model", subject=model))
             continue
         if verdict is None:
             checks.append(check("required_cpu_models", model, None, False,
                                 "QEMU CPU model %s is unknown to the probe's model table (QEMU %s)"
-                                % (model, guest.get("qemu_version"))))
+                                % (model, guest.get("qemu_version")), code="guest_cpu.model_unknown", subject=model))
             continue
         checks.append(check("required_cpu_models", model, "runnable" if verdict["runnable"] else "not runnable",
                             verdict["runnable"],
                             "QEMU CPU model %s cannot run here: KVM does not offer %s"
-                            % (model, ", ".join(verdict["missing"]))))
+                            % (model, ", ".join(verdict["missing"])), code="guest_cpu.model", subject=model))
     return checks
 
 
@@ -145,4 +151,5 @@ def check_required_cpu_features(facts, value):
     wanted = sorted(set(canonical_feature(f) or str(f) for f in value))
     lacking = [f for f in wanted if f not in offered]
     message = "KVM does not offer guests the CPU feature%s %s" % ("" if len(lacking) == 1 else "s", ", ".join(lacking))
-    return [check("required_cpu_features", wanted, sorted(set(wanted) & offered), not lacking, message)]
+    return [check("required_cpu_features", wanted, sorted(set(wanted) & offered), not lacking, message,
+                  code="guest_cpu.features", subject=", ".join(lacking))]

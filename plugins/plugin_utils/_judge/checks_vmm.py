@@ -22,7 +22,7 @@ import re
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
-    did_you_mean, not_gathered, whole_number)
+    blocked, did_you_mean, not_gathered, whole_number)
 
 # The devices subset's keys and nodes, as the probe writes them.
 DEVICE_PATHS = tuple((entry[0], entry[1]) for entry in VMM_DEVICES)
@@ -47,6 +47,9 @@ def _judges(subset, requirement, expected=lambda wanted: wanted):
         def checks(facts, wanted):
             if not wanted:
                 return []
+            stopped = blocked(requirement, expected(wanted), facts, subset)
+            if stopped:
+                return [stopped]
             section = facts.get(subset)
             if not isinstance(section, dict):
                 return [not_gathered(requirement, expected(wanted), subset)]
@@ -219,13 +222,16 @@ def _device_state(entry):
 def device_check(requirement, facts, name, who, severity="fail"):
     """One device must have opened and answered; the message carries the facts' reason and remedy."""
     devices = facts.get("devices")
-    if not isinstance(devices, dict):
-        return not_gathered(requirement, "usable", "devices")
+    stopped = blocked(requirement, "usable", facts, "devices")
+    if stopped or not isinstance(devices, dict):
+        return stopped or not_gathered(requirement, "usable", "devices")
     entry = devices.get(name) or {}
     path = entry.get("path") or dict(DEVICE_PATHS)[name]
     message = "%s (%s) is %s, %s needs it: %s" % (path, name, _device_state(entry), who,
                                                   entry.get("reason") or "the devices facts give no reason")
-    return check(requirement, "usable", _device_state(entry), entry.get("usable") is True, message, severity)
+    reason = entry.get("reason") or ""
+    return check(requirement, "usable", _device_state(entry), entry.get("usable") is True, message, severity,
+                 code="vmm_device.unusable", subject=name, remedy=reason.rpartition("; ")[2] or None)
 
 
 def check_required_devices(facts, names):
@@ -262,19 +268,21 @@ def check_hugepages_minimums(hugepages, wanted):
             if node and node not in nodes:
                 checks.append(check(requirement, ">= %d" % minimum, None, False, "%s huge pages %s: this host has no "
                                     "NUMA node %s (nodes: %s)" % (size, where, node, ", ".join(sorted(nodes)) or
-                                                                  "none reported")))
+                                                                  "none reported"), code="hugepages.no_node",
+                                    subject=node, remedy="require %s of the hosts that have it" % node))
             elif pool is None:
                 checks.append(check(requirement, ">= %d" % minimum, None, minimum == 0,
                                     "%s huge pages %s: this kernel offers no %s page size (sizes: %s); the CPU or "
                                     "kernel lacks it (1G pages need the CPU's pdpe1gb or an arm64 kernel with "
                                     "them)" % (size, where, size, ", ".join(sorted(nodes[node] if node else sizes))
-                                               or "none")))
+                                               or "none"), code="hugepages.no_size", subject=size))
             else:
                 total = pool.get("total")
                 checks.append(check(requirement, ">= %d" % minimum, total, total is not None and total >= minimum,
                                     "%s huge pages %s: %s configured (free %s), the fleet requires %d: %s"
                                     % (size, where, total, pool.get("free"), minimum,
-                                       _hugepage_remedy(size, minimum, node))))
+                                       _hugepage_remedy(size, minimum, node)), code="hugepages.short",
+                                    subject=size, remedy=_hugepage_remedy(size, minimum, node)))
     return checks
 
 
@@ -283,7 +291,8 @@ def check_require_iommu(iommu, required):
     actual = "enabled: %s, groups: %s, translation: %s" % (iommu.get("enabled"), iommu.get("groups"),
                                                            iommu.get("translation"))
     return [check("require_iommu", True, actual, iommu.get("enabled") is True,
-                  "no active IOMMU (%s): %s" % (actual, iommu.get("reason") or "the iommu facts give no reason"))]
+                  "no active IOMMU (%s): %s" % (actual, iommu.get("reason") or "the iommu facts give no reason"),
+                  code="iommu.inactive", subject="iommu")]
 
 
 @_judges("secure_guest", "secure_guest", list)
@@ -293,7 +302,8 @@ def check_secure_guest(secure, kinds):
         entry = secure.get(kind) or {}
         checks.append(check("secure_guest: %s" % kind, "ready", "ready" if entry.get("ready") else "not ready",
                             entry.get("ready") is True, "%s guests cannot start here: %s" % (
-                                kind.upper().replace("_", "-"), entry.get("reason") or "no reason was reported")))
+                                kind.upper().replace("_", "-"), entry.get("reason") or "no reason was reported"),
+                            code="secure_guest.not_ready", subject=kind))
     return checks
 
 
@@ -319,16 +329,20 @@ def check_module_parameters(parameters, wanted):
         if not isinstance(values, dict):
             checks.append(check(requirement, expected, None, False, "%s is not loaded on this host (loaded: %s): "
                                 "modprobe %s, or require %s of the hosts that use it" % (
-                                    module, ", ".join(sorted(parameters)) or "none", module, key)))
+                                    module, ", ".join(sorted(parameters)) or "none", module, key),
+                                code="parameter.module_missing", subject=module,
+                                remedy="modprobe %s, or require %s of the hosts that use it" % (module, key)))
             continue
         actual = values.get(name)
         if actual is None:
             checks.append(check(requirement, expected, None, False, "%s has no readable parameter %s%s (it has %d "
                                 "others; one readable by root only is missing when the probe runs unprivileged)" % (
-                                    module, name, did_you_mean(name, values), len(values))))
+                                    module, name, did_you_mean(name, values), len(values)),
+                                code="parameter.missing", subject=key))
             continue
+        remedy = "set 'options %s %s=%s' in /etc/modprobe.d/%s.conf and reload %s (or boot with %s=%s)" % (
+            module, name, expected, module, module, key, expected)
         checks.append(check(requirement, expected, actual, parameter_matches(key, actual, expected),
-                            "%s is %r, the fleet requires %r: set 'options %s %s=%s' in /etc/modprobe.d/%s.conf and "
-                            "reload %s (or boot with %s=%s)" % (key, actual, expected, module, name, expected, module,
-                                                                module, key, expected)))
+                            "%s is %r, the fleet requires %r: %s" % (key, actual, expected, remedy),
+                            code="parameter.mismatch", subject=key, remedy=remedy))
     return checks

@@ -16,8 +16,8 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import host_verdict, no_facts_verdict
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import did_you_mean, fingerprint
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict, no_facts_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocker, did_you_mean, fingerprint
 
 MODES = ("enforce", "audit")
 
@@ -60,10 +60,26 @@ def evaluate(facts, requirements, profiles, host=None):
             for item in entry["check"](facts, requirements, profiles):
                 item.setdefault("family", entry["name"])  # what severity selects it by, with its profile
                 checks.append(item)
+    checks.extend(_not_gathered_causes(checks))
     apply_severity(checks, requirements)
     summary = summarize(facts)
     summary["profiles_met"] = profiles_met(facts, profiles)
     return host_verdict(host, checks, summary)
+
+
+def _not_gathered_causes(checks):
+    """One root cause per subset that gather_subset left out and a requirement needs: its checks are
+    blocked by it ("!<subset>"), and the host cannot pass what was never asked."""
+    causes = []
+    for by in sorted(set(c["blocked_by"] for c in checks if str(c.get("blocked_by", "")).startswith("!"))):
+        subset = by[1:]
+        needing = sorted(set(c.get("family") or c["requirement"] for c in checks if c.get("blocked_by") == by))
+        item = check("gather_subset", subset, None, False, "the %s facts were not gathered, and %s need%s them; add %r "
+                     "to gather_subset" % (subset, ", ".join(needing), "s" if len(needing) == 1 else "", subset),
+                     code="facts.not_gathered", subject=subset, remedy="add %r to gather_subset" % subset)
+        item.update(subset=by, family="usable")
+        causes.append(item)
+    return causes
 
 
 def profiles_met(facts, profiles):
@@ -82,11 +98,17 @@ def summarize(facts):
     Sets travel as short fingerprints (12 hex digits of SHA-256 over the sorted names), so that
     a report of 100,000 hosts need not carry every capability: `caps` is the set of capabilities
     the kernel answered with a non-zero value, `guest_cpu_pool` the guest-visible CPU features.
+    A fact whose subset was not gathered, or was blocked, is null: never an empty set that drift or
+    the pools would compare with the hosts where it was asked.
     """
-    host = facts.get("host") if isinstance(facts.get("host"), dict) else {}
-    extensions = facts.get("extensions")
+    def gathered(subset):
+        value = facts.get(subset)
+        return value if isinstance(value, dict) and blocker(facts, subset) is None else None
+
+    host = gathered("host") or {}
+    extensions = gathered("extensions")
     caps = sorted(n for n, v in extensions.items() if v) if isinstance(extensions, dict) else None
-    guest = facts.get("guest_cpu") if isinstance(facts.get("guest_cpu"), dict) else {}
+    guest = gathered("guest_cpu") or {}
     features = guest.get("features")
     parameters = host.get("parameters")
     return {"usable": facts.get("usable"), "api_version": facts.get("api_version"),

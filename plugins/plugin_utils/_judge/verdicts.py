@@ -20,10 +20,27 @@ STATUSES = ("fail", "unreachable", "no_facts", "pass")  # failing hosts first
 SEVERITIES = ("fail", "warn")  # fail gates the deployment; warn is reported and does not
 
 
-def check(requirement, expected, actual, ok, message, severity="fail"):
-    """One judged requirement; the message is kept only when it is unmet."""
-    return {"requirement": requirement, "expected": expected, "actual": actual, "ok": bool(ok),
+def check(requirement, expected, actual, ok, message, severity="fail", code=None, subject=None, remedy=None):
+    """One judged requirement; the message, code, subject and remedy are kept only when it is unmet.
+
+    `code` is stable (automation branches on it), `subject` what it is about (a path, a capability, a
+    model, an account), `message` the whole sentence with what to do, `remedy` what to do alone."""
+    item = {"requirement": requirement, "expected": expected, "actual": actual, "ok": bool(ok),
             "message": None if ok else message, "severity": severity}
+    if not ok:
+        item.update(code=code or requirement.partition(":")[0], subject=subject, remedy=remedy)
+    return item
+
+
+def blocked_check(requirement, expected, by, why):
+    """A requirement that was not judged: its input was never gathered. `by` names the root cause (the
+    subset whose failure stopped it, or the subset that was not gathered); it is never a failure of its own."""
+    return {"requirement": requirement, "expected": expected, "actual": None, "ok": False,
+            "message": "not judged: %s" % why, "severity": "fail", "blocked_by": by}
+
+
+def is_blocked(item):
+    return bool(item.get("blocked_by"))
 
 
 def severity_of(item):
@@ -32,26 +49,47 @@ def severity_of(item):
 
 
 def host_verdict(host, checks, summary):
-    """The verdict of a host whose facts were judged: only unmet `fail` checks fail it."""
-    failures = [c["message"] for c in checks if not c["ok"] and severity_of(c) == "fail"]
-    warnings = [c["message"] for c in checks if not c["ok"] and severity_of(c) == "warn"]
+    """The verdict of a host whose facts were judged: its root causes (unmet `fail` checks that were
+    judged) fail it; checks blocked by a root cause are counted apart, never as failures of their own."""
+    judged = [c for c in checks if not c["ok"] and not is_blocked(c)]
+    failures = [c["message"] for c in judged if severity_of(c) == "fail"]
+    warnings = [c["message"] for c in judged if severity_of(c) == "warn"]
+    blocked = [c for c in checks if is_blocked(c)]
+    causes = []
+    for item in judged:
+        cause = dict((key, item.get(key)) for key in ("code", "subject", "message", "remedy", "requirement", "severity"))
+        cause["blocks"] = [b["requirement"] for b in blocked if b["blocked_by"] in _keys(item)]
+        causes.append(cause)
+    # A blocked check always names a root cause that failed; should one not, the host must not pass unjudged.
+    orphans = [b["requirement"] for b in blocked if not any(b["requirement"] in c["blocks"] for c in causes)]
+    if orphans and not failures:
+        failures = ["%d requirement%s could not be judged: %s" % (len(orphans), "" if len(orphans) == 1 else "s",
+                                                                  ", ".join(orphans))]
     return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": "fail" if failures else "pass",
             "passed": not failures, "checks": checks, "failures": failures, "warnings": warnings,
-            "summary": summary}
+            "root_causes": causes, "blocked": len(blocked), "summary": summary}
 
 
-def _empty_verdict(host, status, message):
+def _keys(item):
+    """What a blocked check's blocked_by may name to point at this root cause: its subset, or its code."""
+    return [key for key in (item.get("subset"), item.get("code")) if key]
+
+
+def _empty_verdict(host, status, message, code):
+    item = check(status, "facts", None, False, message, code=code, subject=host)
+    cause = dict((key, item.get(key)) for key in ("code", "subject", "message", "remedy", "requirement", "severity"))
+    cause["blocks"] = []
     return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": status, "passed": False,
-            "checks": [check(status, "facts", None, False, message)], "failures": [message], "warnings": [],
+            "checks": [item], "failures": [message], "warnings": [], "root_causes": [cause], "blocked": 0,
             "summary": {}}
 
 
-def no_facts_verdict(host, message):
-    return _empty_verdict(host, "no_facts", message)
+def no_facts_verdict(host, message, code="facts.missing"):
+    return _empty_verdict(host, "no_facts", message, code)
 
 
 def unreachable_verdict(host, message):
-    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"))
+    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"), "host.unreachable")
 
 
 def _listed(messages):

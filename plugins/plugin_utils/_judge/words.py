@@ -14,7 +14,7 @@ import difflib
 import hashlib
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_number
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
 
 
 def did_you_mean(word, choices):
@@ -47,6 +47,29 @@ def fingerprint(names):
 
 
 def not_gathered(requirement, expected, subset):
-    """The failed check of a requirement whose subset was not gathered."""
+    """The failed check of a requirement whose input was not asked for (an option of kvm_facts, not a subset)."""
     return check(requirement, expected, None, False, "%s cannot be judged: the %s facts were not gathered (add %r "
-                 "to gather_subset)" % (requirement, subset, subset))
+                 "to gather_subset)" % (requirement, subset, subset), code="facts.not_gathered", subject=subset,
+                 remedy="add %r to gather_subset" % subset)
+
+
+def blocker(facts, subset):
+    """None when the subset's facts were gathered and can be judged; else (by, why): `by` is the subset
+    whose failure stopped it (its own, when it ran and failed), or "!<subset>" when gather_subset left it out.
+    Facts of schema 1 say neither: there a subset counts as gathered when its key is there."""
+    blocked = facts.get("blocked")
+    if isinstance(blocked, dict) and isinstance(blocked.get(subset), dict):
+        return blocked[subset].get("by") or subset, blocked[subset].get("why") or "%s was not probed" % subset
+    listed = facts.get("gather_subset")
+    if isinstance(listed, list) and subset not in listed:
+        return "!" + subset, "the %s facts were not gathered" % subset
+    for found in facts.get("problems") or ():
+        if isinstance(found, dict) and found.get("subset") == subset:
+            return subset, "the %s subset failed (%s)" % (subset, found.get("code"))
+    return None
+
+
+def blocked(requirement, expected, facts, subset):
+    """The blocked check of a requirement whose subset cannot be judged, or None when it can."""
+    found = blocker(facts, subset)
+    return None if found is None else blocked_check(requirement, expected, found[0], found[1])

@@ -18,6 +18,7 @@ import os
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, failing_first
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, script_json
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import (
     DRIFT_FACTS, drift_by_value, flat_parameters)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import html_section
@@ -71,10 +72,10 @@ def build_view(fleet):
     requirements = dict((r, i) for i, r in enumerate(fleet["requirements"]))
     statuses = dict((s, i) for i, s in enumerate(STATUS_ORDER))
     groups = fleet.get("groups") or []
-    group_of = {}  # (host, requirement) -> group index
+    group_of = {}  # (host, requirement, code, cause) -> group index
     for index, group in enumerate(groups):
         for host in group["hosts"]:
-            group_of[(host, group["requirement"])] = index
+            group_of[(host, group["requirement"], group.get("code"), group["cause"])] = index
     drift = fleet.get("drift") or {"hosts": [], "majority": {}, "counts": {}, "judged": 0}
     masks = {}
     for entry in drift["hosts"]:
@@ -89,9 +90,11 @@ def build_view(fleet):
         keys = []
         failing = 0
         for check in record["checks"]:
-            # 1 met, 0 unmet and gating, 2 unmet of severity warn (reported, not gating)
-            ok = 1 if check["ok"] else 2 if check.get("severity") == "warn" else 0
-            group = -1 if ok else group_of.get((host, check["requirement"]), -1)
+            # 1 met, 0 a root cause (unmet and gating), 2 unmet of severity warn (reported, not gating),
+            # 3 not judged (blocked by a root cause)
+            ok = 1 if check["ok"] else 3 if check.get("blocked_by") else 2 if check.get("severity") == "warn" else 0
+            group = -1 if ok else group_of.get((host, check["requirement"], check.get("code") or check["requirement"],
+                                                cause_of(check.get("message") or "(no reason recorded)", host)), -1)
             failing += ok == 0
             keys.append((check["requirement"], check.get("expected"), check.get("actual"), ok, check.get("message"),
                          group))
@@ -124,7 +127,8 @@ def build_view(fleet):
             "columns": dict((name, [_facts(v) for v in interner.values] if name == "facts" else interner.values)
                             for name, interner in columns.items()),
             "checks": checks.values, "checksets": checksets.values, "notes": notes,
-            "groups": [dict((k, g[k]) for k in ("cause", "requirement", "status", "count")) for g in groups],
+            "groups": [dict((k, g.get(k)) for k in ("cause", "code", "requirement", "status", "count", "blocked"))
+                       for g in groups],
             "warned": fleet.get("warned") or 0,
             "warnings": [dict((k, g[k]) for k in ("cause", "requirement", "count")) for g in fleet.get("warnings") or []],
             "drift": {"judged": drift["judged"], "majority": majority, "counts": drift["counts"],

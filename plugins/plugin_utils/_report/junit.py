@@ -16,28 +16,51 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import xml_attribute, xml_text
 
 
+def _root_cause(check):
+    return not check["ok"] and check.get("severity") != "warn" and not check.get("blocked_by")
+
+
+def _blocked_text(record, check):
+    """The checks this root cause kept from being judged, for its failure's text."""
+    for cause in record.get("root_causes") or ():
+        if isinstance(cause, dict) and (cause.get("requirement"), cause.get("code"), cause.get("message")) == (
+                check["requirement"], check.get("code"), check.get("message")) and cause.get("blocks"):
+            return "\nnot judged because of it: %s" % ", ".join(str(b) for b in cause["blocks"])
+    return ""
+
+
 def iter_junit(fleet):
-    """The XML in chunks, one per host; the totals go on the root element, so they are counted first."""
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    """The XML in chunks, one per host; the totals go on the root element, so they are counted first.
+
+    One failure per root cause per host: a check its root cause kept from being judged is a skipped
+    testcase, and the root cause's text lists it."""
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for record in fleet["hosts"]:
         totals["tests"] += len(record["checks"])
-        failed = sum(1 for c in record["checks"] if not c["ok"] and c.get("severity") != "warn")
+        failed = sum(1 for c in record["checks"] if _root_cause(c))
+        totals["skipped"] += sum(1 for c in record["checks"] if c.get("blocked_by"))
         totals["errors" if record["status"] in ("unreachable", "no_facts") else "failures"] += failed
-    yield '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="%s" tests="%d" failures="%d" errors="%d">' % (
-        xml_attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"])
+    yield ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="%s" tests="%d" failures="%d" errors="%d" '
+           'skipped="%d">' % (xml_attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"],
+                              totals["skipped"]))
     names = {}  # requirement -> attribute text; a fleet has few distinct requirements
     stamp = xml_attribute(fleet["generated_at"])
     for record in fleet["hosts"]:
         kind = "error" if record["status"] in ("unreachable", "no_facts") else "failure"
         host = xml_attribute(record["host"])
         cases = []
-        failed = 0
+        failed = skipped = 0
         for check in record["checks"]:
             name = names.get(check["requirement"])
             if name is None:
                 name = names[check["requirement"]] = xml_attribute(check["requirement"])
             if check["ok"]:
                 cases.append('<testcase classname="kvm.%s" name="%s" />' % (host, name))
+                continue
+            if check.get("blocked_by"):
+                skipped += 1
+                cases.append('<testcase classname="kvm.%s" name="%s"><skipped message="%s" /></testcase>' % (
+                    host, name, xml_attribute(check.get("message"))))
                 continue
             if check.get("severity") == "warn":
                 cases.append('<testcase classname="kvm.%s" name="%s"><system-out>%s</system-out></testcase>' % (
@@ -47,10 +70,11 @@ def iter_junit(fleet):
             failed += 1
             cases.append('<testcase classname="kvm.%s" name="%s"><%s message="%s" type="%s">%s</%s></testcase>' % (
                 host, name, kind, xml_attribute(check["message"]), record["status"],
-                xml_text("expected: %s\nactual: %s\n%s" % (check.get("expected"), check.get("actual"), check["message"])),
-                kind))
-        yield '<testsuite name="%s" timestamp="%s" tests="%d" failures="%d" errors="%d">%s</testsuite>' % (
-            host, stamp, len(cases), 0 if kind == "error" else failed, failed if kind == "error" else 0,
+                xml_text("code: %s\nexpected: %s\nactual: %s\n%s%s" % (
+                    check.get("code") or check["requirement"], check.get("expected"), check.get("actual"),
+                    check["message"], _blocked_text(record, check))), kind))
+        yield '<testsuite name="%s" timestamp="%s" tests="%d" failures="%d" errors="%d" skipped="%d">%s</testsuite>' % (
+            host, stamp, len(cases), 0 if kind == "error" else failed, failed if kind == "error" else 0, skipped,
             "".join(cases))
     yield "</testsuites>\n"
 

@@ -23,8 +23,8 @@ MAX_PASSING = 40  # names of passing hosts
 DRIFT_LABELS = {"kernel": "kernel", "backend": "backend", "caps": "capability set", "parameters": "module parameter"}
 
 
-def _plural(count, word):
-    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+def _plural(count, word, plural=None):
+    return "%d %s" % (count, word if count == 1 else plural or word + "s")
 
 
 def names(hosts, limit=MAX_NAMES):
@@ -37,14 +37,18 @@ def _causes(fleet):
     groups = fleet.get("groups") or []
     if not groups:
         return []
-    lines = ["## Causes", "", "Hosts grouped by unmet requirement; a host with several is counted in each.", ""]
+    lines = ["## Root causes", "", "What is really wrong, the most hosts first; a host with several is counted in each. "
+             "Checks whose input a root cause kept from being gathered are not judged, and counted here.", ""]
     for group in groups[:MAX_GROUPS]:
-        lines.append(u"- **%s** (%s): %s \u2014 %s" % (
-            _plural(group["count"], "host"), group["status"], markdown(group["cause"]), names(group["hosts"])))
+        blocked = group.get("blocked") or 0
+        lines.append(u"- **%s** (%s) `%s`: %s%s \u2014 %s" % (
+            _plural(group["count"], "host"), group["status"], markdown(group.get("code") or group["requirement"]),
+            markdown(group["cause"]), " (blocks %s)" % _plural(blocked, "check") if blocked else "",
+            names(group["hosts"])))
     if len(groups) > MAX_GROUPS:
         rest = groups[MAX_GROUPS:]
         lines.append("- and %s more with %s (see fleet.json)" % (
-            _plural(len(rest), "cause"), _plural(sum(g["count"] for g in rest), "host entry")))
+            _plural(len(rest), "cause"), _plural(sum(g["count"] for g in rest), "host entry", "host entries")))
     return lines + [""]
 
 
@@ -76,7 +80,12 @@ def _drift(fleet):
     usual += ["%s=%s" % (markdown(k), markdown(v)) for k, v in sorted(majority["parameters"].items())]
     lines = ["## Drift from the fleet's majority", "",
              "%s of %s differ from the most common values: %s." % (
-                 _plural(len(drift["hosts"]), "host"), _plural(drift["judged"], "judged host"), "; ".join(usual)), ""]
+                 _plural(len(drift["hosts"]), "host"), _plural(drift["judged"], "judged host"), "; ".join(usual))]
+    left_out = ["%s (%s)" % (DRIFT_LABELS[fact], _plural(count, "host")) for fact, count in
+                sorted((drift.get("left_out") or {}).items()) if count]
+    if left_out:
+        lines.append("Left out, where the fact was not gathered: %s." % ", ".join(left_out))
+    lines.append("")
     for fact, value, hosts in grouped[:MAX_GROUPS]:
         lines.append(u"- **%s** with %s %s \u2014 %s" % (
             _plural(len(hosts), "host"), DRIFT_LABELS[fact], markdown(value), names(hosts)))

@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The aarch64 guest of the vCPU run: an MMIO write, then PSCI SYSTEM_OFF through HVC.
 
@@ -10,9 +7,6 @@ KVM hands it to userspace as an MMIO exit. SYSTEM_OFF needs PSCI 0.2 or later, w
 vCPU asks for with the KVM_ARM_VCPU_PSCI_0_2 feature; KVM answers it with a SYSTEM_EVENT
 exit of type SHUTDOWN.
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 import struct
 

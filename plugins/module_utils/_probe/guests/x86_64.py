@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
-# https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The x86 guest of the vCPU run: real mode at 0x1000, `mov al, 0x4b; out 0x10, al; hlt`.
 
@@ -8,9 +5,6 @@ A guest description gives the run harness its memory layout and code, sets up
 the vCPU's registers, and judges the exits it caused: ok when the guest wrote
 DATA to PORT (an IO exit) and then halted (FINAL_EXIT).
 """
-
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 

@@ -16,9 +16,9 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._fleet.r
 # ---------------------------------------------------------------- causes ----
 
 def test_a_cause_loses_what_is_particular_to_one_host():
-    assert cause_of(DENIED % "kvm01.example.net", "kvm01.example.net") == DENIED % "<host>"
+    assert cause_of(DENIED % "kvm01.example.net", "kvm01.example.net") == DENIED % "{host}"
     assert cause_of("ssh: connect to host kvm01 (10.1.2.3) port 22", "kvm01.example.net") == \
-        "ssh: connect to host <host> (<address>) port 22"
+        "ssh: connect to host {host} ({address}) port 22"
     # another host's name, a longer name and a version number are left alone
     assert cause_of("kvm010 and kvm01x differ; kernel 6.1.0", "kvm01") == "kvm010 and kvm01x differ; kernel 6.1.0"
 
@@ -29,10 +29,10 @@ def test_hosts_with_the_same_cause_form_one_group_with_a_count():
                       verdict("fine"),
                       unreachable_verdict("gone", "ssh: connect to host 192.0.2.7 port 22: No route to host")])
     groups = fleet["groups"]
-    assert [(g["count"], g["status"], g["cause"]) for g in groups] == [
-        (6, "fail", DENIED % "<host>"),
-        (1, "fail", "KVM_CAP_XSAVE missing"),
-        (1, "unreachable", "host unreachable: ssh: connect to host <address> port 22: No route to host")]
+    assert [(g["count"], g["status"], g["code"], g["cause"]) for g in groups] == [
+        (6, "fail", "device_users", DENIED % "{host}"),
+        (1, "fail", "KVM_CAP_XSAVE", "KVM_CAP_XSAVE missing"),
+        (1, "unreachable", "host.unreachable", "host unreachable: ssh: connect to host {address} port 22: No route to host")]
     assert groups[0]["hosts"] == ["kvm00", "kvm01", "kvm02", "kvm03", "kvm04", "odd"]
     assert groups[0]["requirement"] == "device_users: nova"
     assert all("fine" not in g["hosts"] for g in groups)

@@ -18,6 +18,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate imp
     RequirementError, check_requirements, evaluate)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import failure_message, unreachable_verdict
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, kvm_node
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._judge.judging import assert_not_gathered
 
 
 def facts_of(kernel, accounts=()):
@@ -161,6 +162,7 @@ def test_device_user_denied_on_an_owner_only_node():
     kernel.nodes["/dev/kvm"] = kvm_node(perm=0o600, gid=0)
     kernel.open_errno["/dev/kvm"] = errno.EACCES
     verdict = verdict_for(kernel, accounts=["nova"], device_users=["nova"])
+    assert verdict["root_causes"][0]["code"] == "device.eacces"  # the probing user's own refusal, first
     assert failed_check(verdict, "device_users: nova")["message"] == (
         "/dev/kvm is 0600 root:root and user nova (groups: 1001) is not in any group that may open it; "
         "give the node a group (udev rule GROUP=\"kvm\", MODE=\"0660\") and add nova to it")
@@ -195,10 +197,14 @@ def test_nested_and_cpu_features_come_from_supported_cpuid():
     assert "KVM does not offer guests the CPU feature avx2" in failed_check(verdict, "required_cpu_features")["message"]
 
 
-def test_a_failed_vcpu_run_fails_the_requirement_unless_waived():
+def test_a_failed_vcpu_run_is_one_root_cause_and_blocks_the_requirement_unless_waived():
     kernel = FakeKernel()
     kernel.run_script = [("HANG",)]
-    assert "no vCPU ran guest code (timeout)" in failed_check(verdict_for(kernel), "require_vcpu_run")["message"]
+    verdict = verdict_for(kernel)
+    [cause] = verdict["root_causes"]
+    assert (cause["code"], cause["subject"], cause["blocks"]) == ("vcpu_run.timeout", "vCPU 0", ["require_vcpu_run"])
+    assert verdict["failures"] == [cause["message"]] and cause["message"].startswith("KVM is not usable: vCPU run timeout")
+    assert failed_check(verdict, "require_vcpu_run")["blocked_by"] == "vcpu_run"
     waived = verdict_for(kernel, require_vcpu_run=False)
     assert "require_vcpu_run" not in [c["requirement"] for c in waived["checks"]]
     assert waived["failures"][0].startswith("KVM is not usable: vCPU run timeout")  # usable still says so
@@ -215,8 +221,7 @@ def test_a_skipped_vcpu_run_is_not_a_pass():
 def test_facts_not_gathered_are_never_a_pass():
     req = check_requirements({"required_extensions": ["IRQCHIP"]}, PROFILES)
     facts = gather(["min"], kernel=FakeKernel())
-    check = failed_check(evaluate(facts, req, PROFILES), "extensions")
-    assert "add 'extensions' to gather_subset" in check["message"]
+    assert_not_gathered(evaluate(facts, req, PROFILES), "required_extensions", "extensions")
 
 
 @pytest.mark.parametrize("facts", [None, {}, "garbage", {"api_version": 12}])

@@ -84,7 +84,7 @@ def test_requirements_judged_without_a_check_of_their_own_say_where():
     without = [e["name"] for e in REQUIREMENTS if e["check"] is None]
     assert without == ["extension_minimums", "severity"]
     req = check_requirements({"extension_minimums": {"NR_VCPUS": 4}}, BUILTIN_PROFILES)
-    facts = dict(CORE_ONLY, extensions={"KVM_CAP_NR_VCPUS": 2})
+    facts = dict(CORE_ONLY, extensions={"KVM_CAP_NR_VCPUS": 2}, gather_subset=CORE_ONLY["gather_subset"] + ["extensions"])
     checks = [c for c in evaluate(facts, req, BUILTIN_PROFILES)["checks"] if c["requirement"] == "KVM_CAP_NR_VCPUS"]
     assert [(c["family"], c["ok"]) for c in checks] == [("extension_minimums", False)]
 

@@ -27,7 +27,7 @@ def test_html_stores_repeated_values_once():
     first = view["hosts"][0]
     assert (first[0], view["statuses"][first[1]]) == ("kvm00000.example.net", "fail")
     denied = [view["checks"][i] for i in view["checksets"][first[9]] if not view["checks"][i][1]][0]
-    assert view["groups"][denied[5]]["cause"] == DENIED % "<host>" and view["groups"][denied[5]]["count"] == 990
+    assert view["groups"][denied[5]]["cause"] == DENIED % "{host}" and view["groups"][denied[5]]["count"] == 990
     assert view["hosts"][-1][1] == view["statuses"].index("pass"), "failing hosts come first"
     old = [h for h in view["hosts"] if h[0] == "kvm00001.example.net"][0]
     assert old[10] == 1, "drift bit 1: the kernel"

@@ -22,10 +22,11 @@ def test_markdown_groups_by_cause_and_caps_every_list():
     fleet = big_fleet()
     text = render_markdown(fleet)
     assert len(text) < 16000, "short enough to paste into a ticket"
-    assert "- **990 hosts** (fail): /dev/kvm: EACCES for nova on &lt;host>: add nova to group kvm — " \
+    assert "- **990 hosts** (fail) `device_users`: /dev/kvm: EACCES for nova on {host}: add nova to group kvm — " \
            "kvm00000.example.net, kvm00003.example.net" in text
+    assert "&lt;" not in text and "<host>" not in text, "placeholders read the same raw and rendered"
     assert "and %d more" % (990 - MAX_NAMES) in text
-    assert "- **30 hosts** (unreachable): host unreachable: ssh: connect to host <address>".replace("<", "&lt;") in text
+    assert "- **30 hosts** (unreachable) `host.unreachable`: host unreachable: ssh: connect to host {address}" in text
     assert "## Drift from the fleet's majority" in text and "- **60 hosts** with kernel 5.10.0 — " in text
     assert "## Hosts that need action (1020)" in text
     assert text.count("| kvm") == MAX_ROWS
