@@ -11,6 +11,7 @@ import datetime
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import FILENAMES, FORMATS, write_reports
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 
@@ -44,15 +45,18 @@ class ActionModule(ControllerAction):
             warned_hosts=[r["host"] for r in fleet["hosts"] if r["warnings"]])
         result["paths"] = dict((f, "%s/%s" % (args["dest"], FILENAMES[f])) for f in args["formats"])
         if self._task.check_mode:
-            result.update(changed=False, msg="check mode: would write %s" % ", ".join(sorted(result["paths"].values())))
+            result.update(changed=False, summary=render_summary(fleet, result["paths"], written=False),
+                          msg="check mode: no report was written; it would write %s"
+                          % ", ".join(sorted(result["paths"].values())))
             return result
         try:
             result["paths"] = write_reports(args["dest"], fleet, args["formats"])
         except OSError as error:
             result.update(failed=True, msg="cannot write the reports to %s: %s" % (args["dest"], error))
             return result
-        result.update(changed=True, msg="%(total)d hosts: %(pass)d pass, %(fail)d fail, %(unreachable)d unreachable, "
-                                        "%(no_facts)d without facts" % fleet["counts"])
+        result.update(changed=True, summary=render_summary(fleet, result["paths"]),
+                      msg="%(total)d hosts: %(pass)d pass, %(fail)d fail, %(unreachable)d unreachable, "
+                          "%(no_facts)d without facts" % fleet["counts"])
         if fleet["warned"]:  # warnings never gate: counted apart from the statuses
             result["msg"] += "; %d with warnings" % fleet["warned"]
         return result

@@ -15,7 +15,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import profiles_with
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
-    REQUIREMENT_NAMES, requirement_options)
+    REQUIREMENT_NAMES, requirement_options, unknown_variables)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     MODES, RequirementError, check_requirements)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
@@ -23,6 +23,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables, judge_host
 
 REQUIREMENT_OPTIONS = requirement_options()
+MAX_WARNINGS = 20  # on the console; the reports list every one
 ARGUMENT_SPEC = dict(
     REQUIREMENT_OPTIONS,
     requirements=dict(type="dict", options=REQUIREMENT_OPTIONS, default={}),
@@ -33,6 +34,7 @@ ARGUMENT_SPEC = dict(
     probe_var=dict(type="str", default="__kvm_validate_probe"),
     mode=dict(type="str", choices=list(MODES), default="enforce"),
     check_only=dict(type="bool", default=False),
+    strict=dict(type="bool", default=False),
     custom_profiles=dict(type="dict", default={}),
 )
 
@@ -51,6 +53,15 @@ class ActionModule(ControllerAction):
             result.update(failed=True, msg=str(error))
             return result
         if args["check_only"]:
+            unknown = unknown_variables(task_vars) if args["vars_prefix"] else []
+            said = ["%s is not a variable of fleetcheck.kvm%s" % (name, "; did you mean %s?" % close if close else "")
+                    for name, close in unknown]
+            if said and args["strict"]:
+                result.update(failed=True, msg="invalid KVM requirements: " + "; ".join(said) +
+                              " (kvm_validate_strict is true)")
+                return result
+            if said:
+                result["warnings"] = said + ["set kvm_validate_strict: true to fail on such variables"]
             result.update(msg="the KVM requirements are valid", requirements=requirements, profiles=profiles,
                           guest_profiles=GUEST_PROFILES)
             return result
@@ -62,6 +73,8 @@ class ActionModule(ControllerAction):
         verdict = judge_host(facts, requirements, profiles, host=task_vars.get("inventory_hostname"),
                              probe_result=args["probe_result"], core_version=ANSIBLE_CORE_VERSION)[0]
         result["ansible_facts"] = {"kvm_validate_result": verdict}
+        if verdict.get("warnings"):  # shown on the console on a pass too: a warning nobody sees is no warning
+            result["warnings"] = ["%s: %s" % (verdict["host"], warning) for warning in verdict["warnings"]]
         if verdict["passed"]:
             result["msg"] = pass_message(verdict)  # with its warnings: reported, never gating
         elif args["mode"] == "enforce":
@@ -115,6 +128,10 @@ class ActionModule(ControllerAction):
         result["msg"] = "\n".join([failure_message(v) for v in failed] +
                                   ["%s: %s" % (v["host"], warning_message(v)) for v in warned]) or \
             "all %d hosts meet the KVM requirements" % len(verdicts)
-        if failed and args["mode"] == "enforce":
-            result["failed"] = True
+        said = ["%s: %s" % (v["host"], w) for v in verdicts.values() for w in v.get("warnings") or ()]
+        if said:
+            result["warnings"] = said[:MAX_WARNINGS] + (["and %d more warnings (see the reports)"
+                                                         % (len(said) - MAX_WARNINGS)] if len(said) > MAX_WARNINGS else [])
+        # Never failed here: this task runs once, and a failure would be charged to the play's first host. Each
+        # failing host fails its own task after it (the role's judge_fleet in enforce mode, the audit's gate).
         return result

@@ -27,7 +27,7 @@ author:
 options:
   device:
     description:
-      - Path of the KVM device node.
+      - Absolute path of the KVM device node.
     type: path
     default: /dev/kvm
   # BEGIN gather_subset (tools/gen_docs.py): from plugins/module_utils/_probe/subsets.py
@@ -149,7 +149,7 @@ ansible_facts:
           description: Version of this structure; raised when a key changes meaning.
           type: int
           returned: always
-          sample: 1
+          sample: 2
         usable:
           description:
             - True only if the device opened read-write, the API version is 12, a VM could be created and,
@@ -165,6 +165,20 @@ ansible_facts:
           sample:
             - "/dev/kvm: EACCES (Permission denied) opening read-write for user nova (groups: nova); node is
               crw-rw---- root:kvm; add nova to group kvm and log in again"
+        problems:
+          description:
+            - The same reasons as data, for automation - C(code) (stable, such as V(device.eacces); the user guide
+              lists every one), C(subject), C(message), C(remedy) and C(subset), the subset that found it.
+          type: list
+          elements: dict
+          returned: always
+          sample: [{code: device.eacces, subject: /dev/kvm, subset: device, remedy: add nova to group kvm and log in
+                    again, message: "/dev/kvm: EACCES (Permission denied) opening read-write for user nova ..."}]
+        blocked:
+          description: The subsets asked for that could not run, with C(by), the subset whose failure stopped them.
+          type: dict
+          returned: always
+          sample: {api: {by: device, why: /dev/kvm could not be opened}}
         errors:
           description: Failures of informational probes that do not decide RV(ansible_facts.kvm.usable).
           type: list
@@ -450,11 +464,19 @@ def main():
     too_old = python_too_old()
     if too_old:
         module.fail_json(msg=too_old)
+    for name in ("device", "accounts"):  # an option's own name in every error, never a bare OS message
+        values = module.params[name] if name == "accounts" else [module.params[name]]
+        if any("\0" in value for value in values):
+            module.fail_json(msg="%s must not contain a NUL byte" % name)
+    device = module.params["device"]
+    if not device.startswith("/"):
+        module.fail_json(msg="device must be the absolute path of the KVM device node, such as /dev/kvm, got %r"
+                         % device)
     timeout = module.params["timeout"]
     if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
         module.fail_json(msg="timeout must be between %g and %g seconds, got %g" % (TIMEOUT_RANGE + (timeout,)))
     try:
-        facts = gather(module.params["gather_subset"], module.params["device"], timeout,
+        facts = gather(module.params["gather_subset"], device, timeout,
                        accounts=module.params["accounts"], cpu_models=module.params["cpu_models"])
     except ValueError as error:  # an invalid gather_subset or cpu_models, refused before anything was probed
         module.fail_json(msg=str(error))

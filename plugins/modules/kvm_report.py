@@ -98,6 +98,15 @@ warned_hosts:
   type: list
   elements: str
   sample: [kvm4]
+summary:
+  description:
+    - What a person reads first, a few dozen lines for any fleet - the counts, the root causes with what to do and
+      the hosts, the warnings, the guest CPU levels, the reports' paths and how to see the full facts.
+  returned: always
+  type: list
+  elements: str
+  sample: ["KVM fleet audit: 2 hosts: 1 pass, 1 fail, 0 unreachable, 0 without facts",
+           "Root causes, the most hosts first (each line: what is wrong; what to do):"]
 paths:
   description: The report files by format.
   returned: always

@@ -42,6 +42,8 @@ options:
         probe result named by O(probe_var)), instead of the current host. Returns RV(verdicts) and sets no fact;
         the role's C(judge_fleet) entry point hands each host its verdict.
       - For large fleets this replaces one task per host by one task in all.
+      - This task never fails, in either O(mode), so that no host is charged with another's failure; the role's
+        C(judge_fleet) entry point then fails each host that misses a requirement in its own task.
     type: list
     elements: str
   probe_var:
@@ -55,6 +57,13 @@ options:
     default: enforce
   check_only:
     description: Only validate the requirements; judge no host.
+    type: bool
+    default: false
+  strict:
+    description:
+      - With O(check_only=true) and O(vars_prefix), fail instead of warning when a variable named C(kvm_validate_*) or
+        C(kvm_audit_*) is not one this collection reads, such as a misspelt requirement. The role passes
+        C(kvm_validate_strict).
     type: bool
     default: false
   requirements:

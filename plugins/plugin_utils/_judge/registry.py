@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import difflib
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
@@ -306,10 +307,35 @@ ROLE_VARIABLES = (
      "summary": "keep unreachable hosts in the play with the verdict `unreachable` (the audit playbook sets it)",
      "doc": ["Go on with a host that cannot be reached, so that it gets the verdict V(unreachable) (and fails in "
              "V(enforce) mode) instead of dropping out of the play. The fleet audit playbook sets it."]},
+    {"name": "strict", "type": "bool", "default": False,
+     "summary": "fail, instead of warning, on a `kvm_validate_*` or `kvm_audit_*` variable this collection does not "
+                "know (a misspelt requirement is otherwise ignored)",
+     "doc": ["Fail, instead of warning, when a variable named C(kvm_validate_*) or C(kvm_audit_*) is one this "
+             "collection does not know, such as a misspelt requirement, which would otherwise be ignored."]},
     {"name": "custom_profiles", "type": "dict", "default": {},
      "summary": "your own profiles, in the shape of the built-in ones; a name here replaces a built-in profile",
      "doc": ["More profiles, in the shape of the built-in ones; a name here replaces a built-in profile."]},
 )
+
+
+# The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
+AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable")
+# Variables the role sets itself: not the user's to misspell.
+ROLE_SET = ("result",)
+
+
+def known_variables():
+    """Every kvm_validate_* and kvm_audit_* variable name this collection reads."""
+    return (set("kvm_validate_" + name for name in REQUIREMENT_NAMES + tuple(v["name"] for v in ROLE_VARIABLES)
+                + ROLE_SET) | set("kvm_audit_" + name for name in AUDIT_VARIABLES))
+
+
+def unknown_variables(names):
+    """[(name, closest known name or None)] for each kvm_validate_* or kvm_audit_* name this collection does not read."""
+    known = known_variables()
+    unknown = sorted(n for n in names if isinstance(n, str) and n.startswith(("kvm_validate_", "kvm_audit_"))
+                     and n not in known)
+    return [(name, (difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6) or [None])[0]) for name in unknown]
 
 
 def default_requirements():

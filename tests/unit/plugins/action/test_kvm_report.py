@@ -59,9 +59,19 @@ def test_check_mode_writes_nothing_and_says_what_it_would_write(tmp_path):
     result = report({"dest": dest, "hosts": ["kvm1", "kvm2"], "verdicts": verdicts()}, check_mode=True)
     assert result["changed"] is False and not result.get("failed")
     assert not os.path.exists(dest)
-    assert result["msg"] == "check mode: would write %s" % ", ".join(
+    assert result["msg"] == "check mode: no report was written; it would write %s" % ", ".join(
         sorted(os.path.join(dest, name) for name in FILES.values()))
+    assert result["summary"][-2].startswith("No report was written (check mode)")
     assert result["counts"]["fail"] == 1
+
+
+def test_the_summary_names_the_root_causes_their_hosts_and_where_the_reports_are(tmp_path):
+    dest = str(tmp_path / "reports")
+    result = report({"dest": dest, "hosts": ["kvm1", "kvm2"], "verdicts": verdicts()})
+    summary = result["summary"]
+    assert summary[0].startswith("KVM fleet audit: 2 hosts: 1 pass, 1 fail")
+    assert any(line.startswith("  \u2717 1 host [") for line in summary) and "      on: kvm2" in summary
+    assert summary[-2] == "Reports: " + ", ".join(result["paths"][f] for f in sorted(result["paths"]))
 
 
 def test_an_unwritable_dest_fails_with_the_reason(tmp_path):

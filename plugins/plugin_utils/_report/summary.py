@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the audit prints at its end: the counts, the root causes and their fixes, the warnings, the guest
+CPU levels, where the reports are and how to see the full facts. A few dozen lines for any fleet.
+
+Plain text for a console: every line is escaped for a terminal (no control characters from a host).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+
+MAX_CAUSES = 10
+MAX_NAMES = 5
+_CONTROL = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _text(value):
+    return _CONTROL.sub(u"\ufffd", safe_text(value)).replace("\n", " ")
+
+
+def _plural(count, word, plural=None):
+    return "%d %s" % (count, word if count == 1 else plural or word + "s")
+
+
+def _names(hosts):
+    shown = ", ".join(_text(h) for h in hosts[:MAX_NAMES])
+    return shown + (" and %d more" % (len(hosts) - MAX_NAMES) if len(hosts) > MAX_NAMES else "")
+
+
+def _cause_lines(groups, marker):
+    lines = []
+    for group in groups[:MAX_CAUSES]:
+        blocked = group.get("blocked") or 0
+        lines.append(u"  %s %s [%s] %s%s" % (marker, _plural(group["count"], "host"), _text(group.get("code") or
+                                                                                            group["requirement"]),
+                                             _text(group["cause"]),
+                                             " (blocks %s)" % _plural(blocked, "check") if blocked else ""))
+        lines.append(u"      on: %s" % _names(group["hosts"]))
+    if len(groups) > MAX_CAUSES:
+        lines.append(u"  and %s more (see the reports)" % _plural(len(groups) - MAX_CAUSES, "cause"))
+    return lines
+
+
+def render_summary(fleet, paths, written=True):
+    """The summary as a list of lines."""
+    counts = fleet["counts"]
+    lines = [u"%s: %s: %d pass, %d fail, %d unreachable, %d without facts%s" % (
+        _text(fleet["title"]), _plural(counts["total"], "host"), counts["pass"], counts["fail"], counts["unreachable"],
+        counts["no_facts"], "; %s with warnings" % _plural(fleet["warned"], "host") if fleet.get("warned") else "")]
+    if fleet.get("groups"):
+        lines.append(u"Root causes, the most hosts first (each line: what is wrong; what to do):")
+        lines.extend(_cause_lines(fleet["groups"], u"\u2717"))
+    if fleet.get("warnings"):
+        lines.append(u"Warnings (reported, not gating):")
+        lines.extend(_cause_lines(fleet["warnings"], u"\u26a0"))
+    levels = {}
+    for record in fleet["hosts"]:
+        level = (record.get("summary") or {}).get("guest_cpu_level")
+        if record["status"] in ("pass", "fail"):
+            levels.setdefault(level or "not gathered", []).append(record["host"])
+    if levels:
+        lines.append(u"Guest CPU level: %s" % "; ".join(
+            "%s on %s" % (_text(level), _names(hosts)) for level, hosts in sorted(levels.items(), key=lambda kv: str(kv[0]))))
+    if written:
+        lines.append(u"Reports: %s" % ", ".join(_text(paths[f]) for f in sorted(paths)))
+    else:
+        lines.append(u"No report was written (check mode); they would be: %s" % ", ".join(
+            _text(paths[f]) for f in sorted(paths)))
+    lines.append(u"Full facts of a host: ansible HOST -m fleetcheck.kvm.kvm_facts; every verdict and check: fleet.json.")
+    return lines
