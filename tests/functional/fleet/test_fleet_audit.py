@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -84,7 +85,10 @@ def audited(fleet, ansible_bin):
 def test_the_audit_fails_the_run_and_says_why(audited):
     work, inventory, rc, output = audited
     assert rc != 0, output
-    assert "3 of 4 hosts need action: fc-fleet-nodev, fc-fleet-denied, fc-fleet-ghost" in " ".join(output.split())
+    assert "KVM fleet audit: 4 hosts: 1 pass, 2 fail, 1 unreachable, 0 without facts" in output
+    for host in ("fc-fleet-nodev", "fc-fleet-denied"):  # each failing host fails its own task
+        assert re.search(r"fatal: \[%s\]: FAILED! .*\"msg\": \"fail: " % host, output), host
+    assert re.search(r"fatal: \[%s\]: UNREACHABLE!" % GHOST, output)
 
 
 def test_fleet_json_has_each_hosts_verdict_and_reason(audited):

@@ -13,6 +13,7 @@ __metaclass__ = type
 import glob
 import json
 import os
+import re
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
@@ -74,7 +75,11 @@ def audited(tmp_path_factory, ansible_bin):
 def test_the_run_fails_and_names_every_host(audited):
     reports, rc, output = audited
     assert rc != 0, output
-    assert "5 of 5 hosts need action" in " ".join(output.split()), output
+    assert "KVM fleet audit: 5 hosts: 0 pass, 0 fail, 1 unreachable, 4 without facts" in output, output
+    recap = output.split("PLAY RECAP", 1)[1]
+    for host in FAILING:  # each host fails its own task: the recap names it
+        assert re.search(r"^%s\s+:.*failed=1" % host, recap, re.M), recap
+    assert re.search(r"^%s\s+:.*unreachable=1" % GHOST, recap, re.M), recap
 
 
 def test_all_four_reports_are_written_with_every_targeted_host_and_no_other(audited):

@@ -139,11 +139,14 @@ def test_the_reason_is_in_the_host_table_and_only_one_page_is_rendered(rendered)
 
 def test_hosts_are_grouped_by_cause_with_counts(rendered):
     fleet, dom = rendered[0], rendered[1]
-    groups = re.findall(r'<li data-group="\d+"[^>]*><b>(\d+) hosts?:</b><button[^>]*>(.*?)</button>', dom)
-    assert [(int(n), html.unescape(cause)) for n, cause in groups] == [
-        (EXPECTED["denied"], DENIED % "<host>"),
-        (EXPECTED["lacking"], "KVM_CAP_IOEVENTFD missing (Firecracker needs it): this KVM cannot signal guest I/O"),
-        (EXPECTED["unreachable"], "host unreachable: ssh: connect to host <address> port 22: No route to host")]
+    groups = re.findall(r'<li data-group="\d+"[^>]*><b>(\d+) hosts?:</b><code>([^<]*)</code><button[^>]*>(.*?)</button>',
+                        dom)
+    assert [(int(n), code.strip(), html.unescape(cause)) for n, code, cause in groups] == [
+        (EXPECTED["denied"], "device_users", DENIED % "{host}"),
+        (EXPECTED["lacking"], "profile firecracker",
+         "KVM_CAP_IOEVENTFD missing (Firecracker needs it): this KVM cannot signal guest I/O"),
+        (EXPECTED["unreachable"], "host.unreachable",
+         "host unreachable: ssh: connect to host {address} port 22: No route to host")]
     assert "<title>Fleet &lt;b&gt;audit&lt;/b&gt;</title>" in dom and "<b>audit</b>" not in dom
 
 
@@ -173,6 +176,13 @@ def test_headers_never_overlap_the_controls(rendered):
         assert header[0] - 0.5 <= label[0] and label[2] <= header[2] + 0.5, "a label stays inside its header"
         assert header[1] - 0.5 <= label[1] and label[3] <= header[3] + 0.5, "a label stays inside its header"
     assert re.search(r'data-rendered-ms="\d+"', dom)
+
+
+def test_every_root_cause_is_on_the_first_screen(rendered):
+    layout = json.loads(html.unescape(re.search(r'<body data-layout="([^"]+)"', rendered[1]).group(1)))
+    assert len(layout["causes"]) == 3 and layout["viewport"][0] == WINDOW[0]
+    for cause in layout["causes"]:  # the viewport: the window less what the browser itself takes
+        assert 0 <= cause[1] and cause[3] <= layout["viewport"][1], (cause, "below the first screen")
 
 
 def png_pixels(data):
