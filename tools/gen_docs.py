@@ -6,6 +6,8 @@ From the requirement registry (plugins/plugin_utils/_judge/registry.py):
   - the variables table of roles/validate/README.md.
 From the profiles (plugins/plugin_utils/_judge/profiles.py):
   - the hypervisor profile table of docs/user-guide.md, the guest profile tables of it and of the role README.
+From the problem codes (plugins/plugin_utils/_judge/codes.py):
+  - the table of every code in docs/user-guide.md's troubleshooting.
 From the subset registry (plugins/module_utils/_probe/subsets.py):
   - the gather_subset option of plugins/modules/kvm_facts.py.
 A table inside a hand-written file sits between two marker lines that name this script.
@@ -28,8 +30,12 @@ importable()
 
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import SUBSET_TABLE  # noqa: E402
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES, GUEST_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, ROLE_VARIABLES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import CODES  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import (  # noqa: E402
+    BUILTIN_PROFILES, GUEST_PROFILES)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (  # noqa: E402
+    REQUIREMENTS, ROLE_VARIABLES)
+
 
 LICENSE = """# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -215,6 +221,13 @@ def guest_profile_table():
     return "\n".join(rows)
 
 
+def codes_table():
+    rows = ["| code | given in | meaning | what to do |", "|---|---|---|---|"]
+    rows.extend("| `%s` | %s | %s | %s |" % (code, "`ansible_facts.kvm.problems`" if where == "facts" else "the verdict",
+                                             meaning, remedy) for code, where, meaning, remedy in CODES)
+    return "\n".join(rows)
+
+
 def between_markers(text, name, block, where):
     """text with the lines between its two marker lines for `name` replaced by block."""
     begin, end = "BEGIN %s (tools/gen_docs.py)" % name, "END %s (tools/gen_docs.py)" % name
@@ -237,6 +250,7 @@ def outputs():
     readme, module, guide = (join("roles", "validate", "README.md"), join("plugins", "modules", "kvm_facts.py"),
                              join("docs", "user-guide.md"))
     guide_text = between_markers(_read(guide), "hypervisor profiles", profile_table(), guide)
+    guide_text = between_markers(guide_text, "problem codes", codes_table(), guide)
     return {
         join("plugins", "doc_fragments", "requirements.py"): doc_fragment(),
         join("roles", "validate", "defaults", "main.yml"): role_defaults(),

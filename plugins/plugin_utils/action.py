@@ -68,5 +68,5 @@ def judge_host(facts, requirements, profiles, host=None, probe_result=None, core
             return unreachable_verdict(host, probe_result.get("msg")), None
         facts = (probe_result.get("ansible_facts") or {}).get("kvm")
         if facts is None:
-            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version)), None
+            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version), "probe.failed"), None
     return evaluate(facts, requirements, profiles, host=host), facts

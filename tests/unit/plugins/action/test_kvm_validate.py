@@ -232,3 +232,23 @@ def test_a_run_leaves_the_argument_spec_as_it_was():
     validate({"requirements": {"min_api_version": 12}}, {"ansible_facts": {"kvm": good_facts()}})
     validate({}, {"ansible_facts": {"kvm": good_facts()}})
     assert ARGUMENT_SPEC == before
+
+
+def test_a_misspelt_variable_is_named_with_the_closest_known_one():
+    result = validate({"check_only": True, "vars_prefix": "kvm_validate_"},
+                      {"kvm_validate_profile": ["firecracker"], "kvm_audit_report_directory": "/tmp/r",
+                       "kvm_validate_profiles": [], "kvm_validate_result": {}})
+    assert "failed" not in result
+    assert result["warnings"][:2] == [
+        "kvm_audit_report_directory is not a variable of fleetcheck.kvm; did you mean kvm_audit_report_dir?",
+        "kvm_validate_profile is not a variable of fleetcheck.kvm; did you mean kvm_validate_profiles?"]
+
+
+def test_strict_mode_refuses_an_unknown_variable():
+    result = validate({"check_only": True, "vars_prefix": "kvm_validate_", "strict": True},
+                      {"kvm_validate_profile": ["firecracker"]})
+    assert result["failed"] is True
+    assert result["msg"] == ("invalid KVM requirements: kvm_validate_profile is not a variable of fleetcheck.kvm; "
+                             "did you mean kvm_validate_profiles? (kvm_validate_strict is true)")
+    assert "warnings" not in validate({"check_only": True, "vars_prefix": "kvm_validate_", "strict": True},
+                                      {"kvm_validate_profiles": ["firecracker"]})

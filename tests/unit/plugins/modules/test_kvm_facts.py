@@ -104,6 +104,10 @@ def test_the_probe_resolves_the_subsets_once(monkeypatch):
     ({"timeout": 301}, "timeout must be between 0.01 and 300 seconds, got 301"),
     ({"gather_subset": ["cpu"]}, "unknown gather_subset 'cpu'"),
     ({"cpu_models": ["Nehalm"]}, "unknown QEMU CPU model(s) in cpu_models: 'Nehalm' (did you mean Nehalem"),
+    ({"device": ""}, "device must be the absolute path of the KVM device node, such as /dev/kvm, got ''"),
+    ({"device": "dev/kvm"}, "device must be the absolute path of the KVM device node, such as /dev/kvm, got 'dev/kvm'"),
+    ({"device": "/dev/kvm\0x"}, "device must not contain a NUL byte"),
+    ({"accounts": ["nova\0"]}, "accounts must not contain a NUL byte"),
 ])
 def test_invalid_options_fail(monkeypatch, args, message):
     kind, result = run_module(monkeypatch, args, with_fake_kernel(FakeKernel()))

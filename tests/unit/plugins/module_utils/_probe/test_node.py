@@ -11,8 +11,9 @@ import errno
 
 import pytest
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (
-    dac_access, decode_acl, judge_accounts, node_facts, node_text, read_acl)
+    dac_access, decode_acl, judge_accounts, node_facts, node_text, read_acl, unmapped_remedy)
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
     KVM_GID, FakeKernel, acl_xattr, kvm_node, oserror)
 
@@ -133,3 +134,27 @@ def test_an_account_that_cannot_be_assumed_falls_back_to_derived(kernel):
     found = judge_accounts(kernel, "/dev/kvm", kvm_node(), [], ["qemu"])["qemu"]
     assert found["judged"] == "derived" and found["may_open"] is True
     assert "setgroups failed with EPERM" in found["reason"]
+
+
+def test_an_owner_unmapped_in_a_user_namespace_is_named_not_a_missing_device(kernel):
+    node = kvm_node(perm=0o660, uid=65534, gid=65534)
+    kernel.sysfs["/proc/self"] = {"uid_map": "         0     200000      65536"}
+    kernel.sysfs["/proc/sys/kernel"] = {"overflowuid": "65534", "overflowgid": "65534"}
+    remedy = unmapped_remedy(kernel, node)
+    assert remedy.startswith("the node's owner (shown as 65534) and group (shown as 65534) is not mapped into this "
+                             "user namespace (/proc/self/uid_map: 0 200000 65536)")
+    assert "podman run --userns=host" in remedy
+    kernel.sysfs["/proc/self"] = {"uid_map": "0 0 4294967295"}  # the initial namespace: nothing is unmapped
+    assert unmapped_remedy(kernel, node) is None
+    kernel.sysfs["/proc/self"] = {"uid_map": "0 200000 65536"}
+    assert unmapped_remedy(kernel, kvm_node()) is None  # a mapped owner and group
+
+
+def test_root_in_a_user_namespace_is_told_why_it_may_not_open_the_node(kernel):
+    kernel.euid = 0
+    kernel.nodes["/dev/kvm"] = kvm_node(perm=0o600, uid=65534, gid=65534)
+    kernel.open_errno["/dev/kvm"] = errno.EACCES
+    kernel.sysfs["/proc/self"] = {"uid_map": "0 200000 65536"}
+    facts = gather(["min"], kernel=kernel)
+    assert [p["code"] for p in facts["problems"]] == ["device.unmapped_owner"]
+    assert "not mapped into this user namespace" in facts["reasons"][0] and "pass --device" not in facts["reasons"][0]

@@ -85,7 +85,7 @@ def test_one_root_cause_with_its_code_and_every_cascade_blocked(name):
     assert [c["code"] for c in usable] == [code]
     # nothing that was never asked is failed: no capability, API or vCPU cascade, no "a newer kernel"
     never_asked = ("api.too_old", "vcpu_run.not_ok") + (("cap.missing", "cap.too_low") if "extensions" in
-                                                         facts["blocked"] else ())
+                                                        facts["blocked"] else ())
     for cause in verdict["root_causes"]:
         assert cause["code"] not in never_asked, cause
         assert "extensions" not in facts["blocked"] or "newer kernel" not in cause["message"], cause
