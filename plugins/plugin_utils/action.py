@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import KNOWN_SCHEMAS, check_facts
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     no_facts_verdict, unreachable_verdict)
@@ -68,5 +69,21 @@ def judge_host(facts, requirements, profiles, host=None, probe_result=None, core
             return unreachable_verdict(host, probe_result.get("msg")), None
         facts = (probe_result.get("ansible_facts") or {}).get("kvm")
         if facts is None:
-            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version), "probe.failed"), None
-    return evaluate(facts, requirements, profiles, host=host), facts
+            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version), code="probe.failed"), None
+    if facts is not None:
+        problems, newer = check_facts(facts)
+        if newer is not None:
+            return no_facts_verdict(host, "the facts of this host were written by a newer fleetcheck.kvm (schema %d); "
+                                          "this collection reads schemas %s: update it on the controller"
+                                    % (newer, ", ".join(str(v) for v in KNOWN_SCHEMAS)), code="facts.newer"), None
+        if problems:
+            return no_facts_verdict(host, "the facts of this host are malformed: %s" % "; ".join(problems),
+                                    code="facts.malformed"), None
+    try:
+        return evaluate(facts, requirements, profiles, host=host), facts
+    except Exception as error:  # pylint: disable=broad-except
+        # The door lets through only the shapes the judge reads; should one still surprise it, this host gets
+        # the cause, and no other host loses its verdict.
+        return no_facts_verdict(host, "the facts of this host could not be judged (%s: %s); probe it again with "
+                                      "this version of fleetcheck.kvm" % (type(error).__name__, error),
+                                code="facts.malformed"), None

@@ -17,17 +17,16 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Codes built from a value: the errno of an open the mode refuses, the status of a failed vCPU run.
 BUILT = {"device.": ("device.eacces", "device.eperm"), "vcpu_run.": ("vcpu_run.failed", "vcpu_run.timeout")}
-LITERAL = re.compile(r'(?:code=|problem\()"([a-z_]+\.[a-z_.]*|usable)"|(?:no_facts_verdict|_empty_verdict)\(.*, '
-                     r'"([a-z_]+\.[a-z_.]+)"\)(?:, None)?$', re.M)
+# Every code is written as code="..." or as a problem's first argument.
+LITERAL = re.compile(r'(?:code=|problem\()"([a-z_]+\.[a-z_.]*|usable)"')
 
 
 def given():
     found = set()
     for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True):
         with open(path) as handle:
-            for codes in LITERAL.findall(handle.read()):
-                for code in filter(None, codes):
-                    found.update(BUILT.get(code, (code,)))
+            for code in LITERAL.findall(handle.read()):
+                found.update(BUILT.get(code, (code,)))
     return found
 
 

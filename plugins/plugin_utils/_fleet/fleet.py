@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gc
+import re
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
@@ -25,78 +26,175 @@ FLEET_SCHEMA_VERSION = 1
 STATUS_ORDER = STATUSES
 
 
-def safe_text(value):
-    """Text that every report format can carry: undecodable bytes and lone surrogates become U+FFFD."""
+# What host text may not carry into any report: control characters (a terminal obeys them, a Markdown table
+# row breaks on a carriage return) and lone surrogates (no UTF-8 encoder writes them).
+_UNSAFE = re.compile(u"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SPACES = {"\t": " ", "\n": " ", "\r": " "}
+# Every text from a host is kept whole in fleet.json up to this length; the other reports cap it shorter
+# (escape.REPORT_TEXT_MAX). A hostile host cannot make the reports huge.
+JSON_TEXT_MAX = 65536
+
+
+def cap(text, limit, where):
+    """text cut to limit characters, saying how much was left out and where the whole is."""
+    if len(text) <= limit:
+        return text
+    return u"%s\u2026 [%d more characters%s]" % (text[:limit], len(text) - limit, where)
+
+
+def safe_text(value, lines=False):
+    """Text that every report format can carry: undecodable bytes and lone surrogates become U+FFFD, tabs and
+    line breaks a space (kept, with `lines`, for a text a report composes of several lines), other control
+    characters U+FFFD, and it is capped at JSON_TEXT_MAX characters."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    value = value if isinstance(value, str) else str(value)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return value
+    value = value if type(value) is str else str(value)  # pylint: disable=unidiomatic-typecheck
+    if _UNSAFE.search(value):
+        keep = u"\n" if lines else u""
+        value = _UNSAFE.sub(lambda m: m.group(0) if m.group(0) == keep else _SPACES.get(m.group(0), u"\ufffd"), value)
+    return cap(value, JSON_TEXT_MAX, "")
 
 
 def _is_clean(value):
     # exactly str: a subclass may encode differently
-    if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return type(value) is str and len(value) <= JSON_TEXT_MAX and not _UNSAFE.search(value)  # pylint: disable=unidiomatic-typecheck
 
 
-def _clean_checks(checks, clean_names):
-    """checks with every text safe, or None if one is malformed. Clean checks are kept as they are.
+def clean_value(value, depth=0):
+    """A JSON value from a host with every text made safe; numbers, booleans and null stay as they are."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str) and _is_clean(value):
+        return value
+    if depth < 8 and isinstance(value, (list, tuple)):
+        return [clean_value(item, depth + 1) for item in value]
+    if depth < 8 and isinstance(value, dict):
+        return dict((safe_text(k), clean_value(v, depth + 1)) for k, v in value.items())
+    return safe_text(value)
 
-    clean_names: requirement names already found clean (a fleet has few; each is checked once).
-    """
+
+# The keys of a check besides requirement, ok and message that hold text, and the values a verdict's status
+# and a check's severity may have.
+_CHECK_TEXT = ("code", "remedy", "blocked_by", "family", "profile", "subset")
+_CAUSE_TEXT = ("code", "message", "remedy", "requirement")
+_SEVERITIES = ("fail", "warn")
+
+
+def _text_or_none(value, clean):
+    if value is None or (isinstance(value, str) and value in clean):
+        return value
+    if _is_clean(value):
+        if len(value) < 200 and len(clean) < 100000:
+            clean.add(value)
+        return value
+    return safe_text(value)
+
+
+def _clean_check(item, index, clean):
+    """(the check with every text safe, None), or (None, what makes it unreadable). Clean checks are kept as
+    they are: a fleet repeats few texts, each is checked once (`clean`)."""
+    if not isinstance(item, dict):
+        return None, "check %d is %s, not a mapping" % (index, type(item).__name__)
+    name = item.get("requirement")
+    if not isinstance(name, str):
+        return None, "check %d: requirement is %s, not a string" % (index, type(name).__name__)
+    if not isinstance(item.get("ok"), bool):
+        return None, "check %d (%s): ok is %s, not true or false" % (index, safe_text(name)[:80], type(item.get("ok")).__name__)
+    fixed = None
+    for key in ("requirement", "message") + _CHECK_TEXT:
+        value = item.get(key)
+        if value is not None and not (isinstance(value, str) and value in clean):
+            text = _text_or_none(value if isinstance(value, str) else safe_text(value), clean)
+            if text is not value:
+                fixed = fixed or dict(item)
+                fixed[key] = text
+    for key in ("expected", "actual", "subject"):
+        value = item.get(key)
+        if value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and value in clean):
+            continue
+        cleaned = clean_value(value)
+        if cleaned is not value:
+            fixed = fixed or dict(item)
+            fixed[key] = cleaned
+        elif isinstance(value, str) and len(value) < 200 and len(clean) < 100000:
+            clean.add(value)
+    if item.get("severity", "fail") not in _SEVERITIES:
+        fixed = fixed or dict(item)
+        fixed["severity"] = "fail"
+    return fixed or item, None
+
+
+def _clean_checks(checks, clean):
+    """(checks with every text safe, None), or (None, what makes one unreadable)."""
     cleaned = checks
     for index, item in enumerate(checks):
-        if not isinstance(item, dict) or "requirement" not in item or "ok" not in item:
-            return None
-        name, message = item["requirement"], item.get("message")
-        if name in clean_names or _is_clean(name):
-            if message is None or _is_clean(message):
-                if len(clean_names) < 10000:
-                    clean_names.add(name)
-                continue
-        if cleaned is checks:
-            cleaned = list(checks)
-        cleaned[index] = dict(item, requirement=safe_text(item["requirement"]),
-                              message=None if message is None else safe_text(message))
+        fixed, wrong = _clean_check(item, index, clean)
+        if wrong:
+            return None, wrong
+        if fixed is not item:
+            if cleaned is checks:
+                cleaned = list(checks)
+            cleaned[index] = fixed
+    return cleaned, None
+
+
+def _clean_causes(causes, clean):
+    """The root causes as a list of mappings with safe texts; anything else in the list is dropped."""
+    if not isinstance(causes, list):
+        return []
+    cleaned = []
+    for cause in causes:
+        if isinstance(cause, dict):
+            fixed = dict((key, _text_or_none(cause.get(key) if isinstance(cause.get(key), (str, type(None)))
+                                             else safe_text(cause.get(key)), clean)) for key in _CAUSE_TEXT)
+            fixed["subject"] = clean_value(cause.get("subject"))
+            fixed["severity"] = cause.get("severity") if cause.get("severity") in _SEVERITIES else "fail"
+            blocks = cause.get("blocks")
+            fixed["blocks"] = [safe_text(b) for b in blocks] if isinstance(blocks, list) else []
+            cleaned.append(fixed)
     return cleaned
 
 
+def _texts(values):
+    return [safe_text(value) for value in values] if isinstance(values, list) else []
+
+
 def normalize_verdict(host, verdict, clean_names=None):
-    """A well-formed verdict for host, or a 'no_facts' one that says what was wrong with it."""
+    """A well-formed verdict for host, or a 'no_facts' one that says what was wrong with it.
+
+    Every text is made safe (safe_text) and every key is of the type the reports read, whatever the
+    verdict (from a slice file, a cache, another version) holds: a malformed verdict costs its own host
+    its record, never another's."""
     name = safe_text(host)
     note = "" if name == host else " (the inventory name is not valid UTF-8)"
     if verdict is None:
         return no_facts_verdict(name, "the audit reached no verdict for this host%s: it was not judged, "
                                       "e.g. because the play stopped before the role ran" % note)
     if not isinstance(verdict, dict):
-        return no_facts_verdict(name, "the verdict of this host is a %s, not a mapping" % type(verdict).__name__)
+        return no_facts_verdict(name, "the verdict of this host is a %s, not a mapping" % type(verdict).__name__,
+                                code="facts.malformed")
     if verdict.get("schema_version") != VERDICT_SCHEMA_VERSION:
-        return no_facts_verdict(name, "the verdict of this host has schema version %r, this collection reads %d: "
+        return no_facts_verdict(name, "the verdict of this host has schema version %s, this collection reads %d: "
                                       "re-run the audit with this version of fleetcheck.kvm"
-                                % (verdict.get("schema_version"), VERDICT_SCHEMA_VERSION))
-    checks = verdict.get("checks")
-    checks = _clean_checks(checks, set() if clean_names is None else clean_names) if isinstance(checks, list) else None
-    if verdict.get("status") not in STATUS_ORDER or checks is None:
-        return no_facts_verdict(name, "the verdict of this host is malformed (status %r, checks %s)"
-                                % (verdict.get("status"), type(verdict.get("checks")).__name__))
+                                % (safe_text(repr(verdict.get("schema_version")))[:40], VERDICT_SCHEMA_VERSION),
+                                code="facts.malformed")
+    checks, wrong = (_clean_checks(verdict.get("checks"), set() if clean_names is None else clean_names)
+                     if isinstance(verdict.get("checks"), list) else
+                     (None, "checks is %s, not a list" % type(verdict.get("checks")).__name__))
+    status = verdict.get("status")
+    if not isinstance(status, str) or status not in STATUS_ORDER or checks is None:
+        return no_facts_verdict(name, "the verdict of this host is malformed (status %s; %s)"
+                                % (safe_text(repr(status))[:40], wrong or "checks are well formed"),
+                                code="facts.malformed")
     record = dict(verdict)
     record["host"] = name
     record["checks"] = checks
-    failures = verdict.get("failures")
-    record["failures"] = [safe_text(f) for f in failures] if isinstance(failures, list) else []
-    warnings = verdict.get("warnings")  # optional: verdicts written before severities have none
-    record["warnings"] = [safe_text(w) for w in warnings] if isinstance(warnings, list) else []
-    if not isinstance(record.get("summary"), dict):
-        record["summary"] = {}
+    record["failures"] = _texts(verdict.get("failures"))
+    record["warnings"] = _texts(verdict.get("warnings"))  # optional: verdicts written before severities have none
+    record["root_causes"] = _clean_causes(verdict.get("root_causes"), set() if clean_names is None else clean_names)
+    blocked = verdict.get("blocked")
+    record["blocked"] = blocked if isinstance(blocked, int) and not isinstance(blocked, bool) and blocked >= 0 else 0
+    record["summary"] = clean_value(record["summary"]) if isinstance(record.get("summary"), dict) else {}
     if note:
         record["failures"].append("note: the inventory name of this host is not valid UTF-8")
     return record
@@ -129,7 +227,8 @@ def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cp
 
 def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
     clean_names = set()
-    records = [normalize_verdict(host, verdicts.get(host), clean_names) for host in hosts]
+    records = [normalize_verdict(host, verdicts.get(host) if isinstance(verdicts, dict) else None, clean_names)
+               for host in hosts]
     counts = dict((status, 0) for status in STATUS_ORDER)
     warned = 0  # hosts with at least one unmet check of severity warn, passing or not
     requirements = []
@@ -145,7 +244,7 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
             "generated_at": generated_at, "counts": dict(counts, total=len(records)), "warned": warned,
             "requirements": requirements, "groups": group_by_cause(records),
             "warnings": group_by_cause(records, warnings=True), "drift": drift(records),
-            "guest_cpu": guest_cpu or None, "hosts": records}
+            "guest_cpu": clean_value(guest_cpu) if guest_cpu else None, "hosts": records}
 
 
 def failing_first(records):

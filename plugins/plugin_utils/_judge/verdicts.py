@@ -85,11 +85,11 @@ def _empty_verdict(host, status, message, code):
 
 
 def no_facts_verdict(host, message, code="facts.missing"):
-    return _empty_verdict(host, "no_facts", message, code)
+    return _empty_verdict(host, "no_facts", message, code=code)
 
 
 def unreachable_verdict(host, message):
-    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"), "host.unreachable")
+    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"), code="host.unreachable")
 
 
 def _listed(messages):

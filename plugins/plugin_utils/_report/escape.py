@@ -13,7 +13,18 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import cap, safe_text
+
+# Every text from a host is cut to this many characters in fleet.md, fleet.html, junit.xml and on the console;
+# fleet.json keeps it whole up to fleet.JSON_TEXT_MAX.
+REPORT_TEXT_MAX = 2000
+_CUT = " in fleet.json"
+# Markdown that could turn host text into markup: links and images ([, ], (, ), !), HTML and autolinks
+# (<, >), entities (&), table cells (|), code spans (`) and the escape itself. Emphasis (* and _) is left:
+# it makes no link and no HTML, and names such as vhost_net stay readable in the raw file.
+_MARKDOWN = re.compile(r"([\\`\[\]()!<>&|])")
+# What GitHub's Markdown turns into links without any markup: a scheme's "://", "www." and an address's "@".
+_AUTOLINKS = re.compile(u"(://|www\\.|@)")
 
 _XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
@@ -24,17 +35,25 @@ _HTML = re.compile(u"[&<>\"']")
 
 
 def markdown(value):
-    """value inside a Markdown table cell or list item: one line, no cell break, no HTML."""
-    return safe_text(value).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    """value inside a Markdown table cell or list item: one line, every character that Markdown reads as
+    markup escaped, and a zero-width space where a renderer would make a link of plain text."""
+    text = _MARKDOWN.sub(r"\\\1", cap(safe_text(value), REPORT_TEXT_MAX, _CUT))
+    return _AUTOLINKS.sub(lambda m: m.group(0)[0] + u"\u200b" + m.group(0)[1:], text)
+
+
+def markdown_code(value):
+    """value inside a Markdown code span (`...`): no backtick to end it, one line, capped."""
+    return cap(safe_text(value), REPORT_TEXT_MAX, _CUT).replace("`", "'")
 
 
 def html(value):
     """value as HTML text or the inside of a quoted attribute."""
-    return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], safe_text(value))
+    return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], cap(safe_text(value, lines=True), REPORT_TEXT_MAX, _CUT))
 
 
 def _xml_clean(value):
-    return _XML_INVALID.sub(u"\ufffd", safe_text(value if value is not None else ""))
+    text = cap(safe_text(value if value is not None else "", lines=True), REPORT_TEXT_MAX, _CUT)
+    return _XML_INVALID.sub(u"\ufffd", text)
 
 
 def xml_attribute(value):

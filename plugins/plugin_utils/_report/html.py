@@ -16,8 +16,8 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, failing_first
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, script_json
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, cap, failing_first
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX, html, script_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import (
     DRIFT_FACTS, drift_by_value, flat_parameters)
@@ -104,14 +104,14 @@ def build_view(fleet):
         except TypeError:  # an unhashable expected/actual: intern check by check
             checkset = None
         if checkset is None:
-            ids = [checks.add(k, [requirements[k[0]], k[3], k[1], k[2], k[4], k[5]]) for k in keys]
+            ids = [checks.add(k, [requirements[k[0]], k[3], k[1], k[2], _capped(k[4]), k[5]]) for k in keys]
             checkset = checksets.add(tuple(ids), ids)
             try:
                 known_sets[keys] = checkset
             except TypeError:
                 pass
         if len(record["failures"]) > failing:  # notes beyond the checks, e.g. about the inventory name
-            notes[len(rows)] = record["failures"][failing:]
+            notes[len(rows)] = [_capped(note) for note in record["failures"][failing:]]
         params = flat_parameters(summary.get("parameters"))
         params = " ".join("%s=%s" % kv for kv in sorted(params.items())) or None
         fields = {"name": host, "status": statuses[record["status"]], "checks": checkset, "drift": masks.get(host, 0),
@@ -127,14 +127,20 @@ def build_view(fleet):
             "columns": dict((name, [_facts(v) for v in interner.values] if name == "facts" else interner.values)
                             for name, interner in columns.items()),
             "checks": checks.values, "checksets": checksets.values, "notes": notes,
-            "groups": [dict((k, g.get(k)) for k in ("cause", "code", "requirement", "status", "count", "blocked"))
-                       for g in groups],
+            "groups": [dict((k, _capped(g.get(k)) if k == "cause" else g.get(k))
+                            for k in ("cause", "code", "requirement", "status", "count", "blocked")) for g in groups],
             "warned": fleet.get("warned") or 0,
-            "warnings": [dict((k, g[k]) for k in ("cause", "requirement", "count")) for g in fleet.get("warnings") or []],
+            "warnings": [dict((k, _capped(g[k]) if k == "cause" else g[k]) for k in ("cause", "requirement", "count"))
+                         for g in fleet.get("warnings") or []],
             "drift": {"judged": drift["judged"], "majority": majority, "counts": drift["counts"],
                       "bits": DRIFT_BITS, "values": [[fact, value, len(hosts)] for fact, value, hosts
                                                      in drift_by_value(drift)[:MAX_DRIFT_VALUES]]},
             "fields": list(ROW_FIELDS), "hosts": rows}
+
+
+def _capped(text):
+    """A host's text as the page shows it (as text, never as markup: the script sets textContent)."""
+    return text if not isinstance(text, str) else cap(text, REPORT_TEXT_MAX, " in fleet.json")
 
 
 def template():

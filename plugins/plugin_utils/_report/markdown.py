@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
 
@@ -42,7 +42,7 @@ def _causes(fleet):
     for group in groups[:MAX_GROUPS]:
         blocked = group.get("blocked") or 0
         lines.append(u"- **%s** (%s) `%s`: %s%s \u2014 %s" % (
-            _plural(group["count"], "host"), group["status"], markdown(group.get("code") or group["requirement"]),
+            _plural(group["count"], "host"), group["status"], markdown_code(group.get("code") or group["requirement"]),
             markdown(group["cause"]), " (blocks %s)" % _plural(blocked, "check") if blocked else "",
             names(group["hosts"])))
     if len(groups) > MAX_GROUPS:

@@ -13,7 +13,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
 
 MAX_CAUSES = 10
 MAX_NAMES = 5
@@ -21,7 +22,7 @@ _CONTROL = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _text(value):
-    return _CONTROL.sub(u"\ufffd", safe_text(value)).replace("\n", " ")
+    return cap(_CONTROL.sub(u"\ufffd", safe_text(value)), REPORT_TEXT_MAX, " in fleet.json")
 
 
 def _plural(count, word, plural=None):

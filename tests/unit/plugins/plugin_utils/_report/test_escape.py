@@ -13,7 +13,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape impo
 
 
 def test_markdown_keeps_a_cell_and_a_line():
-    assert markdown("a|b\nc<d") == "a\\|b c&lt;d"
+    assert markdown("a|b\nc<d") == "a\\|b c\\<d"
 
 
 def test_html_escapes_every_markup_character():
@@ -33,3 +33,9 @@ def test_lone_surrogates_and_bytes_become_replacement_characters():
 def test_script_json_cannot_close_its_script_element():
     text = script_json({"x": "</script><script>alert(1)</script>"})
     assert "<" not in text and json.loads(text) == {"x": "</script><script>alert(1)</script>"}
+
+
+def test_every_report_caps_a_huge_field_and_says_where_the_whole_is():
+    huge = "x" * 10000
+    assert markdown(huge) == "x" * 2000 + u"\u2026 \\[8000 more characters in fleet.json\\]"
+    assert len(html(huge)) < 2100 and len(xml_text(huge)) < 2100

@@ -38,7 +38,17 @@ def test_markdown_groups_by_cause_and_caps_every_list():
 def test_markdown_cannot_be_broken_by_a_reason():
     evil = verdict("h", extra=[check("x", 1, 0, False, "a | b\n# heading <img src=x>")])
     text = render_markdown(build_fleet(["h"], {"h": evil}, NOW))
-    assert "a \\| b # heading &lt;img src=x>" in text and "\n# heading" not in text
+    assert "a \\| b # heading \\<img src=x\\>" in text and "\n# heading" not in text
 
 
 # ------------------------------------------------------------ fleet.html ----
+
+
+def test_host_text_gives_no_link_no_image_no_html_and_no_control_byte():
+    evil = "[x](javascript:alert(1)) ![i](https://example.org/p.png) <b>x</b> &amp; www.example.org \x1b]0;t\x07\r|"
+    record = verdict("h", extra=[check("x", 1, 0, False, evil)])
+    text = render_markdown(build_fleet(["h"], {"h": record}, NOW))
+    line = [row for row in text.splitlines() if row.startswith("| h | fail |")][0]
+    assert line == (u"| h | fail | \\[x\\]\\(javascript:alert\\(1\\)\\) \\!\\[i\\]\\(https:\u200b//example.org/p.png\\) "
+                    u"\\<b\\>x\\</b\\> \\&amp; w\u200bww.example.org \ufffd\\]0;t\ufffd \\| |")
+    assert not [c for c in text if ord(c) < 32 and c != "\n"]
