@@ -8,7 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import os
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
@@ -17,7 +19,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import Contr
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
-    hosts=dict(type="list", elements="raw", required=True),
+    hosts=dict(type="list", elements="raw"),
+    sources=dict(type="list", elements="str"),
     verdicts=dict(type="dict"),
     formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
     title=dict(type="str", default="KVM fleet audit"),
@@ -32,11 +35,23 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
+        guest_cpu = args["guest_cpu_pools"]
+        if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
+            try:
+                # relative paths are taken from the working directory, not from the playbook's
+                hosts, verdicts, views, title = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
+            except SliceError as error:
+                result.update(failed=True, msg=str(error))
+                return result
+            args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
+            guest_cpu = merge_views(views) if views else None
+        elif args["hosts"] is None:
+            result.update(failed=True, msg="hosts is required (or sources, the slices to merge)")
+            return result
         verdicts = args["verdicts"]
         if verdicts is None:  # read each host's kvm_validate_result from hostvars
             verdicts = dict((h, host_variables(task_vars, h).get("kvm_validate_result")) for h in args["hosts"])
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        guest_cpu = args["guest_cpu_pools"]
         if args["guest_cpu_slices"]:  # fleetcheck.kvm.merge_reports: the slices' pools merge exactly
             guest_cpu = merge_views(args["guest_cpu_slices"])
         fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu)

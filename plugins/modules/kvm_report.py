@@ -14,8 +14,12 @@ module: kvm_report
 short_description: Write the fleet KVM reports (JSON, JUnit, Markdown, HTML)
 version_added: 0.1.0
 description:
-  - Collects the C(kvm_validate_result) verdict of every host and writes, on the controller, into O(dest),
-    each file atomically (a temporary file renamed into place, so a half-written report is never read).
+  - Collects the C(kvm_validate_result) verdict of every host and writes, on the controller, into O(dest), the
+    reports as one consistent set - written into a fresh directory under C(dest/.sets), then switched in by one
+    rename of the link C(dest/latest), through which C(dest/fleet.json) and the others point. A reader sees the old
+    set or the new one, never a mix, and an interrupt leaves no unfinished file. The set before is kept.
+  - Every verdict is read as untrusted input - its keys' types checked, its texts made safe (no control
+    characters, no lone surrogates) and capped (65,536 characters in C(fleet.json), 2,000 in the other reports).
   - C(fleet.json), schema C(fleetcheck.kvm/fleet) version 1, one record per host; C(junit.xml), a testsuite
     per host and a testcase per requirement; C(fleet.md), a summary for a change ticket, failing hosts first;
     C(fleet.html), one self-contained page with a hosts by requirements matrix and a detail view per host.
@@ -29,10 +33,19 @@ options:
     type: path
     required: true
   hosts:
-    description: Every host the audit targeted, reachable or not, in the order the reports list them.
+    description:
+      - Every host the audit targeted, reachable or not, in the order the reports list them. Required unless
+        O(sources) is given; with O(sources), the inventory's order of the hosts the slices report.
     type: list
     elements: raw
-    required: true
+  sources:
+    description:
+      - Merge the reports of audit slices instead, as the C(fleetcheck.kvm.merge_reports) playbook does - their
+        report directories or C(fleet.json) files, relative to the working directory. Read as untrusted - a
+        record that is not a host's verdict becomes a host that says so; a file that cannot be read, and a host
+        in more than one slice, fail the task naming the slice.
+    type: list
+    elements: str
   verdicts:
     description: Verdicts by host name. Defaults to each host's C(kvm_validate_result) in C(hostvars).
     type: dict

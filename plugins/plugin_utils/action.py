@@ -17,7 +17,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     no_facts_verdict, unreachable_verdict)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import describe_probe_failure
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import (
+    describe_probe_failure, probe_failure_code)
 
 
 class ControllerAction(ActionBase):
@@ -69,7 +70,8 @@ def judge_host(facts, requirements, profiles, host=None, probe_result=None, core
             return unreachable_verdict(host, probe_result.get("msg")), None
         facts = (probe_result.get("ansible_facts") or {}).get("kvm")
         if facts is None:
-            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version), code="probe.failed"), None
+            return no_facts_verdict(host, describe_probe_failure(probe_result, core_version),
+                                    code=probe_failure_code(probe_result)), None
     if facts is not None:
         problems, newer = check_facts(facts)
         if newer is not None:

@@ -119,9 +119,15 @@ FIXES = {
                    "directory writable (ansible_remote_tmp), or set ansible_python_interpreter to a Python 3.x "
                    "(%s or newer) that the user may run"),
     "become": "give the audit user passwordless sudo for Python, or set ansible_become_password (or run without become)",
-    "timeout": ("raise the task timeout, or look on the host for a process stuck in an ioctl on /dev/kvm "
-                "(state D in ps) and for an overloaded host"),
+    "timeout": ("the audit reports the host and goes on; look on the host for a process stuck in an ioctl on "
+                "/dev/kvm (state D in ps) and for an overloaded host, or raise the task timeout "
+                "(kvm_audit_probe_timeout in the audit) for a host that is only slow"),
 }
+
+
+def probe_failure_code(result):
+    """The problem code of a probe result that carries no facts: probe.timeout or probe.failed."""
+    return "probe.timeout" if _timeout(result if isinstance(result, dict) else {}, "") else "probe.failed"
 
 
 def describe_probe_failure(result, core_version=None):

@@ -227,8 +227,7 @@ def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cp
 
 def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
     clean_names = set()
-    records = [normalize_verdict(host, verdicts.get(host) if isinstance(verdicts, dict) else None, clean_names)
-               for host in hosts]
+    records = [normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts]
     counts = dict((status, 0) for status in STATUS_ORDER)
     warned = 0  # hosts with at least one unmet check of severity warn, passing or not
     requirements = []
@@ -245,6 +244,13 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
             "requirements": requirements, "groups": group_by_cause(records),
             "warnings": group_by_cause(records, warnings=True), "drift": drift(records),
             "guest_cpu": clean_value(guest_cpu) if guest_cpu else None, "hosts": records}
+
+
+def _verdict_of(verdicts, host):
+    try:
+        return verdicts.get(host) if isinstance(verdicts, dict) else None
+    except TypeError:  # a host name that is a list or a mapping: no verdict is filed under it
+        return None
 
 
 def failing_first(records):

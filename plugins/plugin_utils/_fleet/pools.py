@@ -118,14 +118,28 @@ def fleet_view(pools, excluded=None):
             "common": common, "pools": shown, "holding_back": holding_back}
 
 
+def _names(value):
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def merge_views(views):
     """One fleet view from the views of several slices (each fleet.json's guest_cpu): the pools carry
-    their feature lists, so the merge is exact; hosts excluded from any slice stay excluded."""
-    views = [view for view in views if view]
-    excluded = {}
+    their feature lists, so the merge is exact; hosts excluded from any slice stay excluded. A slice's view
+    is read as untrusted: a pool that is not hosts, features and runnable models, each a list of names,
+    is left out and its hosts are excluded with that reason."""
+    excluded, pools = {}, []
     for view in views:
-        excluded.update(view.get("excluded") or {})
-    return fleet_view([pool for view in views for pool in view.get("pools") or []], excluded)
+        if not isinstance(view, dict):
+            continue
+        if isinstance(view.get("excluded"), dict):
+            excluded.update((str(host), str(why)) for host, why in view["excluded"].items())
+        for pool in view.get("pools") if isinstance(view.get("pools"), list) else ():
+            if isinstance(pool, dict) and all(_names(pool.get(key)) for key in ("hosts", "features", "runnable_models")):
+                pools.append(pool)
+            elif isinstance(pool, dict) and _names(pool.get("hosts")):
+                excluded.update((host, "its pool in a slice's fleet.json is malformed (hosts, features and "
+                                       "runnable_models must be lists of names)") for host in pool["hosts"])
+    return fleet_view(pools, excluded)
 
 
 def _gains(others, common):

@@ -319,7 +319,7 @@ ROLE_VARIABLES = (
 
 
 # The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
-AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable")
+AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable", "probe_timeout")
 # Variables the role sets itself: not the user's to misspell.
 ROLE_SET = ("result",)
 

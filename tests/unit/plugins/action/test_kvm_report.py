@@ -43,7 +43,7 @@ def test_the_reports_are_written_with_the_counts(tmp_path):
     assert result["failed_hosts"] == ["kvm2", "kvm3"]
     assert result["msg"] == "3 hosts: 1 pass, 1 fail, 1 unreachable, 0 without facts"
     assert result["paths"] == dict((f, os.path.join(dest, name)) for f, name in FILES.items())
-    assert sorted(os.listdir(dest)) == sorted(FILES.values())
+    assert sorted(n for n in os.listdir(dest) if not n.startswith(".") and n != "latest") == sorted(FILES.values())
     with open(os.path.join(dest, "fleet.json")) as handle:
         fleet = json.load(handle)
     assert [h["host"] for h in fleet["hosts"]] == ["kvm1", "kvm2", "kvm3"]
@@ -51,7 +51,8 @@ def test_the_reports_are_written_with_the_counts(tmp_path):
 
 def test_only_the_formats_asked_for_are_written(tmp_path):
     result = report({"dest": str(tmp_path), "hosts": ["kvm1"], "verdicts": verdicts(), "formats": ["junit"]})
-    assert list(result["paths"]) == ["junit"] and os.listdir(str(tmp_path)) == ["junit.xml"]
+    assert list(result["paths"]) == ["junit"]
+    assert sorted(os.listdir(str(tmp_path))) == [".sets", "junit.xml", "latest"]
 
 
 def test_check_mode_writes_nothing_and_says_what_it_would_write(tmp_path):

@@ -58,3 +58,28 @@ def test_host_variables_reads_raw_and_treats_anything_but_a_mapping_as_unknown()
     assert host_variables({"hostvars": hostvars}, "b") == {}
     assert host_variables({"hostvars": hostvars}, "c") == {}
     assert host_variables({"hostvars": {"a": {"y": 2}}}, "a") == {"y": 2}
+
+
+def test_malformed_and_newer_facts_are_no_facts_with_the_cause():
+    req = check_requirements({}, PROFILES)
+    facts = facts_of(FakeKernel())
+    facts["device"] = "/dev/kvm"
+    verdict, judged = judge_host(facts, req, PROFILES, host="bad")
+    assert (verdict["status"], verdict["root_causes"][0]["code"], judged) == ("no_facts", "facts.malformed", None)
+    assert verdict["failures"] == ["the facts of this host are malformed: device is a string, expected a mapping"]
+    verdict = judge_host({"schema_version": 7}, req, PROFILES, host="new")[0]
+    assert verdict["root_causes"][0]["code"] == "facts.newer" and "(schema 7)" in verdict["failures"][0]
+
+
+def test_a_judge_that_raises_costs_only_its_own_host(monkeypatch):
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils import action
+    monkeypatch.setattr(action, "evaluate", lambda *args, **kwargs: 1 / 0)
+    verdict = judge_host(facts_of(FakeKernel()), check_requirements({}, PROFILES), PROFILES, host="odd")[0]
+    assert verdict["status"] == "no_facts" and "ZeroDivisionError" in verdict["failures"][0]
+
+
+def test_a_probe_cut_off_by_the_deadline_is_coded_as_a_timeout():
+    result = {"failed": True, "msg": "The fleetcheck.kvm.kvm_facts action failed to execute in the expected time "
+                                     "frame (60) and was terminated"}
+    verdict = judge_host(None, check_requirements({}, PROFILES), PROFILES, host="slow", probe_result=result)[0]
+    assert verdict["root_causes"][0]["code"] == "probe.timeout" and "within 60 s" in verdict["failures"][0]

@@ -9,6 +9,9 @@ __metaclass__ = type
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -62,10 +65,31 @@ def test_html_cannot_be_broken_out_of_by_a_message():
     assert page.count("</script>") == 2  # the data block's and the code's own
 
 
-def test_reports_are_written_atomically_and_completely(tmp_path, fleet):
-    paths = kvm_reports.write_reports(str(tmp_path / "out"), fleet)
-    assert sorted(os.listdir(str(tmp_path / "out"))) == ["fleet.html", "fleet.json", "fleet.md", "junit.xml"]
+def reports_in(directory):
+    """The report files a reader sees, and the sets behind them."""
+    names = sorted(n for n in os.listdir(directory) if not n.startswith(".") and n != "latest")
+    return names, sorted(os.listdir(os.path.join(directory, ".sets")))
+
+
+def test_reports_are_published_as_one_set_through_one_link(tmp_path, fleet):
+    out = str(tmp_path / "out")
+    paths = kvm_reports.write_reports(out, fleet)
+    names, sets = reports_in(out)
+    assert names == ["fleet.html", "fleet.json", "fleet.md", "junit.xml"] and len(sets) == 1
+    assert os.readlink(os.path.join(out, "latest")) == os.path.join(".sets", sets[0])
+    assert all(os.readlink(path) == os.path.join("latest", os.path.basename(path)) for path in paths.values())
     assert json.load(open(paths["json"]))["counts"]["total"] == 6
+
+
+def test_the_set_before_the_latest_is_kept_and_older_ones_go(tmp_path, fleet, monkeypatch):
+    out = str(tmp_path / "out")
+    stamps = iter(["20260101T000000", "20260102T000000", "20260103T000000"])
+    monkeypatch.setattr(kvm_reports.time, "strftime", lambda fmt, when: next(stamps))
+    for _run in range(3):
+        kvm_reports.write_reports(out, fleet, ["json"])
+    sets = reports_in(out)[1]
+    assert [s.split("-")[0] for s in sets] == ["20260102T000000", "20260103T000000"]
+    assert os.readlink(os.path.join(out, "latest")).startswith(os.path.join(".sets", "20260103T000000"))
 
 
 def test_a_failed_write_leaves_no_partial_file(tmp_path, fleet, monkeypatch):
@@ -74,4 +98,54 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, fleet, monkeypatch):
     monkeypatch.setitem(kvm_reports.RENDERERS, "markdown", broken)
     with pytest.raises(RuntimeError):
         kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
-    assert sorted(os.listdir(str(tmp_path))) == ["fleet.json"]
+    assert reports_in(str(tmp_path)) == ([], []), "no set is published, and no unfinished one stays"
+
+
+def test_a_failed_set_leaves_the_old_one_in_place(tmp_path, fleet, monkeypatch):
+    old = kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
+    before = open(old["markdown"]).read()
+    monkeypatch.setitem(kvm_reports.RENDERERS, "markdown", lambda fleet: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
+    assert open(old["markdown"]).read() == before and len(reports_in(str(tmp_path))[1]) == 1
+
+
+INTERRUPTED = r'''
+import os, signal, sys
+sys.path.insert(0, os.path.join(sys.argv[1], "tools"))
+from checkout import importable
+importable()
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
+fleet = build_fleet(["a", "b"], {}, "2026-12-04T00:00:00Z", sys.argv[3])
+original = dict(writer.RENDERERS)
+def interrupting(fmt):
+    def render(document):
+        os.kill(os.getpid(), int(sys.argv[4]))  # the signal lands while this file is being written
+        return original[fmt](document)
+    return render
+if sys.argv[5] != "none":
+    writer.RENDERERS[sys.argv[5]] = interrupting(sys.argv[5])
+writer.write_reports(sys.argv[2], fleet)
+'''
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("fmt", list(kvm_reports.FORMATS))
+def test_an_interrupt_at_any_report_leaves_the_old_set_whole_and_nothing_else(tmp_path, number, fmt):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    out = str(tmp_path / "reports")
+
+    def run(title, signal_number, at):
+        return subprocess.run([sys.executable, "-c", INTERRUPTED, root, out, title, str(int(signal_number)), at],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False).returncode
+    assert run("old", 0, "none") == 0
+    assert run("new", number, fmt) != 0
+    names, sets = reports_in(out)
+    assert names == ["fleet.html", "fleet.json", "fleet.md", "junit.xml"] and len(sets) == 1, (names, sets)
+    assert [n for n in os.listdir(out) if n.startswith(".") and n != ".sets"] == []
+    for name in names:  # one consistent set: every file is the old run's
+        with open(os.path.join(out, name)) as handle:
+            text = handle.read()
+        assert ("old" in text) and ("new" not in text.replace("news", "")), name

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The reports of audit slices (AWX job slicing, runs with --limit), read back to be merged into one.
+
+A slice file is read like a host's facts: as untrusted input. A file that cannot be read at all is named
+with what is wrong; a record that is not a host's verdict becomes a no_facts host named after its slice and
+place, with the cause; a verdict that does not fit is the report writer's to turn into a no_facts record.
+Nothing in one slice costs another slice, or another host, its place in the merged report.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict
+
+MAX_SLICE_BYTES = 1 << 30  # a fleet.json of 100,000 hosts is some 200 MB
+
+
+class SliceError(ValueError):
+    """A slice that cannot be merged; the message names it and says why."""
+
+
+def slice_file(source, cwd):
+    """The fleet.json of a source: the file itself, or fleet.json in the directory; relative to cwd."""
+    path = source if os.path.isabs(source) else os.path.join(cwd, source)
+    return path if path.endswith(".json") else os.path.join(path, "fleet.json")
+
+
+def read_slice(path):
+    """The slice's fleet document (a mapping with a list of hosts). Raises SliceError naming the file."""
+    try:
+        if os.path.getsize(path) > MAX_SLICE_BYTES:
+            raise SliceError("%s is larger than %d bytes" % (path, MAX_SLICE_BYTES))
+        with open(path, "rb") as handle:
+            document = json.loads(handle.read().decode("utf-8", "replace"))
+    except (OSError, IOError) as error:
+        raise SliceError("cannot read the slice %s: %s" % (path, error))
+    except ValueError as error:
+        raise SliceError("the slice %s is not JSON: %s" % (path, error))
+    if not isinstance(document, dict):
+        raise SliceError("the slice %s is %s, not a fleet document" % (path, type(document).__name__))
+    if not isinstance(document.get("hosts"), list):
+        raise SliceError("the slice %s has no list of hosts (hosts is %s)" % (path, type(document.get("hosts")).__name__))
+    return document
+
+
+def merge_slices(sources, cwd, inventory=()):
+    """(hosts in order, {host: verdict}, guest CPU views, title) of the slices. Hosts come in the inventory's
+    order, then those the inventory lacks in the slices' order. Raises SliceError for a slice that cannot be
+    read and for a host in more than one slice."""
+    if not sources:
+        raise SliceError("set kvm_merge_sources to the report directories (or fleet.json files) of the slices")
+    records, origin, views, title = [], {}, [], None
+    for source in sources:
+        path = slice_file(safe_text(source), cwd)
+        document = read_slice(path)
+        title = title or (document.get("title") if isinstance(document.get("title"), str) else None)
+        if isinstance(document.get("guest_cpu"), dict):
+            views.append(document["guest_cpu"])
+        for index, record in enumerate(document["hosts"]):
+            host = record.get("host") if isinstance(record, dict) else None
+            if not isinstance(host, str) or not host:
+                host = "%s#%d" % (path, index)
+                record = no_facts_verdict(host, "record %d of the slice %s is not a host's verdict (%s): the slice "
+                                                "is damaged; audit that slice again" % (
+                                                    index, path, type(record).__name__ if not isinstance(record, dict)
+                                                    else "host is %s" % type(record.get("host")).__name__),
+                                          code="facts.malformed")
+            if host in origin:
+                raise SliceError("%s is in more than one slice: %s and %s" % (host, origin[host], path))
+            origin[host] = path
+            records.append((host, record))
+    verdicts = dict(records)
+    listed = [host for host in inventory if isinstance(host, str) and host in verdicts]
+    first = set(listed)
+    ordered = listed + [host for host, _record in records if host not in first]
+    return ordered, verdicts, views, title

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Merging slices read as untrusted input: a damaged record becomes a host that says so, a damaged pool leaves its
+hosts out of the pools with the reason, a file that cannot be read is named; the merged report is written."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import write_reports
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fleet import mixed_fleet
+
+POOL = {"hosts": ["good"], "features": ["sse2", "lm"], "runnable_models": ["qemu64"]}
+
+
+def slice_of(tmp_path, name, document):
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    return str(path)
+
+
+def good_slice():
+    return json.loads(json.dumps(mixed_fleet(), default=str))
+
+
+def damaged(change):
+    document = good_slice()
+    change(document)
+    return document
+
+
+def first_check(key, value):
+    def change(document):
+        document["hosts"][0]["checks"][0][key] = value
+    return change
+
+
+# damage -> the phrase the damaged host's record must hold
+RECORDS = {
+    "requirement as a list": (first_check("requirement", ["usable"]), "requirement is list, not a string"),
+    "requirement as a mapping": (first_check("requirement", {"a": 1}), "requirement is dict, not a string"),
+    "ok as text": (first_check("ok", "yes"), "ok is str, not true or false"),
+    "checks as a mapping": (lambda d: d["hosts"][0].update(checks={}), "checks is dict, not a list"),
+    "a host that is a number": (lambda d: d["hosts"][0].update(host=7), "is not a host's verdict (host is int)"),
+    "a record that is text": (lambda d: d["hosts"].__setitem__(0, "text"), "is not a host's verdict (str)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDS))
+def test_a_damaged_record_becomes_a_host_that_says_so_and_the_others_stay(tmp_path, name):
+    change, phrase = RECORDS[name]
+    path = slice_of(tmp_path, "slice.json", damaged(change))
+    hosts, verdicts, views, title = merge_slices([path], str(tmp_path))
+    fleet = build_fleet(hosts, verdicts, "2026-12-04T00:00:00Z", title)
+    assert len(fleet["hosts"]) == len(good_slice()["hosts"])
+    bad = [r for r in fleet["hosts"] if r["status"] == "no_facts" and phrase in r["failures"][0]]
+    assert len(bad) == 1, [r["failures"][:1] for r in fleet["hosts"]]
+    paths = write_reports(str(tmp_path / "merged"), fleet)
+    assert sorted(paths) == ["html", "json", "junit", "markdown"]
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("not json", "is not JSON"), ("[1, 2]", "is list, not a fleet document"),
+    ('{"hosts": "kvm1"}', "has no list of hosts (hosts is str)"), ('{"title": "x"}', "has no list of hosts"),
+])
+def test_a_slice_that_cannot_be_read_is_named(tmp_path, text, phrase):
+    path = slice_of(tmp_path, "bad.json", text)
+    with pytest.raises(SliceError) as raised:
+        merge_slices([path], str(tmp_path))
+    assert path in str(raised.value) and phrase in str(raised.value)
+
+
+def test_a_host_in_two_slices_is_named_with_both_and_relative_paths_are_from_the_working_directory(tmp_path):
+    slice_of(tmp_path, "a.json", good_slice())
+    os.mkdir(str(tmp_path / "b"))
+    slice_of(tmp_path / "b", "fleet.json", good_slice())
+    with pytest.raises(SliceError) as raised:
+        merge_slices(["a.json", "b"], str(tmp_path))
+    assert "good is in more than one slice: %s and %s" % (tmp_path / "a.json", tmp_path / "b" / "fleet.json") \
+        in str(raised.value)
+    with pytest.raises(SliceError):
+        merge_slices([], str(tmp_path))
+
+
+def test_hosts_come_in_the_inventorys_order_then_the_slices(tmp_path):
+    path = slice_of(tmp_path, "s.json", good_slice())
+    hosts = merge_slices([path], str(tmp_path), inventory=["old", "missing", "good"])[0]
+    assert hosts[:2] == ["old", "good"] and len(hosts) == len(good_slice()["hosts"])
+
+
+@pytest.mark.parametrize("damage", [
+    lambda pool: pool.pop("features"), lambda pool: pool.update(features=[["sse2"]]),
+    lambda pool: pool.update(features={"sse2": 1}), lambda pool: pool.update(hosts="good"),
+], ids=["no features", "unhashable features", "features as a mapping", "hosts as text"])
+def test_a_damaged_pool_leaves_its_hosts_out_of_the_pools_with_the_reason(damage):
+    pool = copy.deepcopy(POOL)
+    damage(pool)
+    other = dict(POOL, hosts=["other"])
+    view = merge_views([{"pools": [pool, other], "excluded": {"arm": "x86 only"}}, {"excluded": ["listed"]}, "junk"])
+    assert [p["hosts"] for p in view["pools"]] == [["other"]]
+    assert view["excluded"]["arm"] == "x86 only"
+    if isinstance(pool.get("hosts"), list):
+        assert "malformed" in view["excluded"]["good"]
