@@ -63,9 +63,13 @@ def group_by_cause(records, warnings=False):
             continue
         host = record["host"]
         blocks = _blocks(record)
+        failing = set((c.get("code"), str(c.get("subject"))) for c in record["checks"]
+                      if not c["ok"] and not c.get("blocked_by") and not _is_warning(c)) if warnings else ()
         for check in record["checks"]:
             if check["ok"] or check.get("blocked_by") or _is_warning(check) != warnings:
                 continue
+            if warnings and (check.get("code"), str(check.get("subject"))) in failing:
+                continue  # the host's failure already says it
             cause = cause_of(check.get("message") or "(no reason recorded)", host)
             code = check.get("code") or check["requirement"]
             key = (code, check.get("subject") is not None and cause_of(str(check.get("subject")), host), cause)

@@ -53,7 +53,11 @@ def host_verdict(host, checks, summary):
     judged) fail it; checks blocked by a root cause are counted apart, never as failures of their own."""
     judged = [c for c in checks if not c["ok"] and not is_blocked(c)]
     failures = [c["message"] for c in judged if severity_of(c) == "fail"]
-    warnings = [c["message"] for c in judged if severity_of(c) == "warn"]
+    # A warning about what already fails the host (a profile's vhost_net warning where vhost_net is also
+    # required) is not listed twice: the failure says it.
+    failing = set((c.get("code"), str(c.get("subject"))) for c in judged if severity_of(c) == "fail")
+    warnings = [c["message"] for c in judged if severity_of(c) == "warn"
+                and (c.get("code"), str(c.get("subject"))) not in failing]
     blocked = [c for c in checks if is_blocked(c)]
     causes = []
     for item in judged:

@@ -137,3 +137,14 @@ def test_facts_of_schema_1_are_still_judged_by_their_reasons():
     verdict = evaluate(facts, check_requirements({}, PROFILES), PROFILES, host="old")
     assert verdict["root_causes"][0]["code"] == "usable"
     assert verdict["failures"][0] == "KVM is not usable: /dev/kvm does not exist"
+
+
+def test_a_warning_about_what_already_fails_the_host_is_not_listed_twice():
+    kernel = FakeKernel()
+    del kernel.nodes["/dev/vhost-net"]
+    facts = gather(["all"], kernel=kernel)
+    req = check_requirements({"profiles": ["qemu_7_2"], "required_devices": ["vhost_net"]}, PROFILES)
+    verdict = evaluate(facts, req, PROFILES, host="h")
+    vhost = [c for c in verdict["checks"] if c.get("subject") == "vhost_net" and not c["ok"]]
+    assert sorted(c["severity"] for c in vhost) == ["fail", "warn"]  # both checks are judged and shown
+    assert [m for m in verdict["failures"] if "vhost-net" in m] and not [m for m in verdict["warnings"] if "vhost-net" in m]
