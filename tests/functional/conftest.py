@@ -67,3 +67,15 @@ def ansible_bin():
     if not binary:
         missing("ansible is not on PATH (run through tools/test-all.sh)")
     return os.path.dirname(binary)
+
+
+def chromium_dom(page, profile, *extra):
+    """The page's DOM after its script ran, as headless Chromium renders it."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        missing("chromium is not installed (tools/test-all.sh installs it)")
+    return subprocess.check_output([
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=%s" % profile,
+        "--virtual-time-budget=3000"] + list(extra) + ["--dump-dom", "file://%s" % page], universal_newlines=True,
+        stderr=subprocess.DEVNULL, timeout=120)

@@ -19,10 +19,10 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import
 # fleet.json keeps it whole up to fleet.JSON_TEXT_MAX.
 REPORT_TEXT_MAX = 2000
 _CUT = " in fleet.json"
-# Markdown that could turn host text into markup: links and images ([, ], (, ), !), HTML and autolinks
-# (<, >), entities (&), table cells (|), code spans (`) and the escape itself. Emphasis (* and _) is left:
-# it makes no link and no HTML, and names such as vhost_net stay readable in the raw file.
-_MARKDOWN = re.compile(r"([\\`\[\]()!<>&|])")
+# Markdown that could turn host text into markup: links and images (they need [ and ]), HTML and autolinks
+# (<, >), entities (&), table cells (|), code spans (`) and the escape itself. Emphasis (* and _) and
+# parentheses are left: they make no link and no HTML, and the raw file stays readable.
+_MARKDOWN = re.compile(r"([\\`\[\]<>&|])")
 # What GitHub's Markdown turns into links without any markup: a scheme's "://", "www." and an address's "@".
 _AUTOLINKS = re.compile(u"(://|www\\.|@)")
 

@@ -12,16 +12,15 @@ __metaclass__ = type
 import json
 import os
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-IMAGE = "localhost/fleetcheck-debian:bookworm"
 HOSTS = {
     "fc-fleet-kvm": [],
     "fc-fleet-nodev": ["rm -f /dev/kvm"],
@@ -36,32 +35,19 @@ EXPECTED = {  # host -> (status, a phrase of its first reason)
 }
 
 
-def podman(*args):
-    return subprocess.check_output(["podman"] + list(args), universal_newlines=True, stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, kvm_device, ansible_bin):
-    if not shutil.which("podman"):
-        missing("podman is not installed (tools/test-all.sh installs it)")
-    if subprocess.call(["podman", "image", "exists", IMAGE]) != 0:
-        missing("the image %s is not built (tools/test-all.sh builds it)" % IMAGE)
-    for name, commands in HOSTS.items():
-        subprocess.call(["podman", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        podman("run", "-d", "--name", name, "--privileged", "--device", kvm_device, IMAGE, "/bin/sleep", "infinity")
-        for command in commands:
-            podman("exec", name, "sh", "-c", command)
+    start(dict((name, (["--privileged", "--device", "/dev/kvm"], commands)) for name, commands in HOSTS.items()),
+          kvm_device)
     work = tmp_path_factory.mktemp("fleet")
     inventory = work / "hosts.ini"
     inventory.write_text(u"\n".join(
         ["[kvm]"] +
         ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3%s"
          % (name, " ansible_user=tester" if name == "fc-fleet-denied" else "") for name in HOSTS] +
-        ["%s ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=9 "
-         "ansible_ssh_common_args='-o ConnectTimeout=5 -o StrictHostKeyChecking=no -o BatchMode=yes'" % GHOST, ""]))
+        ["%s %s" % (GHOST, GHOST_VARS), ""]))
     yield work, inventory
-    for name in HOSTS:
-        subprocess.call(["podman", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    remove(HOSTS)
 
 
 def audit(ansible_bin, work, inventory, *extra):
@@ -131,15 +117,7 @@ def test_markdown_lists_failing_hosts_first_with_reasons(audited):
 
 
 def test_html_matrix_as_chromium_renders_it(audited):
-    chromium = shutil.which("chromium")
-    if not chromium:
-        missing("chromium is not installed (tools/test-all.sh installs it)")
-    page = audited[0] / "reports" / "fleet.html"
-    dom = subprocess.check_output([
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=%s" % (audited[0] / "chrome"),
-        "--virtual-time-budget=3000", "--dump-dom", "file://%s" % page], universal_newlines=True,
-        stderr=subprocess.DEVNULL)
+    dom = chromium_dom(audited[0] / "reports" / "fleet.html", audited[0] / "chrome")
     matrix = dom.index('<table id="matrix"')  # the host matrix, not the guest CPU section's table
     root = ET.fromstring(dom[matrix:dom.index("</table>", matrix) + len("</table>")])
     rows = dict((tr.get("data-host"), tr) for tr in root.iter("tr") if tr.get("data-host"))

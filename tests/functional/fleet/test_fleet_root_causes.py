@@ -19,15 +19,14 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start
 
-IMAGE = "localhost/fleetcheck-debian:bookworm"
 GHOST = "fc-rc-ghost"
 KVM_GROUP = ["groupadd -r kvm", "chgrp kvm /dev/kvm", "chmod 0660 /dev/kvm"]
 HOSTS = {  # name -> (podman run options, commands run in the container before the audit)
@@ -51,29 +50,15 @@ NEVER = ("api.too_old", "vcpu_run.not_ok", "facts.not_gathered", "usable")  # co
 EXTRA_VARS = '{"kvm_validate_profiles": ["firecracker"], "kvm_validate_device_users": ["nova"]}'
 
 
-def podman(*args):
-    return subprocess.check_output(["podman"] + list(args), universal_newlines=True, stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory, kvm_device, ansible_bin):
-    if not shutil.which("podman"):
-        missing("podman is not installed (tools/test-all.sh installs it)")
-    if subprocess.call(["podman", "image", "exists", IMAGE]) != 0:
-        missing("the image %s is not built (tools/test-all.sh builds it)" % IMAGE)
-    for name, (options, commands) in HOSTS.items():
-        subprocess.call(["podman", "rm", "-f", "-t", "0", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        podman(*(["run", "-d", "--name", name] + [o if o != "/dev/kvm" else kvm_device for o in options] +
-                 [IMAGE, "/bin/sleep", "infinity"]))
-        for command in commands:
-            podman("exec", name, "sh", "-c", command)
+    start(HOSTS, kvm_device)
     work = tmp_path_factory.mktemp("root-causes")
     inventory = work / "hosts.ini"
     inventory.write_text(u"\n".join(
         ["[kvm]"] + ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3" % name
                      for name in HOSTS] +
-        ["%s ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=9 "
-         "ansible_ssh_common_args='-o ConnectTimeout=5 -o StrictHostKeyChecking=no -o BatchMode=yes'" % GHOST, ""]))
+        ["%s %s" % (GHOST, GHOST_VARS), ""]))
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
     process = subprocess.run([os.path.join(ansible_bin, "ansible-playbook"), "fleetcheck.kvm.audit", "-i", str(inventory),
                               "-e", "kvm_audit_report_dir=%s" % (work / "reports"), "-e", EXTRA_VARS],
@@ -82,8 +67,7 @@ def audited(tmp_path_factory, kvm_device, ansible_bin):
     with open(str(work / "reports" / "fleet.json")) as handle:
         fleet = json.load(handle)
     yield work, process.returncode, process.stdout, fleet
-    for name in HOSTS:
-        subprocess.call(["podman", "rm", "-f", "-t", "0", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    remove(HOSTS)
 
 
 def records(fleet):
@@ -156,15 +140,7 @@ def test_junit_has_one_failure_per_root_cause(audited):
 
 
 def test_fleet_html_shows_every_root_cause_on_the_first_screen(audited):
-    chromium = shutil.which("chromium")
-    if not chromium:
-        missing("chromium is not installed (tools/test-all.sh installs it)")
-    page = audited[0] / "reports" / "fleet.html"
-    dom = subprocess.check_output([
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,800",
-        "--user-data-dir=%s" % (audited[0] / "chrome"), "--virtual-time-budget=3000", "--dump-dom", "file://%s" % page],
-        universal_newlines=True, stderr=subprocess.DEVNULL, timeout=120)
+    dom = chromium_dom(audited[0] / "reports" / "fleet.html", audited[0] / "chrome", "--window-size=1280,800")
     layout = json.loads(html.unescape(re.search(r'<body data-layout="([^"]+)"', dom).group(1)))
     assert len(layout["causes"]) == len(audited[3]["groups"]) > 0
     for cause in layout["causes"]:

@@ -49,6 +49,6 @@ def test_host_text_gives_no_link_no_image_no_html_and_no_control_byte():
     record = verdict("h", extra=[check("x", 1, 0, False, evil)])
     text = render_markdown(build_fleet(["h"], {"h": record}, NOW))
     line = [row for row in text.splitlines() if row.startswith("| h | fail |")][0]
-    assert line == (u"| h | fail | \\[x\\]\\(javascript:alert\\(1\\)\\) \\!\\[i\\]\\(https:\u200b//example.org/p.png\\) "
+    assert line == (u"| h | fail | \\[x\\](javascript:alert(1)) !\\[i\\](https:\u200b//example.org/p.png) "
                     u"\\<b\\>x\\</b\\> \\&amp; w\u200bww.example.org \ufffd\\]0;t\ufffd \\| |")
     assert not [c for c in text if ord(c) < 32 and c != "\n"]
