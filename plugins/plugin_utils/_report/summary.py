@@ -44,7 +44,8 @@ def _cause_lines(groups, marker):
                                              " (blocks %s)" % _plural(blocked, "check") if blocked else ""))
         lines.append(u"      on: %s" % _names(group["hosts"]))
     if len(groups) > MAX_CAUSES:
-        lines.append(u"  and %s more (see the reports)" % _plural(len(groups) - MAX_CAUSES, "cause"))
+        lines.append(u"  and %d more cause%s (see the reports)" % (len(groups) - MAX_CAUSES,
+                                                              "" if len(groups) - MAX_CAUSES == 1 else "s"))
     return lines
 
 

@@ -7,18 +7,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     X86_64_LEVELS, level_rank, level_requirements, x86_64_level)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 REGISTERS = ("eax", "ebx", "ecx", "edx")
 # What QEMU adds to every KVM answer (pc/q35 defaults), so tests can state the offered set exactly.
@@ -206,97 +201,6 @@ def test_the_builtin_table_nehalem_on_a_v1_host():
 
 
 # -- the subset, on the fake kernel ---------------------------------------------------------------
-
-class GuestCpuKernel(FakeKernel):
-    """The fake kernel, with feature MSRs and the XCOMP system attribute."""
-
-    def __init__(self, machine="x86_64"):
-        FakeKernel.__init__(self, machine)
-        self.cpuid = entries_for(g.builtin_models()["features"]["Nehalem-v1"])  # an x86-64-v2 model
-        self.caps[CAP_NUMBER["KVM_CAP_GET_MSR_FEATURES"]] = 1
-        self.caps[CAP_NUMBER["KVM_CAP_SYS_ATTRIBUTES"]] = 1
-        self.caps[CAP_NUMBER["KVM_CAP_TSC_DEADLINE_TIMER"]] = 1
-        self.feature_msrs = [0x10a, 0x345]
-        self.msr_values = {0x10a: 1 << 5, 0x345: 0}
-        self.msr_indices = [0x10a]
-        self.xcomp = 0x3
-
-    def _KVM_GET_MSRS(self, fd, buf):
-        count = abi.KVM_MSRS.unpack_from(buf, 0)[0]
-        for i in range(count):
-            offset = abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size
-            index = abi.KVM_MSR_ENTRY.unpack_from(buf, offset)[0]
-            if index not in self.msr_values:
-                return i
-            abi.KVM_MSR_ENTRY.pack_into(buf, offset, index, 0, self.msr_values[index])
-        return count
-
-    def _KVM_GET_DEVICE_ATTR(self, fd, buf):
-        address = abi.KVM_DEVICE_ATTR.unpack_from(buf, 0)[3]
-        abi.KVM_U64.pack_into(self.user_buffers[address], 0, self.xcomp)
-        return 0
-
-
-def test_the_subset_reports_level_models_and_features():
-    kernel = GuestCpuKernel()
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
-    guest = facts["guest_cpu"]
-    assert guest["level"] == "x86-64-v2" and guest["missing_for_next_level"] == sorted(X86_64_LEVELS[2][1])
-    assert "mds-no" in guest["features"] and "tsc-deadline" in guest["features"]
-    assert guest["models"]["Nehalem"]["runnable"] is True
-    assert guest["models"]["Haswell"]["runnable"] is False and "avx2" in guest["models"]["Haswell"]["missing"]
-    assert "notes" not in guest and facts["errors"] == [] and facts["usable"] is True
-    assert {"KVM_GET_MSRS", "KVM_GET_DEVICE_ATTR"} <= set(kernel.calls)
-    assert kernel.leaks() == []
-
-
-def test_feature_msrs_the_kernel_does_not_read_are_noted():
-    kernel = GuestCpuKernel()
-    del kernel.msr_values[0x345]
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
-    assert guest["notes"] == ["KVM_GET_MSRS did not read feature MSR(s) 0x345"]
-    assert guest["level"] == "x86-64-v2"
-
-
-@pytest.mark.parametrize("ioctl", ["KVM_GET_MSR_INDEX_LIST", "KVM_GET_MSR_FEATURE_INDEX_LIST", "KVM_GET_MSRS",
-                                   "KVM_GET_DEVICE_ATTR"])
-def test_a_refused_optional_ioctl_is_a_note_not_a_failure(ioctl):
-    kernel = GuestCpuKernel()
-    kernel.fail[ioctl] = errno.EPERM
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
-    assert any(ioctl in note and "EPERM" in note for note in facts["guest_cpu"]["notes"])
-    assert facts["guest_cpu"]["level"] == "x86-64-v2" and facts["reasons"] == []
-    assert kernel.leaks() == []
-
-
-def test_a_kernel_without_the_xcomp_attribute_falls_back_to_leaf_0xd():
-    kernel = GuestCpuKernel()
-    kernel.fail["KVM_GET_DEVICE_ATTR"] = errno.ENXIO
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
-    assert "notes" not in guest and guest["level"] == "x86-64-v2"
-
-
-def test_a_refused_supported_cpuid_is_an_error_fact():
-    kernel = GuestCpuKernel()
-    kernel.fail["KVM_GET_SUPPORTED_CPUID"] = errno.EIO
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
-    assert "KVM_GET_SUPPORTED_CPUID" in facts["guest_cpu"]["error"] and "EIO" in facts["guest_cpu"]["error"]
-    assert facts["reasons"] == [] and kernel.leaks() == []
-
-
-def test_other_architectures_skip_with_the_reason():
-    facts = kvm_probe.gather(["guest_cpu"], kernel=GuestCpuKernel("aarch64"))
-    assert "x86 only" in facts["guest_cpu"]["skipped"] and "aarch64" in facts["guest_cpu"]["skipped"]
-
-
-def test_no_device_means_not_probed():
-    kernel = GuestCpuKernel()
-    del kernel.nodes["/dev/kvm"]
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
-    assert "skipped" in facts["guest_cpu"] and facts["usable"] is False
-
-
-# -- the generated tables agree with each other -----------------------------------------------------
 
 def test_the_tables_name_only_known_features():
     assert all(name in g.ALL_NAMES for name in bits.FEATURE_ALIASES.values())

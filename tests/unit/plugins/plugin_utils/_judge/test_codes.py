@@ -14,7 +14,8 @@ import re
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import CODES
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))))
 # Codes built from a value: the errno of an open the mode refuses, the status of a failed vCPU run.
 BUILT = {"device.": ("device.eacces", "device.eperm"), "vcpu_run.": ("vcpu_run.failed", "vcpu_run.timeout")}
 # Every code is written as code="..." or as a problem's first argument.
