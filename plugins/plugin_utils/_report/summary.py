@@ -45,7 +45,7 @@ def _cause_lines(groups, marker):
         lines.append(u"      on: %s" % _names(group["hosts"]))
     if len(groups) > MAX_CAUSES:
         lines.append(u"  and %d more cause%s (see the reports)" % (len(groups) - MAX_CAUSES,
-                                                              "" if len(groups) - MAX_CAUSES == 1 else "s"))
+                                                                   "" if len(groups) - MAX_CAUSES == 1 else "s"))
     return lines
 
 
