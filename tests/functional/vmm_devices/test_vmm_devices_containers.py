@@ -171,6 +171,20 @@ def test_a_node_outside_the_device_cgroup_is_eperm_for_root(scenario):
     assert "Operation not permitted" in output
 
 
+def test_with_an_unmapped_owner_root_may_not_open_it_and_the_reason_names_the_owner(scenario):
+    """--uidmap/--gidmap: the node's owner and group are host ids that are not mapped in the container (they
+    show as the overflow id), so even root there may not open it. QEMU -accel kvm is the judge."""
+    box = scenario("userns", ["--device", "/dev/kvm", "--uidmap", "0:200000:65536", "--gidmap", "0:200000:65536"])
+    facts = box.probe()
+    output = agrees_with_qemu(facts, box)
+    assert facts["usable"] is False and "Permission denied" in output
+    [problem] = [p for p in facts["problems"] if p["subject"] == "/dev/kvm"]
+    assert problem["code"] == "device.unmapped_owner" and problem["subject"] == "/dev/kvm"
+    assert "not mapped into this user namespace" in problem["remedy"] and "(shown as 65534)" in problem["remedy"]
+    assert "in a container pass --device" not in facts["reasons"][0]
+    assert facts["device"]["owner"] in ("nobody", "65534")
+
+
 def test_a_node_with_the_wrong_minor_says_recreate_it(scenario):
     major, minor = kernel_number("kvm")
     wrong = unused_misc_minor(major, minor)
