@@ -117,6 +117,9 @@ from checkout import importable
 importable()
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
+# A process started in the background by a shell without job control inherits SIGINT ignored, and Python
+# then installs no handler; restore the one a foreground process has, whose Ctrl-C this stands for.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 fleet = build_fleet(["a", "b"], {}, "2026-12-04T00:00:00Z", sys.argv[3])
 original = dict(writer.RENDERERS)
 def interrupting(fmt):
