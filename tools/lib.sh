@@ -34,6 +34,21 @@ fc_apt() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# fc_prometheus_tools: promtool and node_exporter under $FC_CACHE/prometheus/usr/bin, taken out of Debian's
+# prometheus and prometheus-node-exporter packages without installing them (installing would start their
+# services on this machine). The tests lint the metrics with promtool and read them back through node_exporter.
+fc_prometheus_tools() {
+  local bin="$FC_CACHE/prometheus/usr/bin" work
+  [ -x "$bin/promtool" ] && [ -x "$bin/prometheus-node-exporter" ] && return 0
+  fc_log "unpacking promtool and node_exporter from Debian's packages"
+  work=$(mktemp -d)
+  (cd "$work" && apt-get download -qq prometheus prometheus-node-exporter 2>/dev/null) \
+    || { apt-get update -qq && (cd "$work" && apt-get download -qq prometheus prometheus-node-exporter 2>/dev/null); }
+  rm -rf "$FC_CACHE/prometheus"
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$FC_CACHE/prometheus"; done
+  rm -rf "$work"
+}
+
 # fc_python: the real interpreter binary for the venv (never a pyenv shim).
 fc_python() {
   local python

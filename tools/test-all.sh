@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fc_log "setting up: Debian packages, the container image, the venvs, the collection"
 fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git strace qemu-system-x86 cmark-gfm
+fc_prometheus_tools
 fc_image
 fc_arm64_vm
 fc_venv tests/requirements.txt

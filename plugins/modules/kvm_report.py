@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: kvm_report
-short_description: Write the fleet KVM reports (JSON, JUnit, Markdown, HTML)
+short_description: Write the fleet KVM reports (JSON, JUnit, Markdown, HTML, Prometheus)
 version_added: 0.1.0
 description:
   - Collects the C(kvm_validate_result) verdict of every host and writes, on the controller, into O(dest), the
@@ -22,7 +22,9 @@ description:
     characters, no lone surrogates) and capped (65,536 characters in C(fleet.json), 2,000 in the other reports).
   - C(fleet.json), schema C(fleetcheck.kvm/fleet) version 1, one record per host; C(junit.xml), a testsuite
     per host and a testcase per requirement; C(fleet.md), a summary for a change ticket, failing hosts first;
-    C(fleet.html), one self-contained page with a hosts by requirements matrix and a detail view per host.
+    C(fleet.html), one self-contained page with a hosts by requirements matrix and a detail view per host;
+    C(fleet.prom), the fleet's metrics in Prometheus' text exposition format, one sample set per host, for
+    node_exporter's textfile collector (the metrics are listed in the collection's docs/user-guide.md).
   - A host without a verdict, with a verdict of another schema, or with a name that is not valid UTF-8 gets a
     record that says so; no other host's result is lost.
 author:
@@ -53,8 +55,8 @@ options:
     description: Which reports to write.
     type: list
     elements: str
-    choices: [json, junit, markdown, html]
-    default: [json, junit, markdown, html]
+    choices: [json, junit, markdown, html, prometheus]
+    default: [json, junit, markdown, html, prometheus]
   title:
     description: Title of the reports.
     type: str

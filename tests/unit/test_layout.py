@@ -5,7 +5,7 @@
 """The folder says the side: the rules of the layout, checked over every file of plugins/.
 
 - plugins/module_utils is the host side (what AnsiballZ ships): nothing there imports plugin_utils or action.
-- plugins/plugin_utils and plugins/action are the controller side: from module_utils they import only the
+- plugins/plugin_utils, plugins/action and plugins/filter are the controller side: from module_utils they import only the
   shared names (names.py) and the tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.levels).
 - Transitively, no file an action reaches imports an OS-touching module, and kvm_facts reaches no
   controller code.
@@ -25,9 +25,10 @@ COLLECTION = "ansible_collections.fleetcheck.kvm"
 # What only the host side may use: ioctls, memory maps, native calls, the account databases. (signal is not
 # among them: the controller's report writer handles SIGTERM so that an interrupt leaves no partial set.)
 HOST_ONLY = {"fcntl", "mmap", "ctypes", "pwd", "grp"}
-ACTIONS = sorted(glob.glob(os.path.join(ROOT, "plugins", "action", "*.py")))
+# The controller's entry points: actions and filters.
+ACTIONS = sorted(glob.glob(os.path.join(ROOT, "plugins", "action", "*.py")) + glob.glob(os.path.join(ROOT, "plugins", "filter", "*.py")))
 HOST = COLLECTION + ".plugins.module_utils"
-CONTROLLER = (COLLECTION + ".plugins.plugin_utils", COLLECTION + ".plugins.action")
+CONTROLLER = (COLLECTION + ".plugins.plugin_utils", COLLECTION + ".plugins.action", COLLECTION + ".plugins.filter")
 # What the controller may import from the host side: the shared names and the tables, pure data.
 SHARED = tuple(HOST + "." + name for name in ("names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.levels"))
 
@@ -102,7 +103,7 @@ def host_only_imports(start):
 
 
 def test_there_are_actions_to_check():
-    assert [os.path.basename(p) for p in ACTIONS] == ["kvm_report.py", "kvm_validate.py"]
+    assert [os.path.basename(p) for p in ACTIONS] == ["kvm_report.py", "kvm_validate.py", "kvm_metrics.py"]
 
 
 @pytest.mark.parametrize("path", files_under("module_utils", "**", "*.py"), ids=lambda p: os.path.relpath(p, ROOT))

@@ -312,6 +312,15 @@ ROLE_VARIABLES = (
                 "know (a misspelt requirement is otherwise ignored)",
      "doc": ["Fail, instead of warning, when a variable named C(kvm_validate_*) or C(kvm_audit_*) is one this "
              "collection does not know, such as a misspelt requirement, which would otherwise be ignored."]},
+    {"name": "textfile_directory", "type": "path", "default": None,
+     "summary": "write the host's verdict as metrics, `fleetcheck_kvm.prom`, into this directory on the host: "
+                "node_exporter's textfile collector directory (opt-in: it writes on the host; check and diff mode "
+                "apply)",
+     "doc": ["Write this host's verdict as Prometheus metrics (the M(fleetcheck.kvm.kvm_metrics#filter) filter) "
+             "into C(fleetcheck_kvm.prom) in this directory on the managed host, for node_exporter's textfile "
+             "collector, for example V(/var/lib/prometheus/node-exporter).",
+             "Off when unset: this writes on the host. Check mode and diff mode apply, and an unchanged verdict "
+             "leaves the file as it is."]},
     {"name": "custom_profiles", "type": "dict", "default": {},
      "summary": "your own profiles, in the shape of the built-in ones; a name here replaces a built-in profile",
      "doc": ["More profiles, in the shape of the built-in ones; a name here replaces a built-in profile."]},

@@ -69,3 +69,15 @@ def xml_text(value):
 def script_json(value):
     """JSON that cannot end its <script> element: every '<' is written as \\u003c."""
     return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str).replace("<", "\\u003c")
+
+
+# A Prometheus label value is kept short: each distinct value is a time series, and none from a host may be large.
+PROMETHEUS_LABEL_MAX = 256
+_PROMETHEUS_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n"}
+_PROMETHEUS = re.compile(r'[\\"\n]')
+
+
+def prometheus_label(value):
+    """value as the inside of a Prometheus label value's double quotes (text exposition format)."""
+    text = cap(safe_text(value), PROMETHEUS_LABEL_MAX, _CUT)
+    return _PROMETHEUS.sub(lambda m: _PROMETHEUS_ESCAPES[m.group(0)], text)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fleet reports from verdicts: fleet.json, junit.xml, fleet.md and fleet.html, written atomically.
+"""Fleet reports from verdicts: fleet.json, junit.xml, fleet.md, fleet.html and fleet.prom, written atomically.
 
 The reports only present what the evaluator decided; they judge nothing anew. The fleet
 document is built in kvm_report_fleet (causes and drift in kvm_report_triage); each format
@@ -24,10 +24,13 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import iter_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import iter_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.prometheus import iter_prometheus
 
-FORMATS = ("json", "junit", "markdown", "html")
-FILENAMES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html"}
-RENDERERS = {"json": iter_json, "junit": iter_junit, "markdown": render_markdown, "html": render_html}
+FORMATS = ("json", "junit", "markdown", "html", "prometheus")
+FILENAMES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html",
+             "prometheus": "fleet.prom"}
+RENDERERS = {"json": iter_json, "junit": iter_junit, "markdown": render_markdown, "html": render_html,
+             "prometheus": iter_prometheus}
 
 
 SETS = ".sets"  # in the report directory: one directory per set written

@@ -66,4 +66,4 @@ def test_the_kvm_report_example_runs_as_written(tmp_path, monkeypatch):
     result = run_action(kvm_report.ActionModule, templated(args, task_vars), task_vars, name=name)
     assert result["changed"] is True and result["counts"]["total"] == 2
     assert sorted(n for n in os.listdir(str(tmp_path / "kvm-audit")) if not n.startswith(".") and n != "latest") == [
-        "fleet.html", "fleet.json", "fleet.md", "junit.xml"]
+        "fleet.html", "fleet.json", "fleet.md", "fleet.prom", "junit.xml"]

@@ -22,7 +22,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action
 
-FILES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html"}
+FILES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html",
+         "prometheus": "fleet.prom"}
 
 
 def verdicts():

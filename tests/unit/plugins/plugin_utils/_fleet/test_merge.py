@@ -66,7 +66,7 @@ def test_a_damaged_record_becomes_a_host_that_says_so_and_the_others_stay(tmp_pa
     bad = [r for r in fleet["hosts"] if r["status"] == "no_facts" and phrase in r["failures"][0]]
     assert len(bad) == 1, [r["failures"][:1] for r in fleet["hosts"]]
     paths = write_reports(str(tmp_path / "merged"), fleet)
-    assert sorted(paths) == ["html", "json", "junit", "markdown"]
+    assert sorted(paths) == ["html", "json", "junit", "markdown", "prometheus"]
 
 
 @pytest.mark.parametrize("text, phrase", [

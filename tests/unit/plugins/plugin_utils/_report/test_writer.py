@@ -75,7 +75,7 @@ def test_reports_are_published_as_one_set_through_one_link(tmp_path, fleet):
     out = str(tmp_path / "out")
     paths = kvm_reports.write_reports(out, fleet)
     names, sets = reports_in(out)
-    assert names == ["fleet.html", "fleet.json", "fleet.md", "junit.xml"] and len(sets) == 1
+    assert names == ["fleet.html", "fleet.json", "fleet.md", "fleet.prom", "junit.xml"] and len(sets) == 1
     assert os.readlink(os.path.join(out, "latest")) == os.path.join(".sets", sets[0])
     assert all(os.readlink(path) == os.path.join("latest", os.path.basename(path)) for path in paths.values())
     assert json.load(open(paths["json"]))["counts"]["total"] == 6
@@ -120,7 +120,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writ
 # A process started in the background by a shell without job control inherits SIGINT ignored, and Python
 # then installs no handler; restore the one a foreground process has, whose Ctrl-C this stands for.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-fleet = build_fleet(["a", "b"], {}, "2026-12-04T00:00:00Z", sys.argv[3])
+fleet = build_fleet([sys.argv[3] + "-a", sys.argv[3] + "-b"], {}, "2026-12-04T00:00:00Z", sys.argv[3])  # the title in every file
 original = dict(writer.RENDERERS)
 def interrupting(fmt):
     def render(document):
@@ -146,7 +146,7 @@ def test_an_interrupt_at_any_report_leaves_the_old_set_whole_and_nothing_else(tm
     assert run("old", 0, "none") == 0
     assert run("new", number, fmt) != 0
     names, sets = reports_in(out)
-    assert names == ["fleet.html", "fleet.json", "fleet.md", "junit.xml"] and len(sets) == 1, (names, sets)
+    assert names == ["fleet.html", "fleet.json", "fleet.md", "fleet.prom", "junit.xml"] and len(sets) == 1, (names, sets)
     assert [n for n in os.listdir(out) if n.startswith(".") and n != ".sets"] == []
     for name in names:  # one consistent set: every file is the old run's
         with open(os.path.join(out, name)) as handle:
