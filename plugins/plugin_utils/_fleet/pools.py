@@ -10,7 +10,8 @@ with identical feature sets form a pool in which any guest can move freely.
 
 fleet_pools({host: guest_cpu facts}) returns:
   hosts (count), excluded ({host: why}: no guest_cpu facts, skipped, error),
-  common: features, level, missing_for_next_level, runnable_models (on every host),
+  common: features, level, missing_for_next_level, runnable_models (on every host; never host or max, which
+         QEMU marks not migration-safe),
   pools: best first; each id (pool_id of its features), hosts, level, features,
          runnable_models (on every host of the pool), feature_count, lacking (features of
          the best pool it lacks), without_it (the common level and the models gained if the
@@ -27,7 +28,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.qemu_models import HOST_DEPENDENT
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import fingerprint as pool_id
+
+
+NOT_MIGRATION_SAFE = frozenset(HOST_DEPENDENT)
 
 
 def usable_guest_cpu(guest_cpu):
@@ -39,7 +44,9 @@ def usable_guest_cpu(guest_cpu):
             return None, "guest_cpu %s: %s" % (key, guest_cpu[key])
     if not isinstance(guest_cpu.get("features"), list) or not isinstance(guest_cpu.get("runnable_models"), list):
         return None, "guest_cpu facts without features and runnable_models"
-    return frozenset(guest_cpu["features"]), frozenset(guest_cpu["runnable_models"])
+    # host and max take whatever the host has: QEMU marks them migration-safe false, so they run on the host but
+    # are no model a guest can be moved across a pool with.
+    return frozenset(guest_cpu["features"]), frozenset(guest_cpu["runnable_models"]) - NOT_MIGRATION_SAFE
 
 
 def _intersection(sets):

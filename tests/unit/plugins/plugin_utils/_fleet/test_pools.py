@@ -31,6 +31,13 @@ def test_one_pool_when_every_host_offers_the_same():
     assert fleet["pools"][0]["without_it"] is None and fleet["holding_back"] == []
 
 
+def test_host_and_max_run_on_each_host_but_no_pool_offers_them_for_migration():
+    """QEMU's query-cpu-definitions marks host and max migration-safe false; base is a static model."""
+    fleet = fleet_pools({"a": host(V2, ["Nehalem", "base", "host", "max"]), "b": host(V3, ["base", "host", "max"])})
+    assert fleet["common"]["runnable_models"] == ["base"]
+    assert [p["runnable_models"] for p in fleet["pools"]] == [["base"], ["Nehalem", "base"]]
+
+
 def test_one_weak_host_holds_the_fleet_back():
     fleet = fleet_pools({"new1": host(V3, ["Haswell", "Nehalem"]), "new2": host(V3, ["Haswell", "Nehalem"]),
                          "old": host(V1, ["qemu64"])})
