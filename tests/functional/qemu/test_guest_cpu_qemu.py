@@ -24,6 +24,7 @@ from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import (
     guest_cpu as kvm_guest_cpu, qemu_models as kvm_qemu_cpu_models)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import NOT_MIGRATION_SAFE, fleet_pools
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 QEMU = "qemu-system-x86_64"
@@ -93,3 +94,13 @@ def test_the_level_is_the_highest_whose_features_are_all_offered(guest_cpu):
     features = set(guest_cpu["features"])
     met = [level for level in LEVEL_NAMES if set(level_requirements(level)) <= features]
     assert guest_cpu["level"] == (met[-1] if met else None)
+
+
+def test_pools_offer_no_model_qemu_marks_not_migration_safe(qemu, guest_cpu):
+    qmp, _binary = qemu
+    unsafe = sorted(d["name"] for d in qmp.command("query-cpu-definitions") if d.get("migration-safe") is False)
+    assert unsafe == sorted(NOT_MIGRATION_SAFE)
+    view = fleet_pools({"here": guest_cpu})
+    assert set(unsafe) & set(guest_cpu["runnable_models"]), "this host runs -cpu host, so the test can fail"
+    assert not set(unsafe) & set(view["common"]["runnable_models"])
+    assert sorted(set(guest_cpu["runnable_models"]) - set(unsafe)) == view["common"]["runnable_models"]
