@@ -22,6 +22,11 @@ KINDS = (
     ("sev_snp", 4, "kvm_amd", "sev_snp", True, "sev_es"),  # SNP guests use SEV-ES ASIDs
     ("tdx", 5, "kvm_intel", "tdx", False, None),
 )
+# Where an operator sets a module's parameter: modprobe's configuration (modprobe.d(5), highest priority first; a
+# file name in an earlier directory hides the same name in a later one) and the kernel command line.
+MODPROBE_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+                 "/lib/modprobe.d")
+CMDLINE = "/proc/cmdline"
 
 
 def _capacity(kernel):
@@ -40,6 +45,51 @@ def _parameter(kernel, module, name):
         return kernel.read_text(os.path.join(SYSFS_MODULE, module, "parameters", name))
     except OSError:
         return None
+
+
+def _read(kernel, path):
+    try:
+        return kernel.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def set_in(kernel, module, parameter):
+    """Each place that sets module.parameter, as "path: the setting" (modprobe reads '-' in a name as '_')."""
+    found, seen = [], set()
+    for directory in MODPROBE_DIRS:
+        try:
+            names = sorted(n for n in kernel.listdir(directory) if n.endswith(".conf") and n not in seen)
+        except OSError:
+            continue
+        seen.update(names)
+        for name in names:
+            path = directory + "/" + name
+            for line in _read(kernel, path).splitlines():
+                words = line.split("#", 1)[0].split()
+                if len(words) > 2 and words[0] == "options" and words[1].replace("-", "_") == module:
+                    found.extend("%s: options %s %s" % (path, words[1], word) for word in words[2:]
+                                 if word.split("=", 1)[0] == parameter)
+    for word in _read(kernel, CMDLINE).split():
+        key = word.split("=", 1)[0].replace("-", "_")
+        if key == "%s.%s" % (module, parameter):
+            found.append("%s: %s" % (CMDLINE, word))
+    return found
+
+
+def _not_enabled(kernel, module, parameter, value, name):
+    """Why module.parameter is off: a setting the operator made is named as set, with how to undo it."""
+    # a setting that asks for it on (sev=1) explains nothing: the firmware or the kernel refused it then
+    settings = [found for found in set_in(kernel, module, parameter)
+                if found.rsplit("=", 1)[-1].lower() not in ("1", "y", "yes", "on", "true")]
+    if not settings:
+        return settings, ("%s.%s is %s: the firmware or kernel did not enable %s (set %s %s=1 in /etc/modprobe.d "
+                          "and check the BIOS's %s settings)" % (module, parameter, value, name, module, parameter,
+                                                                 name))
+    undo = ("remove it from the kernel command line and reboot" if settings[-1].startswith(CMDLINE) else
+            "set %s=1 there and reload %s with no VM running (modprobe -r %s; modprobe %s)"
+            % (parameter, module, module, module))
+    return settings, "%s.%s is %s, set so in %s: %s" % (module, parameter, value, "; ".join(settings), undo)
 
 
 def not_probed(why):
@@ -72,9 +122,7 @@ def probe(ctx):
             entry["reason"] = ("%s.%s does not exist: %s is not loaded or too old for %s" % (
                 module, parameter, module, name))
         elif not enabled:
-            entry["reason"] = ("%s.%s is %s: the firmware or kernel did not enable %s (set %s %s=1 in "
-                               "/etc/modprobe.d and check the BIOS's %s settings)"
-                               % (module, parameter, value, name, module, parameter, name))
+            entry["set_in"], entry["reason"] = _not_enabled(kernel, module, parameter, value, name)
         elif needs_sev and not sev_node:
             entry["reason"] = "%s does not exist: load ccp (modprobe ccp) for %s" % (SEV_DEVICE, name)
         elif mask and not entry["vm_type"]:

@@ -83,3 +83,30 @@ def test_not_probed_without_the_device(amd):
     amd.open_errno["/dev/kvm"] = errno.EACCES
     facts = gather(["min", "secure_guest"], kernel=amd)["secure_guest"]
     assert facts["sev"]["ready"] is False and facts["sev"]["reason"] == "not probed: /dev/kvm could not be opened"
+
+
+def test_a_parameter_the_operator_set_off_is_named_as_set_where_it_is(amd):
+    amd.sysfs["/sys/module/kvm_amd/parameters"]["sev"] = "0"
+    amd.sysfs["/etc/modprobe.d"] = {"kvm.conf": "# no SEV here\noptions kvm-amd nested=1 sev=0\n", "x.txt": "options kvm_amd sev=0"}
+    amd.sysfs["/usr/lib/modprobe.d"] = {"kvm.conf": "options kvm_amd sev=0", "other.conf": "options kvm_intel sev=0"}
+    facts = secure(amd)
+    assert facts["sev"]["set_in"] == ["/etc/modprobe.d/kvm.conf: options kvm-amd sev=0"], \
+        "the same file name in /usr/lib is hidden by /etc's, a .txt is not read, and kvm_intel is another module"
+    assert facts["sev"]["reason"] == (
+        "kvm_amd.sev is 0, set so in /etc/modprobe.d/kvm.conf: options kvm-amd sev=0: set sev=1 there and reload "
+        "kvm_amd with no VM running (modprobe -r kvm_amd; modprobe kvm_amd)")
+
+
+def test_off_on_the_kernel_command_line_says_remove_it_and_reboot(amd):
+    amd.sysfs["/sys/module/kvm_amd/parameters"]["sev"] = "N"
+    amd.sysfs["/proc"] = {"cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 kvm_amd.sev=0 quiet"}
+    assert secure(amd)["sev"]["reason"] == (
+        "kvm_amd.sev is N, set so in /proc/cmdline: kvm_amd.sev=0: remove it from the kernel command line and reboot")
+
+
+def test_a_setting_that_asks_for_it_on_leaves_the_firmware_or_kernel_to_blame(amd):
+    amd.sysfs["/sys/module/kvm_amd/parameters"]["sev"] = "0"
+    amd.sysfs["/etc/modprobe.d"] = {"kvm.conf": "options kvm_amd sev=1"}
+    facts = secure(amd)
+    assert facts["sev"]["set_in"] == []
+    assert facts["sev"]["reason"].startswith("kvm_amd.sev is 0: the firmware or kernel did not enable SEV (set ")
