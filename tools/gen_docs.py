@@ -9,7 +9,7 @@ From the profiles (plugins/plugin_utils/_judge/profiles.py):
 From the problem codes (plugins/plugin_utils/_judge/codes.py):
   - the table of every code in docs/user-guide.md's troubleshooting.
 From the subset registry (plugins/module_utils/_probe/subsets.py):
-  - the gather_subset option of plugins/modules/kvm_facts.py.
+  - the gather_subset option of plugins/modules/kvm_facts.yml (the module's adjacent documentation).
 A table inside a hand-written file sits between two marker lines that name this script.
 
 Usage: python tools/gen_docs.py [--check]
@@ -170,7 +170,7 @@ def role_readme_table():
 
 
 def gather_subset_doc():
-    """The gather_subset option of kvm_facts, in YAML at its indent in DOCUMENTATION."""
+    """The gather_subset option of kvm_facts, in YAML at its indent under DOCUMENTATION.options."""
     names = [entry[0] for entry in SUBSET_TABLE]
     core = [entry[0] for entry in SUBSET_TABLE if entry[3]]
     before = [entry[0] for entry in SUBSET_TABLE[:[e[2] for e in SUBSET_TABLE].index("gate")]]
@@ -185,7 +185,7 @@ def gather_subset_doc():
         "excluded." % listed(core),
         "%s need no C(/dev/kvm), so they run even when it cannot be opened." % listed(before)],
         "type": "list", "elements": "str", "default": ["all"]}
-    return "\n".join(option_yaml("gather_subset", doc, 2, with_default=True))
+    return "\n".join(option_yaml("gather_subset", doc, 4, with_default=True))
 
 
 def _profile_caps(profile, arch):
@@ -247,7 +247,7 @@ def _read(relative):
 def outputs():
     """{path relative to the root: its whole generated text}."""
     join = os.path.join
-    readme, module, guide = (join("roles", "validate", "README.md"), join("plugins", "modules", "kvm_facts.py"),
+    readme, module, guide = (join("roles", "validate", "README.md"), join("plugins", "modules", "kvm_facts.yml"),
                              join("docs", "user-guide.md"))
     guide_text = between_markers(_read(guide), "hypervisor profiles", profile_table(), guide)
     guide_text = between_markers(guide_text, "problem codes", codes_table(), guide)

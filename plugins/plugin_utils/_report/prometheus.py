@@ -110,15 +110,12 @@ def iter_prometheus(fleet):
     """fleet.prom: the audit's time, the hosts by status, and each host's families with a `host` label."""
     generated = _timestamp(fleet.get("generated_at"))
     if generated is not None:
-        for chunk in _family("audit_timestamp_seconds", "When the audit reported, in seconds since the epoch.",
-                             [({}, generated)]):
-            yield chunk
-    for chunk in _family("hosts", "Hosts of the audit by verdict status.",
-                         (({"status": s}, fleet["counts"].get(s, 0)) for s in STATUSES)):
-        yield chunk
+        yield from _family("audit_timestamp_seconds", "When the audit reported, in seconds since the epoch.",
+                           [({}, generated)])
+    yield from _family("hosts", "Hosts of the audit by verdict status.",
+                       (({"status": s}, fleet["counts"].get(s, 0)) for s in STATUSES))
     for name, help_text, samples in HOST_FAMILIES:
-        for chunk in _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples)):
-            yield chunk
+        yield from _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples))
 
 
 def host_textfile(record):

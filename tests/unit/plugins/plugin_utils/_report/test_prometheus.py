@@ -43,7 +43,7 @@ def test_every_host_has_one_sample_set_and_the_counts_agree():
     samples, families = parse("".join(iter_prometheus(fleet)))
     assert len(families) == len(set(families)), "each family is written whole, once"
     names = [s[0] for s in samples]
-    assert names == sorted(names, key=lambda n: families.index(n)), "samples stay under their family"
+    assert names == sorted(names, key=families.index), "samples stay under their family"
     hosts = [r["host"] for r in fleet["hosts"]]
     for family in ("fleetcheck_kvm_host_usable", "fleetcheck_kvm_host_info", "fleetcheck_kvm_host_guest_cpu_level"):
         assert [s[1]["host"] for s in samples if s[0] == family] == hosts, family
@@ -57,7 +57,7 @@ def test_every_host_has_one_sample_set_and_the_counts_agree():
 
 
 def test_info_labels_come_from_the_summary_and_levels_are_ranks():
-    samples, _ = parse("".join(iter_prometheus(big_fleet(2))))
+    samples, _families = parse("".join(iter_prometheus(big_fleet(2))))
     info = [s[1] for s in samples if s[0] == "fleetcheck_kvm_host_info"][1]
     assert info == {"host": "kvm00001.example.net", "backend": "kvm_intel", "kernel": "5.10.0", "arch": "",
                     "api_version": "", "pool": "0123456789ab"}
@@ -71,7 +71,7 @@ def test_hostile_values_are_escaped_and_bounded_and_unknown_codes_are_other():
                "api_version": "12", "guest_cpu_pool": "not a fingerprint", "guest_cpu_level": ["x86-64-v4"]}
     fleet = build_fleet([host], {host: host_verdict(host, checks, summary)}, NOW)
     text = "".join(iter_prometheus(fleet))
-    samples, _ = parse(text)
+    samples, _families = parse(text)
     assert len([s for s in samples if s[0] == "fleetcheck_kvm_hosts"]) == 4, "no sample was injected"
     info = [s[1] for s in samples if s[0] == "fleetcheck_kvm_host_info"][0]
     assert info["host"] == host.replace("\n", " ")
