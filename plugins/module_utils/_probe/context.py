@@ -9,6 +9,15 @@ modules), each asked on first use and then remembered, errors included.
 import errno
 
 SYSFS_MODULE = "/sys/module"
+CMDLINE = "/proc/cmdline"
+
+
+def kernel_words(text):
+    """The words of a kernel command line that the kernel reads itself: it stops at '--' (the rest is init's)."""
+    for word in text.split():
+        if word == "--":
+            return
+        yield word
 
 
 def read_parameters(kernel, directory):

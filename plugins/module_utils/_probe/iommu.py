@@ -3,11 +3,11 @@
 and what the kernel command line asks of it, judged by the documented meaning of each parameter."""
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import CMDLINE, kernel_words
 
 ACPI_TABLES_DIR = "/sys/firmware/acpi/tables"
 IOMMU_CLASS_DIR = "/sys/class/iommu"
 IOMMU_GROUPS_DIR = "/sys/kernel/iommu_groups"
-CMDLINE = "/proc/cmdline"
 
 # ACPI tables that describe an IOMMU: ACPI spec and the vendors' specifications.
 IOMMU_ACPI_TABLES = {"DMAR": "Intel VT-d", "IVRS": "AMD-Vi", "IORT": "Arm SMMU", "VIOT": "virtio-iommu"}
@@ -50,12 +50,9 @@ PARAMETER_NAMES = ("intel_iommu", "amd_iommu", "iommu", "iommu.passthrough", "io
 
 
 def parse_cmdline(text):
-    """[(parameter, value)] of the IOMMU parameters, comma lists split, booleans normalized; the kernel
-    stops parsing its own parameters at '--'."""
+    """[(parameter, value)] of the IOMMU parameters, comma lists split, booleans normalized."""
     found = []
-    for word in text.split():
-        if word == "--":
-            break
+    for word in kernel_words(text):
         name, _sep, value = word.partition("=")
         if name not in PARAMETER_NAMES:
             continue

@@ -9,7 +9,8 @@ import os
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import SYSFS_MODULE
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import (
+    CMDLINE, SYSFS_MODULE, kernel_words)
 
 SEV_DEVICE = "/dev/sev"
 # Misc cgroup capacity files (Documentation/admin-guide/cgroup-v2.rst "Misc"; v1 mounts it as "misc").
@@ -26,7 +27,6 @@ KINDS = (
 # file name in an earlier directory hides the same name in a later one) and the kernel command line.
 MODPROBE_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
                  "/lib/modprobe.d")
-CMDLINE = "/proc/cmdline"
 
 
 def _capacity(kernel):
@@ -70,7 +70,7 @@ def set_in(kernel, module, parameter):
                 if len(words) > 2 and words[0] == "options" and words[1].replace("-", "_") == module:
                     found.extend("%s: options %s %s" % (path, words[1], word) for word in words[2:]
                                  if word.split("=", 1)[0] == parameter)
-    for word in _read(kernel, CMDLINE).split():
+    for word in kernel_words(_read(kernel, CMDLINE)):
         key = word.split("=", 1)[0].replace("-", "_")
         if key == "%s.%s" % (module, parameter):
             found.append("%s: %s" % (CMDLINE, word))

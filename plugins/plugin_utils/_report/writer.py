@@ -26,11 +26,17 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.prometheus import iter_prometheus
 
-FORMATS = ("json", "junit", "markdown", "html", "prometheus")
-FILENAMES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html",
-             "prometheus": "fleet.prom"}
-RENDERERS = {"json": iter_json, "junit": iter_junit, "markdown": render_markdown, "html": render_html,
-             "prometheus": iter_prometheus}
+# (format, file name, renderer): the one list of the reports; the tables below are its views.
+REPORTS = (
+    ("json", "fleet.json", iter_json),
+    ("junit", "junit.xml", iter_junit),
+    ("markdown", "fleet.md", render_markdown),
+    ("html", "fleet.html", render_html),
+    ("prometheus", "fleet.prom", iter_prometheus),
+)
+FORMATS = tuple(fmt for fmt, _name, _render in REPORTS)
+FILENAMES = dict((fmt, name) for fmt, name, _render in REPORTS)
+RENDERERS = dict((fmt, render) for fmt, _name, render in REPORTS)
 
 
 SETS = ".sets"  # in the report directory: one directory per set written

@@ -16,6 +16,7 @@ import re
 import socket
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -111,12 +112,10 @@ def scrape(directory):
         deadline = time.monotonic() + 30
         while True:
             try:
-                text = subprocess.check_output(["python3", "-c", "import sys, urllib.request; sys.stdout.write("
-                                                "urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())",
-                                                "http://127.0.0.1:%d/metrics" % port], stderr=subprocess.DEVNULL,
-                                               universal_newlines=True)
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
+                    text = response.read().decode("utf-8")
                 break
-            except subprocess.CalledProcessError:
+            except OSError:  # not listening yet (URLError is an OSError)
                 assert time.monotonic() < deadline, "node_exporter did not answer within 30 s"
                 time.sleep(0.2)
     finally:

@@ -13,10 +13,13 @@ import os
 from collections.abc import Mapping
 
 import pytest
+import yaml
 
 from ansible.errors import AnsibleActionFail
 
+from ansible_collections.fleetcheck.kvm.plugins.action import kvm_report
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_report import ActionModule
+from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_report as report_doc
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables
@@ -161,3 +164,12 @@ def test_the_implicit_localhost_has_its_variables(tmp_path):
     assert host_variables(task_vars, "localhost") == {"kvm_validate_result": verdicts()["kvm1"]}
     result = report({"dest": str(tmp_path), "hosts": ["localhost", "kvm9"]}, task_vars)
     assert result["counts"]["pass"] == 1 and result["failed_hosts"] == ["kvm9"]
+
+
+def test_the_documented_options_are_the_actions_argument_spec():
+    """The module file only documents the action: each option's type, elements, choices and default as the action
+    validates them (formats' choices are writer.FORMATS)."""
+    options = yaml.safe_load(report_doc.DOCUMENTATION)["options"]
+    keys = ("type", "elements", "choices", "default", "required")
+    assert dict((name, dict((k, v) for k, v in spec.items() if k in keys)) for name, spec in options.items()) == \
+        dict((name, dict((k, v) for k, v in spec.items() if k in keys)) for name, spec in kvm_report.ARGUMENT_SPEC.items())

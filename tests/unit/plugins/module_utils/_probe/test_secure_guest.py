@@ -99,9 +99,10 @@ def test_a_parameter_the_operator_set_off_is_named_as_set_where_it_is(amd):
 
 def test_off_on_the_kernel_command_line_says_remove_it_and_reboot(amd):
     amd.sysfs["/sys/module/kvm_amd/parameters"]["sev"] = "N"
-    amd.sysfs["/proc"] = {"cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 kvm_amd.sev=0 quiet"}
+    amd.sysfs["/proc"] = {"cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/sda1 kvm_amd.sev=0 quiet -- kvm_amd.sev=N"}
     assert secure(amd)["sev"]["reason"] == (
-        "kvm_amd.sev is N, set so in /proc/cmdline: kvm_amd.sev=0: remove it from the kernel command line and reboot")
+        "kvm_amd.sev is N, set so in /proc/cmdline: kvm_amd.sev=0: remove it from the kernel command line and reboot"), \
+        "a word after '--' is init's, not the kernel's"
 
 
 def test_a_setting_that_asks_for_it_on_leaves_the_firmware_or_kernel_to_blame(amd):
