@@ -10,7 +10,9 @@ __metaclass__ = type
 import datetime
 import os
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import (
+    PreviousError, compare, previous_fleet, regression_hosts)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices, read_slice
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
@@ -26,6 +28,10 @@ ARGUMENT_SPEC = dict(
     title=dict(type="str", default="KVM fleet audit"),
     guest_cpu_pools=dict(type="dict"),
     guest_cpu_slices=dict(type="list", elements="dict"),
+    cap_sets=dict(type="dict"),
+    previous=dict(type="path"),
+    models_in_use=dict(type="list", elements="str"),
+    allow_unreachable=dict(type="bool", default=False),
 )
 
 
@@ -35,15 +41,21 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
-        guest_cpu = args["guest_cpu_pools"]
-        if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
-            try:
+        guest_cpu, cap_sets = args["guest_cpu_pools"], args["cap_sets"]
+        previous = None
+        try:
+            if args["previous"] is not None:  # read before the new reports replace it: it may be dest's own
+                previous = previous_fleet(read_slice(args["previous"], "the previous audit's report"), args["previous"])
+            if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
                 # relative paths are taken from the working directory, not from the playbook's
-                hosts, verdicts, views, title = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
-            except SliceError as error:
-                result.update(failed=True, msg=str(error))
-                return result
-            args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
+                hosts, verdicts, views, title, sets = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
+                args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
+                cap_sets = dict(sets, **(cap_sets or {}))
+        except (SliceError, PreviousError) as error:
+            result.update(failed=True, msg="%s: %s" % ("previous" if previous is None and args["previous"] else
+                                                       "sources", error))
+            return result
+        if args["sources"] is not None:
             guest_cpu = merge_views(views) if views else None
         elif args["hosts"] is None:
             result.update(failed=True, msg="hosts is required (or sources, the slices to merge)")
@@ -54,10 +66,14 @@ class ActionModule(ControllerAction):
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if args["guest_cpu_slices"]:  # fleetcheck.kvm.merge_reports: the slices' pools merge exactly
             guest_cpu = merge_views(args["guest_cpu_slices"])
-        fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu)
+        fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu, cap_sets)
         result.update(counts=fleet["counts"], failed_hosts=[
             r["host"] for r in fleet["hosts"] if r["status"] != "pass"],
             warned_hosts=[r["host"] for r in fleet["hosts"] if r["warnings"]])
+        if previous is not None:
+            fleet["changes"] = compare(previous, fleet, args["models_in_use"], args["allow_unreachable"])
+            result.update(changes=fleet["changes"]["counts"], regressions=fleet["changes"]["regressions"],
+                          regression_hosts=regression_hosts(fleet["changes"]))
         result["paths"] = dict((f, "%s/%s" % (args["dest"], FILENAMES[f])) for f in args["formats"])
         if self._task.check_mode:
             result.update(changed=False, summary=render_summary(fleet, result["paths"], written=False),

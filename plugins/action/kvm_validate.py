@@ -17,7 +17,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
     REQUIREMENT_NAMES, requirement_options, unknown_variables)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
-    MODES, RequirementError, check_requirements)
+    MODES, RequirementError, capabilities, check_requirements)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     failure_message, pass_message, warning_message)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables, judge_host
@@ -107,7 +107,7 @@ class ActionModule(ControllerAction):
 
     def _judge_fleet(self, result, args, requirements, profiles, task_vars):
         """Judge every named host from its hostvars in one go; return verdicts by host, counts and CPU pools."""
-        verdicts, counts, guest_cpu, excluded = {}, {}, {}, {}
+        verdicts, counts, guest_cpu, excluded, cap_sets = {}, {}, {}, {}, {}
         for host in args["hosts"]:
             variables = host_variables(task_vars, host)
             probe_result = variables.get(args["probe_var"])
@@ -118,11 +118,14 @@ class ActionModule(ControllerAction):
             counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
             if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
                 guest_cpu[host] = judged.get("guest_cpu")
+                fingerprint = (verdicts[host].get("summary") or {}).get("caps")
+                if fingerprint is not None and fingerprint not in cap_sets:  # each distinct set once
+                    cap_sets[fingerprint] = capabilities(judged)
             else:
                 excluded[host] = verdicts[host]["failures"][0]
         failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]
         result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
-                      guest_cpu_pools=fleet_pools(guest_cpu, excluded))
+                      guest_cpu_pools=fleet_pools(guest_cpu, excluded), cap_sets=cap_sets)
         warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
         result["warned_hosts"] = [v["host"] for v in warned]
         result["msg"] = "\n".join([failure_message(v) for v in failed] +

@@ -73,6 +73,36 @@ options:
         playbook passes them; merged exactly into the whole fleet's view, which replaces O(guest_cpu_pools).
     type: list
     elements: dict
+  cap_sets:
+    description:
+      - The RV(fleetcheck.kvm.kvm_validate#module:cap_sets) of a fleet-mode M(fleetcheck.kvm.kvm_validate) - each
+        distinct capability set by its fingerprint. Kept in C(fleet.json), so that a later audit compared with this
+        one names the capabilities a host gained or lost (without them it says only that the set changed).
+    type: dict
+  previous:
+    description:
+      - An earlier audit's C(fleet.json) to compare with, for example O(dest)C(/fleet.json) before it is replaced,
+        or a set kept under C(dest/.sets). It is read as untrusted input; one that is not a fleet document fails the
+        task with the reason, and no report is written.
+      - Adds the changes section to every report, key C(changes) of C(fleet.json) - hosts newly failing, fixed, new
+        and gone; per host the status, kernel, backend, API version, module parameters, capabilities, guest CPU
+        level, features, runnable models, pool and root causes that changed; pools that split, merged or changed;
+        the fleet's common guest CPU level and models; and the regressions.
+      - A regression is a host that fails now and did not fail in the previous audit (it passed, or is new), or a
+        pool of the previous audit whose hosts no longer all run a model of O(models_in_use).
+    type: path
+  models_in_use:
+    description:
+      - The QEMU CPU models the fleet's guests use, whose loss on a pool is a regression.
+      - Defaults to the models the previous audit found runnable on every host (its common runnable models).
+    type: list
+    elements: str
+  allow_unreachable:
+    description:
+      - Whether an unreachable host counts as failing when regressions are found, as in the audit's
+        C(kvm_audit_allow_unreachable).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - fleetcheck.kvm.controller_action
@@ -122,6 +152,25 @@ summary:
   elements: str
   sample: ["KVM fleet audit: 2 hosts: 1 pass, 1 fail, 0 unreachable, 0 without facts",
            "Root causes, the most hosts first (each line: what is wrong; what to do):"]
+changes:
+  description: With O(previous), how many hosts and pools changed, by kind.
+  returned: when O(previous) is given
+  type: dict
+  sample: {newly_failing: 1, fixed: 0, new: 0, gone: 0, changed: 2, regressions: 1}
+regressions:
+  description:
+    - With O(previous), each regression - C(kind) V(host) with its C(host), or V(pool) with its C(pool) id and
+      C(hosts) - and C(why), in words.
+  returned: when O(previous) is given
+  type: list
+  elements: dict
+  sample: [{kind: host, host: kvm2, why: "was pass, now fail: device.eacces (/dev/kvm)"}]
+regression_hosts:
+  description: With O(previous), the hosts the regression gate fails - newly failing, or costing a pool a model in use.
+  returned: when O(previous) is given
+  type: list
+  elements: str
+  sample: [kvm2]
 paths:
   description: The report files by format.
   returned: always

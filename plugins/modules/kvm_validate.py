@@ -182,6 +182,14 @@ warned_hosts:
   type: list
   elements: str
   sample: [kvm4]
+cap_sets:
+  description:
+    - With O(hosts), each distinct set of capabilities the judged hosts offer (those the kernel answered with a
+      non-zero value), once, by its fingerprint (a verdict's C(summary.caps)). M(fleetcheck.kvm.kvm_report) keeps them
+      in C(fleet.json), so that a later audit can name the capabilities a host gained or lost.
+  returned: when O(hosts) is given
+  type: dict
+  sample: {"3f2a9c01b7de": [KVM_CAP_IRQCHIP, KVM_CAP_HLT, KVM_CAP_USER_MEMORY]}
 guest_cpu_pools:
   description:
     - With O(hosts), the live-migration pools of the fleet, from each judged host's C(ansible_facts.kvm.guest_cpu)

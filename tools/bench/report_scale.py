@@ -6,8 +6,12 @@ Each fleet size runs in a child process, so that its peak RSS (ru_maxrss) is its
 includes the synthetic verdicts themselves (`input_rss_mb` is the RSS before the reports start).
 With --browser, headless Chromium loads the largest fleet.html and the page reports when its
 first screen was rendered (performance.now() at the end of the first render, in data-rendered-ms).
+Then the next audit of the same fleet (1% of the hosts on a new kernel, 0.5% newly failing, one pool losing a
+model) is compared with the fleet.json just written: `previous_read_seconds` reads and checks that file,
+`compare_seconds` computes the changes.
 Prints JSON: {count: {seconds (wall), cpu_seconds, build_seconds and <format>_seconds, peak_rss_mb,
-input_rss_mb, <format>_bytes}, "browser": {wall_seconds, first_screen_ms, rows_in_dom}}. A measurement, not a test: nothing fails on a number.
+input_rss_mb, <format>_bytes, previous_read_seconds, compare_seconds, regressions},
+"browser": {wall_seconds, first_screen_ms, rows_in_dom}}. A measurement, not a test: nothing fails on a number.
 """
 import json
 import os
@@ -56,13 +60,54 @@ def synthetic(index, host, rng, kvm_verdicts):
         checks.append(kvm_verdicts.check(requirement, ">= 1", 1 if ok else 0, ok,
                                          "%s missing (Firecracker needs it): this KVM does not offer it"
                                          % requirement.rsplit(" ", 1)[-1]))
+    pool = rng.randrange(3)
     summary = {"usable": True, "api_version": 12, "backend": backend, "arch": "x86_64", "kernel": pick(rng, KERNELS),
                "nr_vcpus": 64, "max_vcpus": 1024, "vcpu_run": "ok",
                "parameters": {backend: {"nested": "N" if rng.random() < 0.02 else "Y", "enable_apicv": "Y"}},
                "caps": "9f2c61d0a8b1" if rng.random() > 0.03 else "41aa07c3e2d9", "caps_count": 118,
-               "guest_cpu_level": level, "guest_cpu_pool": "%s-%d" % (level[-2:], rng.randrange(3)),
+               "guest_cpu_level": level, "guest_cpu_pool": POOLS[(level, pool)][0],
                "profiles_met": ["firecracker", "qemu"]}
     return kvm_verdicts.host_verdict(host, checks, summary)
+
+
+def _pools():
+    """(id, features, runnable models) of the 9 synthetic pools: 3 per level."""
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+    table = {}
+    for rank, (level, _share) in enumerate(LEVELS):
+        for pool in range(3):
+            features = ["feature%02d" % n for n in range(40 + 10 * rank)] + ["extra%d" % pool]
+            table[(level, pool)] = (pool_id(features), features, ["Model%02d" % n for n in range(20 + 5 * rank + pool)])
+    return table
+
+
+POOLS = {}
+
+
+def guest_cpu(verdicts):
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_view
+    by_id = dict((entry[0], {"hosts": [], "features": entry[1], "runnable_models": entry[2]})
+                 for entry in POOLS.values())
+    for host, verdict in verdicts.items():
+        if verdict["summary"].get("guest_cpu_pool") in by_id:
+            by_id[verdict["summary"]["guest_cpu_pool"]]["hosts"].append(host)
+    return fleet_view([p for p in by_id.values() if p["hosts"]])
+
+
+def next_audit(verdicts, rng, kvm_verdicts):
+    """The same fleet a day later: 1% on a new kernel, 0.5% newly failing, the Model00 of one pool lost."""
+    later = {}
+    for host, verdict in verdicts.items():
+        roll = rng.random()
+        if roll < 0.005 and verdict["status"] == "pass":
+            verdict = kvm_verdicts.host_verdict(host, [kvm_verdicts.check("usable", True, False, False,
+                                                                          "KVM is not usable")], {})
+        elif roll < 0.015:
+            verdict = dict(verdict, summary=dict(verdict["summary"], kernel="6.1.0-29-amd64"))
+        later[host] = verdict
+    view = guest_cpu(later)
+    view["pools"][-1]["runnable_models"] = view["pools"][-1]["runnable_models"][1:]
+    return later, view
 
 
 def rss_mb():
@@ -74,6 +119,9 @@ def one(count, copy_to):
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import verdicts as kvm_verdicts
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import compare, previous_fleet
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import read_slice
+    POOLS.update(_pools())
     rng = random.Random(count)
     hosts = ["kvm%06d.example.net" % i for i in range(count)]
     verdicts = dict((h, synthetic(i, h, rng, kvm_verdicts)) for i, h in enumerate(hosts))
@@ -81,7 +129,7 @@ def one(count, copy_to):
     out = tempfile.mkdtemp(prefix="fleetcheck-bench-")
     try:
         start, cpu = time.perf_counter(), time.process_time()
-        fleet = build_fleet(hosts, verdicts, "2026-01-01T00:00:00Z")
+        fleet = build_fleet(hosts, verdicts, "2026-01-01T00:00:00Z", guest_cpu=guest_cpu(verdicts))
         result["build_seconds"] = round(time.perf_counter() - start, 3)
         for fmt in kvm_reports.FORMATS:
             began = time.perf_counter()
@@ -93,6 +141,16 @@ def one(count, copy_to):
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
         if copy_to:
             shutil.copy(os.path.join(out, kvm_reports.FILENAMES["html"]), copy_to)
+        kvm_reports.write_reports(out, fleet, ["json"])  # the last loop wrote fleet.prom alone
+        later, view = next_audit(verdicts, rng, kvm_verdicts)
+        current = build_fleet(hosts, later, "2026-01-02T00:00:00Z", guest_cpu=view)
+        del fleet, verdicts
+        began = time.perf_counter()
+        previous = previous_fleet(read_slice(os.path.join(out, "fleet.json"), "the previous audit's report"), "fleet.json")
+        result["previous_read_seconds"] = round(time.perf_counter() - began, 3)
+        began = time.perf_counter()
+        result["regressions"] = compare(previous, current)["counts"]["regressions"]
+        result["compare_seconds"] = round(time.perf_counter() - began, 3)
     finally:
         shutil.rmtree(out)
     return result

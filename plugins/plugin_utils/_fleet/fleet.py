@@ -218,14 +218,15 @@ class PausedGC(object):
         return False
 
 
-def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None):
-    """The fleet document: one record per host in inventory order, the counts, causes and drift, and the
-    guest CPU view (kvm_cpu_pools.fleet_view: pools, common set, hosts holding it back) when given."""
+def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None):
+    """The fleet document: one record per host in inventory order, the counts, causes and drift, the
+    guest CPU view (kvm_cpu_pools.fleet_view: pools, common set, hosts holding it back) when given, and the
+    capability sets ({fingerprint: names}) that the hosts' summaries name."""
     with PausedGC():
-        return _build_fleet(hosts, verdicts, generated_at, title, guest_cpu)
+        return _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets)
 
 
-def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
+def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
     clean_names = set()
     records = [normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts]
     counts = dict((status, 0) for status in STATUS_ORDER)
@@ -243,7 +244,18 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu):
             "generated_at": generated_at, "counts": dict(counts, total=len(records)), "warned": warned,
             "requirements": requirements, "groups": group_by_cause(records),
             "warnings": group_by_cause(records, warnings=True), "drift": drift(records),
-            "guest_cpu": clean_value(guest_cpu) if guest_cpu else None, "hosts": records}
+            "guest_cpu": clean_value(guest_cpu) if guest_cpu else None, "cap_sets": _used_sets(records, cap_sets),
+            "hosts": records}
+
+
+def _used_sets(records, cap_sets):
+    """The capability sets some host's summary names, each a sorted list of names (untrusted input checked)."""
+    if not isinstance(cap_sets, dict):
+        return {}
+    used = set(r["summary"].get("caps") for r in records if isinstance(r["summary"].get("caps"), str))
+    return dict((key, sorted(safe_text(name) for name in names if isinstance(name, str)))
+                for key, names in sorted(cap_sets.items(), key=lambda kv: str(kv[0]))
+                if key in used and isinstance(names, list))
 
 
 def _verdict_of(verdicts, host):

@@ -32,37 +32,40 @@ def slice_file(source, cwd):
     return path if path.endswith(".json") else os.path.join(path, "fleet.json")
 
 
-def read_slice(path):
-    """The slice's fleet document (a mapping with a list of hosts). Raises SliceError naming the file."""
+def read_slice(path, what="the slice"):
+    """The fleet document at path (a mapping with a list of hosts): a slice, or a previous audit's. Raises
+    SliceError naming what and the file."""
     try:
         if os.path.getsize(path) > MAX_SLICE_BYTES:
-            raise SliceError("%s is larger than %d bytes" % (path, MAX_SLICE_BYTES))
+            raise SliceError("%s %s is larger than %d bytes" % (what, path, MAX_SLICE_BYTES))
         with open(path, "rb") as handle:
             document = json.loads(handle.read().decode("utf-8", "replace"))
     except (OSError, IOError) as error:
-        raise SliceError("cannot read the slice %s: %s" % (path, error))
+        raise SliceError("cannot read %s %s: %s" % (what, path, error))
     except ValueError as error:
-        raise SliceError("the slice %s is not JSON: %s" % (path, error))
+        raise SliceError("%s %s is not JSON: %s" % (what, path, error))
     if not isinstance(document, dict):
-        raise SliceError("the slice %s is %s, not a fleet document" % (path, type(document).__name__))
+        raise SliceError("%s %s is %s, not a fleet document" % (what, path, type(document).__name__))
     if not isinstance(document.get("hosts"), list):
-        raise SliceError("the slice %s has no list of hosts (hosts is %s)" % (path, type(document.get("hosts")).__name__))
+        raise SliceError("%s %s has no list of hosts (hosts is %s)" % (what, path, type(document.get("hosts")).__name__))
     return document
 
 
 def merge_slices(sources, cwd, inventory=()):
-    """(hosts in order, {host: verdict}, guest CPU views, title) of the slices. Hosts come in the inventory's
+    """(hosts in order, {host: verdict}, guest CPU views, title, capability sets) of the slices. Hosts come in the inventory's
     order, then those the inventory lacks in the slices' order. Raises SliceError for a slice that cannot be
     read and for a host in more than one slice."""
     if not sources:
         raise SliceError("set kvm_merge_sources to the report directories (or fleet.json files) of the slices")
-    records, origin, views, title = [], {}, [], None
+    records, origin, views, title, sets = [], {}, [], None, {}
     for source in sources:
         path = slice_file(safe_text(source), cwd)
         document = read_slice(path)
         title = title or (document.get("title") if isinstance(document.get("title"), str) else None)
         if isinstance(document.get("guest_cpu"), dict):
             views.append(document["guest_cpu"])
+        if isinstance(document.get("cap_sets"), dict):  # a fingerprint names one set: the slices agree on it
+            sets.update(document["cap_sets"])
         for index, record in enumerate(document["hosts"]):
             host = record.get("host") if isinstance(record, dict) else None
             if not isinstance(host, str) or not host:
@@ -80,4 +83,4 @@ def merge_slices(sources, cwd, inventory=()):
     listed = [host for host in inventory if isinstance(host, str) and host in verdicts]
     first = set(listed)
     ordered = listed + [host for host, _record in records if host not in first]
-    return ordered, verdicts, views, title
+    return ordered, verdicts, views, title, sets

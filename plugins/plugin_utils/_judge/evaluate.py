@@ -92,6 +92,19 @@ def profiles_met(facts, profiles):
                          for c in profile_checks(facts, {"profiles": [name]}, profiles)))
 
 
+def _gathered(facts, subset):
+    value = facts.get(subset)
+    return value if isinstance(value, dict) and blocker(facts, subset) is None else None
+
+
+def capabilities(facts):
+    """The sorted names of the capabilities the kernel answered with a non-zero value, or None when the
+    extensions were not gathered. The summary carries their fingerprint; the fleet keeps each distinct set
+    once (fleet.json's cap_sets), so that two audits can say which capabilities a host gained or lost."""
+    extensions = _gathered(facts, "extensions")
+    return sorted(n for n, v in extensions.items() if v) if isinstance(extensions, dict) else None
+
+
 def summarize(facts):
     """The few facts a report shows beside a verdict, and what fleet drift is computed from.
 
@@ -101,14 +114,9 @@ def summarize(facts):
     A fact whose subset was not gathered, or was blocked, is null: never an empty set that drift or
     the pools would compare with the hosts where it was asked.
     """
-    def gathered(subset):
-        value = facts.get(subset)
-        return value if isinstance(value, dict) and blocker(facts, subset) is None else None
-
-    host = gathered("host") or {}
-    extensions = gathered("extensions")
-    caps = sorted(n for n, v in extensions.items() if v) if isinstance(extensions, dict) else None
-    guest = gathered("guest_cpu") or {}
+    host = _gathered(facts, "host") or {}
+    caps = capabilities(facts)
+    guest = _gathered(facts, "guest_cpu") or {}
     features = guest.get("features")
     parameters = host.get("parameters")
     return {"usable": facts.get("usable"), "api_version": facts.get("api_version"),

@@ -328,7 +328,8 @@ ROLE_VARIABLES = (
 
 
 # The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
-AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable", "probe_timeout")
+AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable", "probe_timeout", "previous", "gate",
+                   "models_in_use")
 # Variables the role sets itself: not the user's to misspell.
 ROLE_SET = ("result",)
 

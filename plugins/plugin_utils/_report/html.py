@@ -21,6 +21,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape impo
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import (
     DRIFT_FACTS, drift_by_value, flat_parameters)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import html_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import html_section
 
 VIEW_SCHEMA = "fleetcheck.kvm/fleet-html"
@@ -158,7 +159,8 @@ def render_html(fleet):
     title = html(fleet["title"])
     head, rest = template().split("__TITLE__", 1)
     middle, rest = rest.split("__TITLE__", 1)
+    counts, rest = rest.split("__CHANGES__", 1)
     panels, rest = rest.split("__GUEST_CPU__", 1)
     before, after = rest.split("__DATA__", 1)
-    return "".join([head, title, middle, title, panels, html_section(fleet.get("guest_cpu")), before,
-                    script_json(build_view(fleet)), after])
+    return "".join([head, title, middle, title, counts, changes_section(fleet.get("changes")), panels,
+                    html_section(fleet.get("guest_cpu")), before, script_json(build_view(fleet)), after])

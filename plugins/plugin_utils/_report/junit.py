@@ -40,9 +40,15 @@ def iter_junit(fleet):
         failed = sum(1 for c in record["checks"] if _root_cause(c))
         totals["skipped"] += sum(1 for c in record["checks"] if c.get("blocked_by"))
         totals["errors" if record["status"] in ("unreachable", "no_facts") else "failures"] += failed
+    regressions = (fleet.get("changes") or {}).get("regressions") or []
+    if fleet.get("changes"):  # one more suite: the regressions since the previous audit, for a CI that gates on them
+        totals["tests"] += len(regressions) or 1
+        totals["failures"] += len(regressions)
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="%s" tests="%d" failures="%d" errors="%d" '
            'skipped="%d">' % (xml_attribute(fleet["title"]), totals["tests"], totals["failures"], totals["errors"],
                               totals["skipped"]))
+    if fleet.get("changes"):
+        yield _regressions_suite(regressions, xml_attribute(fleet["generated_at"]))
     names = {}  # requirement -> attribute text; a fleet has few distinct requirements
     stamp = xml_attribute(fleet["generated_at"])
     for record in fleet["hosts"]:
@@ -77,6 +83,15 @@ def iter_junit(fleet):
             host, stamp, len(cases), 0 if kind == "error" else failed, failed if kind == "error" else 0, skipped,
             "".join(cases))
     yield "</testsuites>\n"
+
+
+def _regressions_suite(regressions, stamp):
+    cases = ['<testcase classname="kvm.changes" name="%s"><failure message="%s" type="regression">%s</failure>'
+             '</testcase>' % (xml_attribute(r["host"] if r["kind"] == "host" else "pool " + r["pool"]),
+                              xml_attribute(r["why"]), xml_text(r["why"])) for r in regressions]
+    return '<testsuite name="regressions since the previous audit" timestamp="%s" tests="%d" failures="%d" errors="0" ' \
+        'skipped="0">%s</testsuite>' % (stamp, len(cases) or 1, len(cases), "".join(cases) or
+                                        '<testcase classname="kvm.changes" name="no regression" />')
 
 
 def render_junit(fleet):

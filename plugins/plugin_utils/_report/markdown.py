@@ -14,6 +14,7 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import markdown_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
 
 MAX_GROUPS = 15  # causes listed
@@ -117,7 +118,8 @@ def render_markdown(fleet):
     if fleet.get("warned"):
         lines += [u"\u26a0 %s with warnings (reported, not gating; see Warnings)." % _plural(fleet["warned"], "host"),
                   ""]
-    lines += _causes(fleet) + _warnings(fleet) + _drift(fleet) + markdown_section(fleet.get("guest_cpu")) + _needing_action(fleet)
+    lines += changes_section(fleet.get("changes")) + _causes(fleet) + _warnings(fleet) + _drift(fleet)
+    lines += markdown_section(fleet.get("guest_cpu")) + _needing_action(fleet)
     good = [r["host"] for r in fleet["hosts"] if r["status"] == "pass"]
     lines += ["## Hosts that pass (%d)" % len(good), ""]
     lines.append(names(good, MAX_PASSING) if good else "None.")

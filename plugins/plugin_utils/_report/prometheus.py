@@ -114,6 +114,11 @@ def iter_prometheus(fleet):
                            [({}, generated)])
     yield from _family("hosts", "Hosts of the audit by verdict status.",
                        (({"status": s}, fleet["counts"].get(s, 0)) for s in STATUSES))
+    changes = fleet.get("changes")
+    if changes:  # an alert on regressions needs no parsing of the reports
+        yield from _family("changes", "Changes since the previous audit, by kind (a regression is what the "
+                           "regression gate fails on).", (({"kind": kind}, changes["counts"][kind])
+                                                          for kind in sorted(changes["counts"])))
     for name, help_text, samples in HOST_FAMILIES:
         yield from _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples))
 

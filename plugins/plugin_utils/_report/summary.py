@@ -14,6 +14,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import summary_lines
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
 
 MAX_CAUSES = 10
@@ -55,6 +56,7 @@ def render_summary(fleet, paths, written=True):
     lines = [u"%s: %s: %d pass, %d fail, %d unreachable, %d without facts%s" % (
         _text(fleet["title"]), _plural(counts["total"], "host"), counts["pass"], counts["fail"], counts["unreachable"],
         counts["no_facts"], "; %s with warnings" % _plural(fleet["warned"], "host") if fleet.get("warned") else "")]
+    lines.extend(_text(line) for line in summary_lines(fleet.get("changes")))
     if fleet.get("groups"):
         lines.append(u"Root causes, the most hosts first (each line: what is wrong; what to do):")
         lines.extend(_cause_lines(fleet["groups"], u"\u2717"))

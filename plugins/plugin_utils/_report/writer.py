@@ -86,6 +86,9 @@ def write_reports(directory, fleet, formats=FORMATS):
         if name.startswith(".tmp-"):
             shutil.rmtree(os.path.join(sets, name), ignore_errors=True)
     stamp = "%s-%d" % (time.strftime("%Y%m%dT%H%M%S", time.gmtime()), os.getpid())
+    taken = [n[len(stamp) + 1:] for n in os.listdir(sets) if n == stamp or n.startswith(stamp + ".")]
+    if taken:  # another set within the same second of the same process: numbered on, so names sort as written
+        stamp = "%s.%03d" % (stamp, 1 + max([int(n) for n in taken if n.isdigit()] or [0]))
     unfinished = os.path.join(sets, ".tmp-" + stamp)
     os.mkdir(unfinished)
     previous = _signals(_on_term)

@@ -173,3 +173,31 @@ def test_the_documented_options_are_the_actions_argument_spec():
     keys = ("type", "elements", "choices", "default", "required")
     assert dict((name, dict((k, v) for k, v in spec.items() if k in keys)) for name, spec in options.items()) == \
         dict((name, dict((k, v) for k, v in spec.items() if k in keys)) for name, spec in kvm_report.ARGUMENT_SPEC.items())
+
+
+def test_a_second_audit_compared_with_the_first_names_the_regression(tmp_path):
+    dest = str(tmp_path / "reports")
+    first = verdicts()
+    report({"dest": dest, "hosts": ["kvm1", "kvm2", "kvm3"], "verdicts": first})
+    second = dict(first, kvm1=host_verdict("kvm1", [check("usable", True, False, False, "KVM is not usable")], {}))
+    # dest's own fleet.json, as the audit passes it: read before the new set replaces it
+    result = report({"dest": dest, "hosts": ["kvm1", "kvm2", "kvm3"], "verdicts": second,
+                     "previous": os.path.join(dest, "fleet.json")})
+    assert not result.get("failed")
+    assert result["regression_hosts"] == ["kvm1"] and result["changes"]["newly_failing"] == 1
+    assert result["regressions"][0]["why"] == "was pass, now fail: usable"
+    with open(os.path.join(dest, "fleet.json")) as handle:
+        assert json.load(handle)["changes"]["newly_failing"][0]["host"] == "kvm1"
+    # kvm3 stays unreachable: an old failure, and allowed or not no regression
+    assert "kvm3" not in result["regression_hosts"]
+
+
+def test_a_previous_report_that_cannot_be_read_fails_naming_the_option(tmp_path):
+    missing = report({"dest": str(tmp_path), "hosts": ["kvm1"], "verdicts": verdicts(),
+                      "previous": str(tmp_path / "nothing.json")})
+    assert missing["failed"] and missing["msg"].startswith("previous: cannot read the previous audit's report")
+    (tmp_path / "other.json").write_text(u'{"hosts": []}')
+    other = report({"dest": str(tmp_path), "hosts": ["kvm1"], "verdicts": verdicts(),
+                    "previous": str(tmp_path / "other.json")})
+    assert other["failed"] and "is not a fleet.json of fleetcheck.kvm" in other["msg"]
+    assert not os.path.exists(str(tmp_path / "fleet.json"))  # nothing written

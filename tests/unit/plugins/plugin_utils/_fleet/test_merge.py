@@ -60,7 +60,7 @@ RECORDS = {
 def test_a_damaged_record_becomes_a_host_that_says_so_and_the_others_stay(tmp_path, name):
     change, phrase = RECORDS[name]
     path = slice_of(tmp_path, "slice.json", damaged(change))
-    hosts, verdicts, views, title = merge_slices([path], str(tmp_path))
+    hosts, verdicts, views, title, _sets = merge_slices([path], str(tmp_path))
     fleet = build_fleet(hosts, verdicts, "2026-12-04T00:00:00Z", title)
     assert len(fleet["hosts"]) == len(good_slice()["hosts"])
     bad = [r for r in fleet["hosts"] if r["status"] == "no_facts" and phrase in r["failures"][0]]

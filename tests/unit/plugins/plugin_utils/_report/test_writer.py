@@ -24,6 +24,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import unreachable_verdict
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fleet import NOW
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import verdict
 
 
 def test_json_is_versioned_and_round_trips(fleet):
@@ -152,3 +153,15 @@ def test_an_interrupt_at_any_report_leaves_the_old_set_whole_and_nothing_else(tm
         with open(os.path.join(out, name)) as handle:
             text = handle.read()
         assert ("old" in text) and ("new" not in text.replace("news", "")), name
+
+
+def test_sets_written_within_one_second_keep_their_order(tmp_path, monkeypatch):
+    epoch = kvm_reports.time.gmtime(0)
+    monkeypatch.setattr(kvm_reports.time, "gmtime", lambda *_: epoch)
+    for kernel in ("1", "2", "3", "4"):
+        fleet = build_fleet(["kvm1"], {"kvm1": verdict("kvm1", kernel=kernel)}, NOW)
+        kvm_reports.write_reports(str(tmp_path), fleet, ["json"])
+    with open(str(tmp_path / "fleet.json")) as handle:
+        assert json.load(handle)["hosts"][0]["summary"]["kernel"] == "4"
+    kept = sorted(n for n in os.listdir(str(tmp_path / ".sets")) if not n.startswith("."))
+    assert len(kept) == kvm_reports.KEEP and kept[-1].endswith(".003")
