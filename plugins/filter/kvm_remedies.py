@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filter fleetcheck.kvm.kvm_remedies: the fixes for a host's verdict (documented in kvm_remedies.yml)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import RemedyError, plan
+
+
+def kvm_remedies(verdict, facts=None, codes=None, accounts=None, group="kvm", mode="0660", backend=None,
+                 hugepages_minimums=None):
+    if not isinstance(verdict, dict):
+        raise AnsibleFilterError("kvm_remedies: the input is %s; give it kvm_validate_result, the verdict "
+                                 "fleetcheck.kvm.validate sets" % ("undefined or null" if verdict is None
+                                                                    else type(verdict).__name__))
+    try:
+        return plan(verdict, facts, codes if codes is not None else [], accounts if accounts is not None else [],
+                    group, mode, backend, hugepages_minimums)
+    except RemedyError as error:
+        raise AnsibleFilterError(str(error))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"kvm_remedies": kvm_remedies}
