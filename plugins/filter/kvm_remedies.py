@@ -15,9 +15,9 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies im
 def kvm_remedies(verdict, facts=None, codes=None, accounts=None, group="kvm", mode="0660", backend=None,
                  hugepages_minimums=None):
     if not isinstance(verdict, dict):
+        given = "undefined or null" if verdict is None else type(verdict).__name__
         raise AnsibleFilterError("kvm_remedies: the input is %s; give it kvm_validate_result, the verdict "
-                                 "fleetcheck.kvm.validate sets" % ("undefined or null" if verdict is None
-                                                                    else type(verdict).__name__))
+                                 "fleetcheck.kvm.validate sets" % given)
     try:
         return plan(verdict, facts, codes if codes is not None else [], accounts if accounts is not None else [],
                     group, mode, backend, hugepages_minimums)

@@ -125,6 +125,17 @@ def test_kernel_and_module_parameter_changes_per_host():
     assert hosts_changed(result)["a"]["parameters"] == {"kvm_intel.nested": ["Y", "N"]}
 
 
+def test_a_new_backend_is_named():
+    amd = kernel()
+    amd.sysfs["/sys/module"] = ["kvm", "kvm_amd"]
+    del amd.sysfs["/sys/module/kvm_intel/parameters"]
+    amd.sysfs["/sys/module/kvm_amd/parameters"] = {"nested": "1"}
+    host = hosts_changed(changes(audit({"a": kernel()}), audit({"a": amd})))["a"]
+    assert host["backend"] == ["kvm_intel", "kvm_amd"]
+    assert host["parameters"] == {"kvm_amd.nested": [None, "1"], "kvm_intel.ept": ["Y", None],
+                                  "kvm_intel.nested": ["Y", None]}
+
+
 def test_capabilities_gained_and_lost_are_named():
     result = changes(audit({"a": kernel(caps=["KVM_CAP_XSAVE"])}), audit({"a": kernel(caps=["KVM_CAP_XCRS"])}))
     caps = hosts_changed(result)["a"]["caps"]
