@@ -158,6 +158,33 @@ class Syscalls(object):
     def read_text(self, path):
         return read_file(path).decode("utf-8").strip()
 
+    def read_bytes(self, path):
+        return read_file(path)
+
+    def kernel_log(self, limit=4096):
+        """The kernel log's messages (/dev/kmsg, readable as root unless dmesg_restrict says otherwise), the
+        oldest first, at most `limit`; raises OSError when it cannot be read. Non-blocking: the read that
+        finds no more records ends it (EAGAIN), so the probe never waits for the next message."""
+        fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        messages = []
+        try:
+            while len(messages) < limit:
+                try:
+                    record = os.read(fd, 8192)
+                except OSError as error:
+                    if error.errno == errno.EPIPE:  # overwritten while read: the next read goes on
+                        continue
+                    if error.errno == errno.EAGAIN:
+                        break
+                    raise
+                if not record:
+                    break
+                # "prio,seq,usec,flags;message\n continuation lines": the message is after the first ;
+                messages.append(record.decode("utf-8", "replace").partition(";")[2].split("\n", 1)[0])
+        finally:
+            os.close(fd)
+        return messages
+
     def monotonic(self):
         return time.monotonic()
 

@@ -24,6 +24,8 @@ FIXES = (
     ("device.eacces", "group", "add the probing user to the group of the device node"),
     ("device.world_writable", "udev", "a udev rule for the node's group and mode, applied to the node now"),
     ("device.missing.module_loaded", "node", "create the missing node (`c 10:232`) with the group and mode"),
+    ("device.missing.not_loaded", "module", "load the module the probe names (the subject) and list it in "
+                                            "/etc/modules-load.d"),
     ("device.missing.no_module", "module", "load the backend module and list it in /etc/modules-load.d"),
     ("nested.not_offered", "nested", "`options <backend> nested=1` in /etc/modprobe.d (takes effect when the "
                                      "module is reloaded or the host reboots)"),
@@ -115,6 +117,7 @@ def _fix(kind, code, subject, device, accounts, group, mode, backend, minimums):
             fix.update(major=KVM_MAJOR, minor=KVM_MINOR)
         return fix, None
     if kind == "module":
+        backend = subject if code == "device.missing.not_loaded" else backend
         if not isinstance(backend, str) or not _BACKEND.match(backend):
             return None, ("the CPU shows neither vmx nor svm, so no backend module is known to load: set "
                           "kvm_remediate_backend, or enable virtualization in the firmware (or nested "

@@ -112,6 +112,7 @@ class FakeKernel(object):
         self.sysfs = {"/sys/module": ["kvm", "kvm_intel", "ext4"],
                       "/sys/module/kvm_intel/parameters": {"nested": "Y", "ept": "Y"},
                       "/proc": {"misc": "200 tun\n238 vhost-net\n241 vhost-vsock\n232 kvm"}}
+        self.kmsg = []  # the kernel log's messages, or an OSError (not root, dmesg_restrict)
         self.fds = {}
         self.next_fd = 100
         self.maps = []
@@ -207,6 +208,15 @@ class FakeKernel(object):
         if isinstance(value, OSError):
             raise value
         return value
+
+    def read_bytes(self, path):
+        value = self.read_text(path)
+        return value if isinstance(value, bytes) else value.encode("utf-8")
+
+    def kernel_log(self, limit=4096):
+        if isinstance(self.kmsg, OSError):
+            raise self.kmsg
+        return list(self.kmsg)[-limit:]
 
     def monotonic(self):
         return 0.0

@@ -123,3 +123,8 @@ def test_every_fix_has_its_task_file():
     tasks = os.path.join(here, "..", "..", "..", "..", "..", "roles", "remediate", "tasks")
     assert sorted(set(fix for _code, fix, _doc in FIXES)) == sorted(
         name[len("fix_"):-len(".yml")] for name in os.listdir(tasks) if name.startswith("fix_"))
+
+
+def test_a_module_the_probe_found_available_is_loaded_by_its_name():
+    fix = plan(cause("device.missing.not_loaded", "kvm_amd"), {}, ["device.missing.not_loaded"], [])["fixes"][0]
+    assert (fix["fix"], fix["module"], fix["line"]) == ("module", "kvm_amd", "kvm_amd\n")
