@@ -206,6 +206,32 @@ EOS
 # The emulated arm64 machine of tests/functional/arm64, cached outside the tree (a warm cache
 # survives a fresh checkout) under a key of its build inputs, so that a change rebuilds it.
 FC_ARM64_CACHE="${FC_ARM64_CACHE:-$HOME/.cache/fleetcheck/arm64}"
+FC_X86_CACHE="${FC_X86_CACHE:-$HOME/.cache/fleetcheck/x86}"
+
+# fc_x86_vm_dir: the cache directory of the emulated x86 machine's current build inputs (built or not).
+fc_x86_vm_dir() {
+  local key
+  key=$(cat "$FC_ROOT/tools/x86/build-image.sh" "$FC_ROOT/tools/arm64/init.sh" "$FC_ROOT/tools/arm64/cpio_newc.py" \
+    | sha256sum | cut -c1-16)
+  echo "$FC_X86_CACHE/$key"
+}
+
+# fc_x86_vm: the emulated x86 machine (Debian's amd64 kernel, whose kvm_amd loads under TCG, and an initramfs
+# with Python 3 and the KVM modules); exports FLEETCHECK_X86_IMAGE for the tests.
+fc_x86_vm() {
+  local dir
+  fc_apt qemu-system-x86 mmdebstrap kmod gcc libc6-dev
+  dir=$(fc_x86_vm_dir)
+  export FLEETCHECK_X86_IMAGE="$dir"
+  [ -f "$dir/ready" ] && return 0
+  fc_log "building the emulated x86 machine in $dir"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  bash "$FC_ROOT/tools/x86/build-image.sh" "$dir.tmp" >"$FC_CACHE/x86-build.log" 2>&1 \
+    || { tail -20 "$FC_CACHE/x86-build.log" >&2; rm -rf "$dir.tmp"; return 1; }
+  touch "$dir.tmp/ready"
+  find "$FC_X86_CACHE" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").tmp" -exec rm -rf {} +
+  mv "$dir.tmp" "$dir"
+}
 
 # fc_arm64_vm_dir: the cache directory of the current build inputs (built or not).
 fc_arm64_vm_dir() {

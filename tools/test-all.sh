@@ -10,6 +10,7 @@ fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git strace qemu-syst
 fc_prometheus_tools
 fc_image
 fc_arm64_vm
+fc_x86_vm
 fc_venv tests/requirements.txt
 fc_core_venvs
 fc_ansible_test_setup

@@ -190,13 +190,14 @@ def nested_checks(facts, req, profiles):
         return [not_gathered("require_nested", True, "cpuid")]
     host = facts.get("host") or {}
     offered = bool(features.get("vmx") or features.get("svm"))
+    # the parameter as the kernel reports it (kvm_amd says 0 or 1, kvm_intel N or Y), else the probe's reading of it
+    raw = ((host.get("parameters") or {}).get(host.get("backend")) or {}).get("nested", host.get("nested"))
     actual = "guest vmx: %s, svm: %s; %s nested parameter: %s" % (
-        features.get("vmx"), features.get("svm"), host.get("backend"), host.get("nested"))
+        features.get("vmx"), features.get("svm"), host.get("backend"), raw)
     remedy = "load kvm_intel or kvm_amd with nested=1"
     return [check("require_nested", True, actual, offered,
                   "nested virtualization is not offered to guests: KVM_GET_SUPPORTED_CPUID has neither vmx nor svm "
-                  "(%s nested parameter: %s); %s" % (host.get("backend"), "absent" if host.get("nested") is None
-                                                     else host.get("nested"), remedy),
+                  "(%s nested parameter: %s); %s" % (host.get("backend"), "absent" if raw is None else raw, remedy),
                   code="nested.not_offered", subject=host.get("backend"), remedy=remedy)]
 
 

@@ -31,7 +31,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
 from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import run_ansible
-from ansible_collections.fleetcheck.kvm.tests.functional.arm64 import arm64_machine
+from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as arm64_machine
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing
 
 MAX_CAP = max(KVM_CAPS) + CAP_SWEEP_BEYOND_TABLE

@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Boot the emulated arm64 machine once with a payload, and read what it printed.
+"""Boot an emulated machine once with a payload, and read what it printed.
 
-The machine (tools/arm64/build-image.sh, cached by fc_arm64_vm) is QEMU's `virt` board under
-TCG with EL2 (virtualization=on), so Debian's arm64 kernel brings up KVM and /dev/kvm inside
-it. The payload travels as a second initramfs archive appended to the cached one; the results
+ARM64 (tools/arm64/build-image.sh, cached by fc_arm64_vm) is QEMU's `virt` board under TCG with EL2
+(virtualization=on), so Debian's arm64 kernel brings up KVM and /dev/kvm inside it. X86 (tools/x86, cached
+by fc_x86_vm) is QEMU's q35 under TCG with a CPU that has AMD SVM, so Debian's amd64 kernel loads kvm_amd.
+The payload travels as a second initramfs archive appended to the cached one; the results
 come back over the serial console as base64 between markers, so no network, disk image or
 9p module is needed.
 """
@@ -21,12 +22,16 @@ import re
 import subprocess
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QEMU = "qemu-system-aarch64"
 # EL2 for the guest kernel (KVM), GICv3 (the vGIC KVM needs), 2 vCPUs at most on this 2-core CI.
 QEMU_MACHINE = ["-M", "virt,virtualization=on,gic-version=3", "-cpu", "max,pauth-impdef=on",
                 "-smp", "2", "-m", "512", "-accel", "tcg,thread=multi"]
 KERNEL_ARGS = "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=1"
+# (QEMU binary, its options but -cpu, the kernel's file in the image and its console arguments)
+ARM64 = {"qemu": QEMU, "machine": QEMU_MACHINE, "kernel": "Image", "args": KERNEL_ARGS}
+X86 = {"qemu": "qemu-system-x86_64", "machine": ["-M", "q35", "-smp", "2", "-m", "1024", "-accel", "tcg,thread=multi"],
+       "kernel": "bzImage", "args": "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=1"}
 SECTION = re.compile(r"^FLEETCHECK-BEGIN (\S+)\r?$(.*?)^FLEETCHECK-END \1 (-?\d+) ([0-9.]+)\r?$", re.M | re.S)
 
 # The guest's /payload/run: each command's stdout and stderr as base64 between markers, with
@@ -83,11 +88,11 @@ class Boot(object):
     def output(self, name):
         """stdout of a payload section; raises with the console's tail when it is missing or failed."""
         if name + ".out" not in self.sections:
-            raise AssertionError("the arm64 guest printed no section %r; console tail:\n%s"
+            raise AssertionError("the guest printed no section %r; console tail:\n%s"
                                  % (name, self.console[-3000:]))
         out, rc, _uptime = self.sections[name + ".out"]
         if rc != 0:
-            raise AssertionError("%s exited %d in the arm64 guest:\n%s\n%s"
+            raise AssertionError("%s exited %d in the guest:\n%s\n%s"
                                  % (name, rc, out, self.sections[name + ".err"][0]))
         return out
 
@@ -97,8 +102,10 @@ class Boot(object):
         return float(match.group(1)) if match else None
 
 
-def boot(image_dir, work_dir, commands, files, timeout, kernel_args=""):
-    """Boot the machine with this payload; returns a Boot (the console is also in work_dir)."""
+def boot(image_dir, work_dir, commands, files, timeout, kernel_args="", machine=None, cpu=None):
+    """Boot the machine (ARM64 by default; X86 with its `cpu`) with this payload; returns a Boot (the console is
+    also in work_dir)."""
+    machine = machine or ARM64
     write_payload(work_dir, commands, files)
     payload = os.path.join(work_dir, "payload.cpio.gz")
     _cpio_module().write_tree(work_dir, payload, exclude=["payload.cpio.gz", "initrd", "console.log"])
@@ -108,10 +115,10 @@ def boot(image_dir, work_dir, commands, files, timeout, kernel_args=""):
             with open(part, "rb") as handle:
                 out.write(handle.read())
     console = os.path.join(work_dir, "console.log")
-    command = [QEMU] + QEMU_MACHINE + [
+    command = [machine["qemu"]] + machine["machine"] + (["-cpu", cpu] if cpu else []) + [
         "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "file:%s" % console, "-no-reboot",
-        "-kernel", os.path.join(image_dir, "Image"), "-initrd", initrd, "-append",
-        (KERNEL_ARGS + " " + kernel_args).strip()]
+        "-kernel", os.path.join(image_dir, machine["kernel"]), "-initrd", initrd, "-append",
+        (machine["args"] + " " + kernel_args).strip()]
     started = time.monotonic()
     try:
         process = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
