@@ -35,7 +35,8 @@ CODES = (
      "the module for this CPU was loaded and failed: the kernel log's message is quoted; the subject is the module",
      "fix what the kernel names, then load it again"),
     ("device.missing.blacklisted", "facts",
-     "a `blacklist` or `install` line in `/etc/modprobe.d`, `/run/modprobe.d`, `/lib/modprobe.d` or `/usr/lib/modprobe.d` keeps the module from loading; file and line are named",
+     "a `blacklist` or `install` line in `/etc/modprobe.d`, `/run/modprobe.d`, `/lib/modprobe.d` or "
+     "`/usr/lib/modprobe.d` keeps the module from loading; file and line are named",
      "remove that line, then `modprobe` the module"),
     ("device.missing.module_absent", "facts",
      "the module for this CPU is not among the running kernel's modules (`modules.dep`, `modules.builtin`)",
