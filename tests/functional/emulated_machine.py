@@ -30,7 +30,7 @@ QEMU_MACHINE = ["-M", "virt,virtualization=on,gic-version=3", "-cpu", "max,pauth
 KERNEL_ARGS = "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=1"
 # (QEMU binary, its options but -cpu, the kernel's file in the image and its console arguments)
 ARM64 = {"qemu": QEMU, "machine": QEMU_MACHINE, "kernel": "Image", "args": KERNEL_ARGS}
-X86 = {"qemu": "qemu-system-x86_64", "machine": ["-M", "q35", "-smp", "2", "-m", "1024", "-accel", "tcg,thread=multi"],
+X86 = {"qemu": "qemu-system-x86_64", "machine": ["-M", "q35", "-smp", "2", "-m", "2048", "-accel", "tcg,thread=multi"],
        "kernel": "bzImage", "args": "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=1"}
 SECTION = re.compile(r"^FLEETCHECK-BEGIN (\S+)\r?$(.*?)^FLEETCHECK-END \1 (-?\d+) ([0-9.]+)\r?$", re.M | re.S)
 

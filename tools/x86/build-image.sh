@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the emulated x86 machine of tests/functional/x86: Debian bookworm's amd64 kernel, whose kvm_amd
-# loads under QEMU's TCG with -cpu max (AMD SVM emulated), and an initramfs with Python 3, busybox and
-# only the modules KVM needs (kvm, kvm-amd, kvm-intel and their dependencies, as modules.dep lists them).
+# loads under QEMU's TCG with -cpu max (AMD SVM emulated), and an initramfs with Python 3, busybox, QEMU 7.2
+# (the oracle of the guest CPU answers, inside the guest) and only the modules KVM needs (kvm, kvm-amd,
+# kvm-intel and what they depend on, as modules.dep lists them).
 # usage: build-image.sh OUTDIR   -> OUTDIR/bzImage, OUTDIR/base.cpio.gz, OUTDIR/kernel-release
 # mmdebstrap's extract variant runs no maintainer script and no depmod: depmod (kmod) writes modules.dep
 # here, as the kernel package's postinst would. tools/lib.sh (fc_x86_vm) caches OUTDIR by a hash of its inputs.
@@ -16,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$out"
 mmdebstrap --quiet --architectures=amd64 --variant=extract \
-  --include=python3,busybox,linux-image-amd64 "$suite" "$work/root" "$mirror"
+  --include=python3,busybox,linux-image-amd64,qemu-system-x86 "$suite" "$work/root" "$mirror"
 
 kernel=$(ls "$work"/root/boot/vmlinuz-* | head -1)
 [ -f "$kernel" ] || { echo "no kernel in linux-image-amd64" >&2; exit 1; }

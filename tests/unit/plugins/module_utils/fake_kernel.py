@@ -214,9 +214,10 @@ class FakeKernel(object):
         return value if isinstance(value, bytes) else value.encode("utf-8")
 
     def kernel_log(self, limit=4096):
-        if isinstance(self.kmsg, OSError):
-            raise self.kmsg
-        return list(self.kmsg)[-limit:]
+        log = self.kmsg
+        if isinstance(log, OSError):
+            raise log  # pylint: disable=raising-bad-type  (a test sets an OSError to make the log unreadable)
+        return list(log)[-limit:]
 
     def monotonic(self):
         return 0.0
