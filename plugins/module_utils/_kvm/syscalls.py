@@ -162,13 +162,13 @@ class Syscalls(object):
         return read_file(path)
 
     def kernel_log(self, limit=4096):
-        """The kernel log's messages (/dev/kmsg, readable as root unless dmesg_restrict says otherwise), the
-        oldest first, at most `limit`; raises OSError when it cannot be read. Non-blocking: the read that
-        finds no more records ends it (EAGAIN), so the probe never waits for the next message."""
+        """The last `limit` messages of /dev/kmsg, oldest first; OSError when not readable. Non-blocking: EAGAIN
+        ends it, and a log that never stops growing is read for 65536 records at most."""
+        import collections
         fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        messages = []
+        messages = collections.deque(maxlen=limit)
         try:
-            while len(messages) < limit:
+            for _record in range(65536):
                 try:
                     record = os.read(fd, 8192)
                 except OSError as error:
@@ -179,11 +179,11 @@ class Syscalls(object):
                     raise
                 if not record:
                     break
-                # "prio,seq,usec,flags;message\n continuation lines": the message is after the first ;
+                # "prio,seq,usec,flags;message\n continuation": the message is after the first ;
                 messages.append(record.decode("utf-8", "replace").partition(";")[2].split("\n", 1)[0])
         finally:
             os.close(fd)
-        return messages
+        return list(messages)
 
     def monotonic(self):
         return time.monotonic()

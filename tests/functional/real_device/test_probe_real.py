@@ -193,3 +193,15 @@ def test_a_user_denied_then_allowed_through_the_group(collection_tree):
         assert allowed["device"]["group"] == group and allowed["device"]["user"] == "nobody"
     finally:
         shutil.rmtree(directory)
+
+
+def test_the_kernel_log_is_read_to_its_newest_message_without_blocking():
+    """Root writes a line into /dev/kmsg; the reader the diagnosis of a missing /dev/kvm uses returns it last."""
+    if os.geteuid() != 0:
+        missing("writing to /dev/kmsg needs root")
+    marker = "fleetcheck-kmsg-%d-%d" % (os.getpid(), len(glob.glob("/proc/[0-9]*")))
+    with open("/dev/kmsg", "w") as kmsg:
+        kmsg.write(marker + "\n")
+    messages = Syscalls().kernel_log()
+    assert messages and messages[-1] == marker
+    assert len(Syscalls().kernel_log(limit=3)) == 3

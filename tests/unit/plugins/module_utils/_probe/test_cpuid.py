@@ -31,3 +31,15 @@ def test_cpuid_gives_up_past_its_limit(kernel):
     facts = probe(kernel, ["min", "cpuid"])
     assert facts["cpuid"] == {"error": "KVM_GET_SUPPORTED_CPUID failed with E2BIG (Argument list too long)"}
     assert facts["usable"] is True  # CPUID is informational
+
+
+def test_linux_names_sit_at_the_cpuid_positions_the_sdm_and_apm_give():
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuid import LINUX_NAMES, positions
+    where = positions()
+    assert list(where) == list(LINUX_NAMES)
+    assert where["vmx"] == (0x1, 0, "ecx", 5)  # Intel SDM, CPUID.1:ECX.VMX[bit 5]
+    assert where["sse4_2"] == (0x1, 0, "ecx", 20)
+    assert where["avx2"] == (0x7, 0, "ebx", 5)
+    assert where["svm"] == (0x80000001, 0, "ecx", 2)  # AMD APM, CPUID Fn8000_0001_ECX[SVM]
+    assert where["lm"] == (0x80000001, 0, "edx", 29)
+    assert where["xsaves"] == (0xD, 1, "eax", 3)

@@ -135,5 +135,5 @@ def test_unknown_names_are_rejected_with_suggestions():
 
 
 def test_every_old_linux_name_of_the_curated_map_is_known():
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.linux_features import X86_FEATURES
-    assert [name for name in X86_FEATURES if checks.canonical_feature(name) is None] == []
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuid import LINUX_NAMES
+    assert [name for name in LINUX_NAMES if checks.canonical_feature(name) is None] == []
