@@ -1,19 +1,29 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The vcpu_run subset: run a few bytes of real guest code on one vCPU, bounded in time.
 
-The guest comes from a per-architecture description (guest_x86, ...). The run
+The guest comes from a per-architecture description (guests/x86_64.py, ...). The run
 uses the probe's one VM; its own memory and vCPU are released on every path.
 """
 
 import errno
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import (
-    aarch64 as guest_arm64, x86_64 as guest_x86)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
 
-GUESTS = {"x86_64": guest_x86, "aarch64": guest_arm64}
+GUEST_MACHINES = ("aarch64", "x86_64")
 MAX_EXITS = 16
+
+
+def machine_guest(machine):
+    """The guest program of this machine, or None. Only it is imported: each module the probe imports is
+    compiled from source on every run (AnsiballZ ships source), and a host runs one architecture."""
+    if machine == "x86_64":
+        from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import x86_64 as guest
+        return guest
+    if machine == "aarch64":
+        from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest
+        return guest
+    return None
 
 
 class _Expiry(object):
@@ -49,10 +59,10 @@ def probe(ctx):
 def run(ctx, guest=None):
     """The run's facts; `guest` replaces the architecture's guest description (the tests' endless loop)."""
     kernel = ctx.kernel
-    guest = guest or GUESTS.get(ctx.machine)
+    guest = guest or machine_guest(ctx.machine)
     if guest is None:
         return _result("skipped", reason="the vCPU run carries guest code for %s only; this host is %s"
-                       % (", ".join(sorted(GUESTS)), ctx.machine))
+                       % (", ".join(GUEST_MACHINES), ctx.machine))
     if ctx.vm_error() is not None:
         ctx.blocked["vcpu_run"] = {"by": "vm", "why": "no VM could be created"}
         return _result("skipped", reason="no VM could be created")
