@@ -203,59 +203,51 @@ CMD ["/bin/sh", "-c", "echo \"\$FC_SSH_KEY\" > /root/.ssh/authorized_keys && exe
 EOS
 }
 
-# The emulated arm64 machine of tests/functional/arm64, cached outside the tree (a warm cache
-# survives a fresh checkout) under a key of its build inputs, so that a change rebuilds it.
+# The emulated machines of tests/functional/arm64 and tests/functional/x86, cached outside the tree (a warm
+# cache survives a fresh checkout) under a key of their build inputs, so that a change rebuilds them.
 FC_ARM64_CACHE="${FC_ARM64_CACHE:-$HOME/.cache/fleetcheck/arm64}"
 FC_X86_CACHE="${FC_X86_CACHE:-$HOME/.cache/fleetcheck/x86}"
 
-# fc_x86_vm_dir: the cache directory of the emulated x86 machine's current build inputs (built or not).
-fc_x86_vm_dir() {
+# fc_vm_dir KIND CACHE: the cache directory of tools/KIND's current build inputs (built or not); both machines
+# share tools/arm64's init and cpio writer.
+fc_vm_dir() {
   local key
-  key=$(cat "$FC_ROOT/tools/x86/build-image.sh" "$FC_ROOT/tools/arm64/init.sh" "$FC_ROOT/tools/arm64/cpio_newc.py" \
+  key=$(cat "$FC_ROOT/tools/$1/build-image.sh" "$FC_ROOT/tools/arm64/init.sh" "$FC_ROOT/tools/arm64/cpio_newc.py" \
     | sha256sum | cut -c1-16)
-  echo "$FC_X86_CACHE/$key"
+  echo "$2/$key"
 }
+fc_arm64_vm_dir() { fc_vm_dir arm64 "$FC_ARM64_CACHE"; }
+fc_x86_vm_dir() { fc_vm_dir x86 "$FC_X86_CACHE"; }
 
-# fc_x86_vm: the emulated x86 machine (Debian's amd64 kernel, whose kvm_amd loads under TCG, and an initramfs
-# with Python 3 and the KVM modules); exports FLEETCHECK_X86_IMAGE for the tests.
-fc_x86_vm() {
-  local dir
-  fc_apt qemu-system-x86 mmdebstrap kmod gcc libc6-dev
-  dir=$(fc_x86_vm_dir)
-  export FLEETCHECK_X86_IMAGE="$dir"
+# fc_vm_build KIND CACHE DIR: build tools/KIND's machine into DIR unless it is there; only the current build is kept.
+fc_vm_build() {
+  local kind=$1 cache=$2 dir=$3
   [ -f "$dir/ready" ] && return 0
-  fc_log "building the emulated x86 machine in $dir"
+  fc_log "building the emulated $kind machine in $dir"
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-  bash "$FC_ROOT/tools/x86/build-image.sh" "$dir.tmp" >"$FC_CACHE/x86-build.log" 2>&1 \
-    || { tail -20 "$FC_CACHE/x86-build.log" >&2; rm -rf "$dir.tmp"; return 1; }
+  bash "$FC_ROOT/tools/$kind/build-image.sh" "$dir.tmp" >"$FC_CACHE/$kind-build.log" 2>&1 \
+    || { tail -20 "$FC_CACHE/$kind-build.log" >&2; rm -rf "$dir.tmp"; return 1; }
   touch "$dir.tmp/ready"
-  find "$FC_X86_CACHE" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").tmp" -exec rm -rf {} +
+  find "$cache" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").tmp" -exec rm -rf {} +
   mv "$dir.tmp" "$dir"
-}
-
-# fc_arm64_vm_dir: the cache directory of the current build inputs (built or not).
-fc_arm64_vm_dir() {
-  local key
-  key=$(cd "$FC_ROOT/tools/arm64" && cat build-image.sh init.sh cpio_newc.py | sha256sum | cut -c1-16)
-  echo "$FC_ARM64_CACHE/$key"
 }
 
 # fc_arm64_vm: QEMU for aarch64, the cross compiler and the other architectures' KVM headers,
 # and the machine itself (Debian's arm64 kernel + an initramfs with Python 3); exports
 # FLEETCHECK_ARM64_IMAGE for the tests.
 fc_arm64_vm() {
-  local dir
   fc_apt qemu-system-arm mmdebstrap gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
     linux-libc-dev-ppc64el-cross linux-libc-dev-riscv64-cross linux-libc-dev-s390x-cross
-  dir=$(fc_arm64_vm_dir)
-  export FLEETCHECK_ARM64_IMAGE="$dir"
-  [ -f "$dir/ready" ] && return 0
-  fc_log "building the emulated arm64 machine in $dir"
-  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-  bash "$FC_ROOT/tools/arm64/build-image.sh" "$dir.tmp" >"$FC_CACHE/arm64-build.log" 2>&1 \
-    || { tail -20 "$FC_CACHE/arm64-build.log" >&2; rm -rf "$dir.tmp"; return 1; }
-  touch "$dir.tmp/ready"
-  # Only the current build is kept.
-  find "$FC_ARM64_CACHE" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").tmp" -exec rm -rf {} +
-  mv "$dir.tmp" "$dir"
+  export FLEETCHECK_ARM64_IMAGE
+  FLEETCHECK_ARM64_IMAGE=$(fc_arm64_vm_dir)
+  fc_vm_build arm64 "$FC_ARM64_CACHE" "$FLEETCHECK_ARM64_IMAGE"
+}
+
+# fc_x86_vm: the emulated x86 machine (Debian's amd64 kernel, whose kvm_amd loads under TCG, and an initramfs
+# with Python 3, QEMU and the KVM modules); exports FLEETCHECK_X86_IMAGE for the tests.
+fc_x86_vm() {
+  fc_apt qemu-system-x86 mmdebstrap kmod gcc libc6-dev
+  export FLEETCHECK_X86_IMAGE
+  FLEETCHECK_X86_IMAGE=$(fc_x86_vm_dir)
+  fc_vm_build x86 "$FC_X86_CACHE" "$FLEETCHECK_X86_IMAGE"
 }

@@ -39,3 +39,21 @@ def start(hosts, kvm_device):
                  [IMAGE, "/bin/sleep", "infinity"]))
         for command in commands:
             podman("exec", name, "sh", "-c", command)
+
+
+def inventory_lines(hosts, users=None, group="kvm"):
+    """The inventory of these containers as lines: a group, each host reached through podman with the host's
+    /usr/bin/python3, as `users` (host: account) says or as root."""
+    users = users or {}
+    return ["[%s]" % group] + ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3%s"
+                               % (name, " ansible_user=%s" % users[name] if name in users else "") for name in hosts]
+
+
+def start_kvm_fleet(hosts, kvm_device, work, users=None, extra=()):
+    """Start each host {name: commands} privileged with the real device, and write work/hosts.ini for them (and
+    the `extra` inventory lines); returns its path."""
+    start(dict((name, (["--privileged", "--device", "/dev/kvm"], commands)) for name, commands in hosts.items()),
+          kvm_device)
+    inventory = work / "hosts.ini"
+    inventory.write_text(u"\n".join(inventory_lines(hosts, users) + list(extra) + [""]))
+    return inventory

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom
-from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start_kvm_fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HOSTS = {
@@ -37,15 +37,8 @@ EXPECTED = {  # host -> (status, a phrase of its first reason)
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, kvm_device, ansible_bin):
-    start(dict((name, (["--privileged", "--device", "/dev/kvm"], commands)) for name, commands in HOSTS.items()),
-          kvm_device)
     work = tmp_path_factory.mktemp("fleet")
-    inventory = work / "hosts.ini"
-    inventory.write_text(u"\n".join(
-        ["[kvm]"] +
-        ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3%s"
-         % (name, " ansible_user=tester" if name == "fc-fleet-denied" else "") for name in HOSTS] +
-        ["%s %s" % (GHOST, GHOST_VARS), ""]))
+    inventory = start_kvm_fleet(HOSTS, kvm_device, work, {"fc-fleet-denied": "tester"}, ["%s %s" % (GHOST, GHOST_VARS)])
     yield work, inventory
     remove(HOSTS)
 

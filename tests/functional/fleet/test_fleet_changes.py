@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import podman, remove, start
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import podman, remove, start_kvm_fleet
 from ansible_collections.fleetcheck.kvm.tests.functional.fleet.test_fleet_audit import audit
 
 HOSTS = {
@@ -25,13 +25,8 @@ HOSTS = {
 
 @pytest.fixture(scope="module")
 def audits(tmp_path_factory, kvm_device, ansible_bin):
-    start(dict((name, (["--privileged", "--device", "/dev/kvm"], commands)) for name, commands in HOSTS.items()),
-          kvm_device)
     work = tmp_path_factory.mktemp("changes")
-    inventory = work / "hosts.ini"
-    inventory.write_text(u"\n".join(
-        ["[kvm]"] + ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3%s"
-                     % (name, " ansible_user=tester" if name == "fc-chg-old" else "") for name in HOSTS] + [""]))
+    inventory = start_kvm_fleet(HOSTS, kvm_device, work, {"fc-chg-old": "tester"})
     runs = {"first": audit(ansible_bin, work, inventory)}
     runs["again"] = audit(ansible_bin, work, inventory, "-e", "kvm_audit_gate=regressions")
     with open(str(work / "reports" / "fleet.json")) as handle:

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom
-from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, inventory_lines, remove, start
 
 GHOST = "fc-rc-ghost"
 KVM_GROUP = ["groupadd -r kvm", "chgrp kvm /dev/kvm", "chmod 0660 /dev/kvm"]
@@ -55,10 +55,7 @@ def audited(tmp_path_factory, kvm_device, ansible_bin):
     start(HOSTS, kvm_device)
     work = tmp_path_factory.mktemp("root-causes")
     inventory = work / "hosts.ini"
-    inventory.write_text(u"\n".join(
-        ["[kvm]"] + ["%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3" % name
-                     for name in HOSTS] +
-        ["%s %s" % (GHOST, GHOST_VARS), ""]))
+    inventory.write_text(u"\n".join(inventory_lines(HOSTS) + ["%s %s" % (GHOST, GHOST_VARS), ""]))
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
     process = subprocess.run([os.path.join(ansible_bin, "ansible-playbook"), "fleetcheck.kvm.audit", "-i", str(inventory),
                               "-e", "kvm_audit_report_dir=%s" % (work / "reports"), "-e", EXTRA_VARS],
