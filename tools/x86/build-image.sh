@@ -27,11 +27,11 @@ cp "$kernel" "$out/bzImage"
 echo "$release" > "$out/kernel-release"
 /usr/sbin/depmod -b "$work/root" "$release"
 modules="$work/root/lib/modules/$release"
-# Keep modules.dep, modules.builtin and the .config (the probe reads them), and the KVM modules with what they
-# depend on; the other 380 MB of modules stay out.
+# Keep depmod's indexes (the probe reads modules.dep and modules.builtin, modprobe the .bin ones), the .config and
+# the KVM modules with what they depend on; the other 380 MB of modules stay out.
 keep=$(grep -E '^kernel/arch/x86/kvm/' "$modules/modules.dep" | tr -d ':' | tr ' ' '\n' | sort -u)
 mkdir -p "$work/keep"
-for file in $keep modules.dep modules.builtin modules.order; do
+for file in $keep $(cd "$modules" && ls modules.*); do
   mkdir -p "$work/keep/$(dirname "$file")" && cp "$modules/$file" "$work/keep/$file"
 done
 rm -rf "$modules" && mv "$work/keep" "$modules"

@@ -52,12 +52,6 @@ def _image_dir():
     return directory
 
 
-def _insmod(release, *names):
-    """busybox insmod of each module path in turn (the order modules.dep gives: irqbypass, kvm, ccp, kvm-amd)."""
-    base = "/lib/modules/%s/kernel/" % release
-    return "sh -c '%s'" % " && ".join("insmod %s%s" % (base, name) for name in names)
-
-
 @pytest.fixture(scope="session")
 def payload_files(tmp_path_factory, ansible_bin):
     tmp = str(tmp_path_factory.mktemp("x86_payload"))
@@ -80,12 +74,10 @@ def _boot(tmp_path_factory, payload_files, name, cpu, commands):
     if not shutil.which(machine.X86["qemu"]):
         missing("%s is not installed (fc_x86_vm installs qemu-system-x86)" % machine.X86["qemu"])
     image = _image_dir()
-    with open(os.path.join(image, "kernel-release")) as handle:
-        release = handle.read().strip()
     work = str(tmp_path_factory.mktemp("x86_" + name))
     result, first = None, None
     for attempt in (1, 2):  # one retry: under heavy load a TCG boot has been seen to hang (1 in 33)
-        result = machine.boot(image, work + "/%d" % attempt, commands(release), payload_files, BOOT_TIMEOUT,
+        result = machine.boot(image, work + "/%d" % attempt, commands, payload_files, BOOT_TIMEOUT,
                               machine=machine.X86, cpu=cpu)
         result.attempts = attempt
         if result.returncode == 0:
@@ -99,33 +91,28 @@ def _boot(tmp_path_factory, payload_files, name, cpu, commands):
 
 @pytest.fixture(scope="session")
 def amd(tmp_path_factory, payload_files):
-    def commands(release):
-        return [
-            ("unloaded", FACTS),
-            ("blacklisted", "sh -c 'echo blacklist kvm_amd > %s && %s; rm %s'" % (BLACKLIST, FACTS, BLACKLIST)),
-            ("load_intel", _insmod(release, "virt/lib/irqbypass.ko", "arch/x86/kvm/kvm.ko", "arch/x86/kvm/kvm-intel.ko")),
-            ("intel", FACTS),
-            ("load_off", "sh -c 'echo options kvm_amd nested=0 sev=0 > %s && %s'" % (
-                OPTIONS, _insmod(release, "drivers/crypto/ccp/ccp.ko")[7:-1] + " && insmod /lib/modules/%s/kernel/"
-                "arch/x86/kvm/kvm-amd.ko nested=0 sev=0" % release)),
-            ("off", FACTS),
-            ("reload", "sh -c 'rmmod kvm_amd && rm %s && insmod /lib/modules/%s/kernel/arch/x86/kvm/kvm-amd.ko'"
-             % (OPTIONS, release)),
-            ("facts", "sh -c '%s | tee /tmp/facts.json'" % FACTS),
-            ("c_probe", "./kvm_c_probe /dev/kvm %d" % MAX_CAP),
-            ("oracle", "python3 guest_oracle.py /tmp/facts.json"),
-            ("params", "sh -c 'cd /sys/module/kvm_amd/parameters && grep -r . .'"),
-            ("modules", "ls /sys/module"),
-            ("uname", "uname -rm"),
-        ]
+    commands = [
+        ("unloaded", FACTS),
+        ("blacklisted", "sh -c 'echo blacklist kvm_amd > %s && %s; rm %s'" % (BLACKLIST, FACTS, BLACKLIST)),
+        ("load_intel", "modprobe kvm_intel"),
+        ("intel", FACTS),
+        # the remedies the probe gave, as an operator types them: modprobe, with options from /etc/modprobe.d
+        ("load_off", "sh -c 'echo options kvm_amd nested=0 sev=0 > %s && modprobe kvm_amd'" % OPTIONS),
+        ("off", FACTS),
+        ("reload", "sh -c 'rmmod kvm_amd && rm %s && modprobe kvm_amd'" % OPTIONS),
+        ("facts", "sh -c '%s | tee /tmp/facts.json'" % FACTS),
+        ("c_probe", "./kvm_c_probe /dev/kvm %d" % MAX_CAP),
+        ("oracle", "python3 guest_oracle.py /tmp/facts.json"),
+        ("params", "sh -c 'cd /sys/module/kvm_amd/parameters && grep -r . .'"),
+        ("modules", "ls /sys/module"),
+        ("uname", "uname -rm"),
+    ]
     return _boot(tmp_path_factory, payload_files, "amd", "max", commands)
 
 
 @pytest.fixture(scope="session")
 def no_svm(tmp_path_factory, payload_files):
-    def commands(release):
-        return [("load", _insmod(release, "virt/lib/irqbypass.ko", "arch/x86/kvm/kvm.ko", "drivers/crypto/ccp/ccp.ko",
-                                 "arch/x86/kvm/kvm-amd.ko")),
+    commands = [("load", "modprobe kvm_amd"),  # irqbypass, kvm, ccp, then kvm-amd, as modules.dep orders them
                 ("facts", FACTS), ("kernel_log", "dmesg")]
     # EPYC without svm, not max,-svm: that leaves xlevel at 0x80000001 and breaks /proc/self/exe in the guest
     return _boot(tmp_path_factory, payload_files, "no_svm", "EPYC,-svm", commands)
@@ -165,6 +152,13 @@ def test_kvm_intel_on_this_amd_cpu_is_refused_and_named(amd):
     assert found["remedy"].startswith("load kvm_amd instead")
 
 
+def test_the_remedy_given_loads_kvm_amd(amd):
+    """`modprobe kvm_amd`, the remedy of the module that was not loaded and of kvm_intel on AMD, gives /dev/kvm."""
+    assert amd.sections["load_off.out"][1] == 0, amd.sections["load_off.err"]
+    assert amd.sections["reload.out"][1] == 0, amd.sections["reload.err"]
+    assert facts_of(amd, "off")["device"]["kvm_node"] is True
+
+
 def test_nested_and_sev_off_are_read_and_judged_as_set_by_the_operator(amd):
     facts = facts_of(amd, "off")
     assert facts["usable"] is True, facts["reasons"]
@@ -189,6 +183,13 @@ def test_kvm_amd_is_usable_and_every_capability_is_the_c_probes(amd):
     assert facts["extensions"] == expected and "KVM_CAP_NESTED_STATE" in expected
     release, arch = amd.output("uname").split()
     assert (facts["host"]["kernel"], facts["host"]["arch"]) == (release, arch)
+
+
+def test_cpuid_entries_and_the_msr_list_are_the_c_probes(amd):
+    facts = facts_of(amd, "facts")
+    answers = dict(line.split() for line in amd.output("c_probe").splitlines() if not line.startswith("cap "))
+    assert facts["cpuid"]["entries"] == int(answers["cpuid_entries"])
+    assert facts["msrs"]["index_count"] == int(answers["msr_index_count"]) > 0  # kvm_amd's own MSR list
 
 
 def test_every_kvm_amd_parameter_is_the_kernels(amd):
