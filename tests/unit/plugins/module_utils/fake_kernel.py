@@ -215,8 +215,8 @@ class FakeKernel(object):
 
     def kernel_log(self, limit=4096):
         log = self.kmsg
-        if isinstance(log, OSError):
-            raise log  # pylint: disable=raising-bad-type  (a test sets an OSError to make the log unreadable)
+        if isinstance(log, OSError):  # a test sets an OSError to make the log unreadable
+            raise log  # pylint: disable=raising-bad-type
         return list(log)[-limit:]
 
     def monotonic(self):
