@@ -10,11 +10,13 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
 
 import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import podman, remove, start_kvm_fleet
 from ansible_collections.fleetcheck.kvm.tests.functional.fleet.test_fleet_audit import audit
+from ansible_collections.fleetcheck.kvm.tests.functional.fleet.test_fleet_prometheus import tool
 
 HOSTS = {
     "fc-chg-a": [],
@@ -37,6 +39,8 @@ def audits(tmp_path_factory, kvm_device, ansible_bin):
         runs["changed_fleet"] = json.load(handle)
     with open(str(work / "reports" / "fleet.md")) as handle:
         runs["changed_md"] = handle.read()
+    with open(str(work / "reports" / "fleet.prom"), "rb") as handle:
+        runs["changed_prom"] = handle.read()
     yield work, runs
     remove(HOSTS)
 
@@ -80,3 +84,11 @@ def test_the_changed_host_alone_is_named_with_its_change_and_fails_the_gate(audi
     assert "regression: was pass, now fail: device.missing.module_loaded" in output
     # the previous set is kept beside the latest, for the next comparison
     assert len([n for n in os.listdir(str(work / "reports" / ".sets")) if not n.startswith(".")]) == 2
+
+
+def test_promtool_accepts_fleet_prom_with_the_changes(audits):
+    _work, runs = audits
+    assert b'fleetcheck_kvm_changes{kind="regressions"} 1' in runs["changed_prom"]
+    checked = subprocess.run([tool("promtool"), "check", "metrics"], input=runs["changed_prom"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, check=False)
+    assert checked.returncode == 0, checked.stdout
