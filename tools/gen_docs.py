@@ -8,6 +8,8 @@ From the profiles (plugins/plugin_utils/_judge/profiles.py):
   - the hypervisor profile table of docs/user-guide.md, the guest profile tables of it and of the role README.
 From the problem codes (plugins/plugin_utils/_judge/codes.py):
   - the table of every code in docs/user-guide.md's troubleshooting.
+From the remediation plan's fixes (plugins/plugin_utils/_remedy/remedies.py):
+  - the table of fixes of roles/remediate/README.md.
 From the subset registry (plugins/module_utils/_probe/subsets.py):
   - the gather_subset option of plugins/modules/kvm_facts.yml (the module's adjacent documentation).
 A table inside a hand-written file sits between two marker lines that name this script.
@@ -35,6 +37,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
     BUILTIN_PROFILES, GUEST_PROFILES)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (  # noqa: E402
     REQUIREMENTS, ROLE_VARIABLES)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES  # noqa: E402
 
 
 LICENSE = """# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
@@ -228,6 +231,12 @@ def codes_table():
     return "\n".join(rows)
 
 
+def fixes_table():
+    rows = ["| code | fix |", "|---|---|"]
+    rows.extend("| `%s` | %s |" % (code, doc) for code, _fix, doc in FIXES)
+    return "\n".join(rows)
+
+
 def between_markers(text, name, block, where):
     """text with the lines between its two marker lines for `name` replaced by block."""
     begin, end = "BEGIN %s (tools/gen_docs.py)" % name, "END %s (tools/gen_docs.py)" % name
@@ -249,6 +258,7 @@ def outputs():
     join = os.path.join
     readme, module, guide = (join("roles", "validate", "README.md"), join("plugins", "modules", "kvm_facts.yml"),
                              join("docs", "user-guide.md"))
+    remediate = join("roles", "remediate", "README.md")
     guide_text = between_markers(_read(guide), "hypervisor profiles", profile_table(), guide)
     guide_text = between_markers(guide_text, "problem codes", codes_table(), guide)
     return {
@@ -259,6 +269,7 @@ def outputs():
                                 "guest profiles", guest_profile_table(), readme),
         module: between_markers(_read(module), "gather_subset", gather_subset_doc(), module),
         guide: between_markers(guide_text, "guest profiles", guest_profile_table(), guide),
+        remediate: between_markers(_read(remediate), "fixes", fixes_table(), remediate),
     }
 
 

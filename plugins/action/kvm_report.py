@@ -41,21 +41,22 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
-        guest_cpu, cap_sets = args["guest_cpu_pools"], args["cap_sets"]
-        previous = None
-        try:
-            if args["previous"] is not None:  # read before the new reports replace it: it may be dest's own
+        guest_cpu, cap_sets, previous = args["guest_cpu_pools"], args["cap_sets"], None
+        if args["previous"] is not None:  # read before the new reports replace it: it may be dest's own
+            try:
                 previous = previous_fleet(read_slice(args["previous"], "the previous audit's report"), args["previous"])
-            if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
+            except (SliceError, PreviousError) as error:
+                result.update(failed=True, msg="previous: %s" % error)
+                return result
+        if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
+            try:
                 # relative paths are taken from the working directory, not from the playbook's
                 hosts, verdicts, views, title, sets = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
-                args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
-                cap_sets = dict(sets, **(cap_sets or {}))
-        except (SliceError, PreviousError) as error:
-            result.update(failed=True, msg="%s: %s" % ("previous" if previous is None and args["previous"] else
-                                                       "sources", error))
-            return result
-        if args["sources"] is not None:
+            except SliceError as error:
+                result.update(failed=True, msg=str(error))
+                return result
+            args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
+            cap_sets = dict(sets, **(cap_sets or {}))
             guest_cpu = merge_views(views) if views else None
         elif args["hosts"] is None:
             result.update(failed=True, msg="hosts is required (or sources, the slices to merge)")

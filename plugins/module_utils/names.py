@@ -12,6 +12,9 @@ SCHEMA_VERSION = 2
 # Every known backend module of KVM: its directory name under /sys/module.
 KVM_BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm", "kvm_hv", "kvm_pr", "kvm_arm", "kvm_riscv", "kvm_loongarch")
 
+# The KVM node: the misc major and KVM's static minor (include/linux/miscdevice.h), the node devtmpfs creates.
+KVM_MISC_MAJOR, KVM_MINOR = 10, 232
+
 # key, path, misc device name (/proc/misc), static minor of include/linux/miscdevice.h (None: dynamic),
 # the module that registers it, and who needs it. Source: Linux 6.1 drivers/net/tun.c, drivers/vhost/
 # net.c and vsock.c, drivers/vfio/vfio_main.c (container.c in 6.2+), drivers/iommu/iommufd/main.c,

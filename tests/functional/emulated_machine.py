@@ -16,11 +16,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import glob
 import importlib.util
 import os
 import re
 import subprocess
 import time
+
+from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import run_ansible
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QEMU = "qemu-system-aarch64"
@@ -55,6 +58,22 @@ def _cpio_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def ansiballz(ansible_bin, tmp):
+    """kvm_facts as ansible-core sends it to a host: AnsiballZ_kvm_facts.py with its arguments.
+
+    ansible-core builds it for localhost and keeps it (ANSIBLE_KEEP_REMOTE_FILES); running it
+    there as well is harmless, and the guest runs the same bytes with its own Python.
+    """
+    remote_tmp = os.path.join(tmp, "remote_tmp")
+    os.makedirs(remote_tmp)
+    run_ansible(ansible_bin, ["ansible", "localhost", "-m", "fleetcheck.kvm.kvm_facts", "-a", "timeout=60"],
+                env={"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": remote_tmp})
+    found = glob.glob(os.path.join(remote_tmp, "*", "AnsiballZ_kvm_facts.py"))
+    assert len(found) == 1, found
+    with open(found[0], "rb") as handle:
+        return handle.read()
 
 
 def write_payload(directory, commands, files):

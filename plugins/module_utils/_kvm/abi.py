@@ -55,8 +55,6 @@ X86_ARCHES = ("x86_64", "i386", "i486", "i586", "i686")
 
 KVMIO = 0xAE
 KVM_API_VERSION = 12  # the only stable version since Linux 2.6.22
-KVM_MISC_MAJOR = 10
-KVM_MINOR = 232  # include/linux/miscdevice.h
 
 # Struct layouts (native byte order, as the kernel sees them).
 KVM_MSR_LIST = struct.Struct("=I")                  # nmsrs, then __u32 indices[]

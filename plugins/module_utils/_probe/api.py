@@ -4,6 +4,7 @@
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
 
 # What the subsets after this gate are told when it stops them.
 BLOCKS = "the KVM API did not answer as version %d" % abi.KVM_API_VERSION
@@ -19,8 +20,8 @@ def probe(ctx):
         message = "%s: KVM_GET_API_VERSION failed with %s" % (device["path"], errno_text(error))
         if not device["kvm_node"]:
             return facts, [problem("api.not_kvm", device["path"], message + "; the node is character device %s:%s, "
-                                   "not KVM (%d:%d)" % (device["major"], device["minor"], abi.KVM_MISC_MAJOR,
-                                                        abi.KVM_MINOR), "point the device option at the KVM node")]
+                                   "not KVM (%d:%d)" % (device["major"], device["minor"], KVM_MISC_MAJOR,
+                                                        KVM_MINOR), "point the device option at the KVM node")]
         return facts, [problem("api.failed", device["path"], message, "see the kernel log (dmesg)")]
     if facts["api_version"] != abi.KVM_API_VERSION:
         return facts, [problem("api.version", "KVM_GET_API_VERSION", "%s: KVM_GET_API_VERSION returned %s, but the "

@@ -5,10 +5,9 @@ import errno
 import os
 import stat
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (
     denied_remedy, judge_accounts, misc_number, node_facts, node_text, read_acl, unmapped_remedy)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
@@ -53,7 +52,7 @@ def probe(ctx):
     if not facts["char_device"]:
         return found, [_not_a_node(kernel, path, st)]
     facts["major"], facts["minor"] = os.major(st.st_rdev), os.minor(st.st_rdev)
-    facts["kvm_node"] = (facts["major"], facts["minor"]) == (abi.KVM_MISC_MAJOR, abi.KVM_MINOR)
+    facts["kvm_node"] = (facts["major"], facts["minor"]) == (KVM_MISC_MAJOR, KVM_MINOR)
     try:
         ctx.kvm = Kvm.open(kernel, path)
     except OSError as error:
@@ -75,7 +74,7 @@ def probe(ctx):
 
 def _not_a_node(kernel, path, st):
     """A path that is not a character device: a directory is a wrong option, a file a wrong node."""
-    where = "%s is %%s, not the KVM character device %d:%d (%s)" % (path, abi.KVM_MISC_MAJOR, abi.KVM_MINOR,
+    where = "%s is %%s, not the KVM character device %d:%d (%s)" % (path, KVM_MISC_MAJOR, KVM_MINOR,
                                                                     node_text(kernel, st))
     if stat.S_ISDIR(st.st_mode):
         return problem("device.not_a_node", path, where % "a directory, not a device node",
@@ -88,7 +87,7 @@ def _not_a_node(kernel, path, st):
 
 def _no_driver(kernel, path, facts, message):
     """ENXIO/ENODEV: a node of KVM's major with another minor is a wrong node, not a missing module."""
-    major, minor, source = misc_number(kernel, "kvm", abi.KVM_MINOR)
+    major, minor, source = misc_number(kernel, "kvm", KVM_MINOR)
     if (facts["major"], facts["minor"]) != (major, minor) and facts["major"] == major:
         return problem("device.wrong_node", path, message + "; the node has the wrong number %s:%s, KVM is %d:%d (%s)"
                        % (facts["major"], facts["minor"], major, minor, source),
@@ -108,7 +107,7 @@ def _missing(ctx):
         return problem("device.missing.module_loaded", path, "%s does not exist although %s is loaded"
                        % (path, ", ".join(backends)),
                        "create it (mknod %s c %d %d) or let udev do it; in a container pass --device %s"
-                       % (path, abi.KVM_MISC_MAJOR, abi.KVM_MINOR, path), ": ")
+                       % (path, KVM_MISC_MAJOR, KVM_MINOR, path), ": ")
     # why no backend is loaded, from the kernel's own statements: read only here, on a host that has no KVM
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.missing import diagnose
     return diagnose(ctx, path)

@@ -22,7 +22,7 @@ __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import (
-    FLEET_SCHEMA, PausedGC, normalize_verdict, safe_text)
+    FLEET_SCHEMA, PausedGC, clean_cap_sets, normalize_verdict, safe_text)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 
 # The summary facts compared as one value each: (key in the summary, name in the changes).
@@ -30,21 +30,10 @@ SCALARS = (("kernel", "kernel"), ("backend", "backend"), ("api_version", "api_ve
            ("guest_cpu_level", "guest_cpu_level"), ("guest_cpu_pool", "pool"))
 FAILING = ("fail", "no_facts", "unreachable")
 _KEPT = ("schema_version", "status", "summary", "root_causes", "failures")  # of a previous record, not its checks
-MAX_SET_NAMES = 4096  # names kept per capability set read from a previous file
 
 
 class PreviousError(ValueError):
     """A previous fleet.json that cannot be compared with; the message says why."""
-
-
-def cap_sets(value):
-    """{fingerprint: sorted names} from untrusted input; anything else in it is left out."""
-    sets = {}
-    if isinstance(value, dict):
-        for key, names in value.items():
-            if isinstance(key, str) and isinstance(names, list) and len(names) <= MAX_SET_NAMES:
-                sets[safe_text(key)] = sorted(set(safe_text(n) for n in names if isinstance(n, str)))
-    return sets
 
 
 def previous_fleet(document, where):
@@ -67,7 +56,7 @@ def previous_fleet(document, where):
     generated = document.get("generated_at")
     return {"generated_at": safe_text(generated) if isinstance(generated, str) else None,
             "title": safe_text(document.get("title")) if isinstance(document.get("title"), str) else None,
-            "records": records, "guest_cpu": view, "cap_sets": cap_sets(document.get("cap_sets"))}
+            "records": records, "guest_cpu": view, "cap_sets": clean_cap_sets(document.get("cap_sets"))}
 
 
 def _failing(status, allow_unreachable):
@@ -75,8 +64,9 @@ def _failing(status, allow_unreachable):
 
 
 def _causes(record):
-    return dict(((c.get("code") or c.get("requirement"), safe_text(c.get("subject")) if c.get("subject") is not None
-                  else None), c.get("message")) for c in record.get("root_causes") or ())
+    """The root causes of a record as (code, subject) pairs."""
+    return set((c.get("code") or c.get("requirement"), safe_text(c.get("subject")) if c.get("subject") is not None
+                else None) for c in record.get("root_causes") or ())
 
 
 class _SetDiff(object):
@@ -130,10 +120,9 @@ def _host_changes(old, new, caps_diff, features_diff, models_diff):
             if diff and (diff["gained"] or diff["lost"]):
                 changes[name] = diff
     causes_a, causes_b = _causes(old), _causes(new)
-    if set(causes_a) != set(causes_b):
-        changes["root_causes"] = {
-            "gained": [_cause_name(k) for k in sorted(set(causes_b) - set(causes_a), key=str)],
-            "lost": [_cause_name(k) for k in sorted(set(causes_a) - set(causes_b), key=str)]}
+    if causes_a != causes_b:
+        changes["root_causes"] = {"gained": [_cause_name(k) for k in sorted(causes_b - causes_a, key=str)],
+                                  "lost": [_cause_name(k) for k in sorted(causes_a - causes_b, key=str)]}
     return changes or None
 
 
@@ -157,7 +146,7 @@ def _pools(before, after, both):
     return {"split": split, "merged": merged, "changed": renamed}
 
 
-def _pool_regressions(prev_view, prev_of, cur_models, cur_of, in_use):
+def _pool_regressions(prev_view, cur_models, cur_of, in_use):
     """Pools of the previous audit whose hosts (those still judged) no longer all run a model in use."""
     found = []
     for pool in (prev_view or {}).get("pools") or ():
@@ -216,7 +205,7 @@ def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
     prev_common = ((previous["guest_cpu"] or {}).get("common") or {})
     cur_common = ((current.get("guest_cpu") or {}).get("common") or {})
     in_use = set(models_in_use if models_in_use is not None else prev_common.get("runnable_models") or ())
-    pool_regressions = _pool_regressions(previous["guest_cpu"], prev_of, cur_models, cur_of, in_use)
+    pool_regressions = _pool_regressions(previous["guest_cpu"], cur_models, cur_of, in_use)
     for pool in pool_regressions:
         regressions.append({"kind": "pool", "pool": pool["pool"], "hosts": pool["hosts"], "why": (
             "pool %s no longer runs %s on %s" % (pool["pool"], ", ".join(pool["lost"]), ", ".join(pool["hosts"])))})

@@ -33,6 +33,7 @@ _SPACES = {"\t": " ", "\n": " ", "\r": " "}
 # Every text from a host is kept whole in fleet.json up to this length; the other reports cap it shorter
 # (escape.REPORT_TEXT_MAX). A hostile host cannot make the reports huge.
 JSON_TEXT_MAX = 65536
+MAX_SET_NAMES = 4096  # capability names kept per set: the kernel knows some 250
 
 
 def cap(text, limit, where):
@@ -249,13 +250,19 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
 
 
 def _used_sets(records, cap_sets):
-    """The capability sets some host's summary names, each a sorted list of names (untrusted input checked)."""
-    if not isinstance(cap_sets, dict):
+    """The capability sets some host's summary names."""
+    return clean_cap_sets(cap_sets, set(r["summary"].get("caps") for r in records))
+
+
+def clean_cap_sets(value, used=None):
+    """{fingerprint: sorted names} of untrusted capability sets (only those in `used`, when given); anything that
+    is not a fingerprint with a list of names is left out."""
+    if not isinstance(value, dict):
         return {}
-    used = set(r["summary"].get("caps") for r in records if isinstance(r["summary"].get("caps"), str))
-    return dict((key, sorted(safe_text(name) for name in names if isinstance(name, str)))
-                for key, names in sorted(cap_sets.items(), key=lambda kv: str(kv[0]))
-                if key in used and isinstance(names, list))
+    return dict((safe_text(key), sorted(set(safe_text(name) for name in names if isinstance(name, str))))
+                for key, names in sorted(value.items(), key=lambda kv: str(kv[0]))
+                if isinstance(key, str) and isinstance(names, list) and len(names) <= MAX_SET_NAMES
+                and (used is None or key in used))
 
 
 def _verdict_of(verdicts, host):

@@ -16,23 +16,28 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key
 
 # code -> the fix that answers it; the one list of what the role can do (docs and argument spec read it).
+# tools/gen_docs.py writes the role README's table of fixes from it.
 FIXES = (
-    ("device.user_denied", "group", "add the account (the subject) to the group of the device node"),
-    ("device.eacces", "group", "add the probing user to the group of the device node"),
-    ("device.world_writable", "udev", "a udev rule for the node's group and mode, applied to the node now"),
-    ("device.missing.module_loaded", "node", "create the missing node (`c 10:232`) with the group and mode"),
-    ("device.missing.not_loaded", "module", "load the module the probe names (the subject) and list it in "
-                                            "/etc/modules-load.d"),
-    ("device.missing.no_module", "module", "load the backend module and list it in /etc/modules-load.d"),
-    ("nested.not_offered", "nested", "`options <backend> nested=1` in /etc/modprobe.d (takes effect when the "
-                                     "module is reloaded or the host reboots)"),
-    ("hugepages.short", "hugepages", "reserve the required huge pages now and at boot (/etc/tmpfiles.d)"),
+    ("device.user_denied", "group", "the account (the subject) joins the node's group, if it is listed"),
+    ("device.eacces", "group", "the probing user joins the node's group, if it is listed"),
+    ("device.world_writable", "udev", "`/etc/udev/rules.d/65-fleetcheck-kvm.rules` with the group and mode, and the "
+                                      "node given them now"),
+    ("device.missing.module_loaded", "node", "the node created (`c 10 232`) with the group and mode"),
+    ("device.missing.not_loaded", "module", "the module the probe found available (the subject) loaded and listed "
+                                            "in `/etc/modules-load.d/fleetcheck-kvm.conf`"),
+    ("device.missing.no_module", "module", "the backend loaded (`modprobe`) and listed in "
+                                           "`/etc/modules-load.d/fleetcheck-kvm.conf`"),
+    ("nested.not_offered", "nested", "`options <backend> nested=1` in `/etc/modprobe.d/fleetcheck-kvm-nested.conf`, "
+                                     "for `kvm_intel` and `kvm_amd`; in effect when the module is next loaded (the role "
+                                     "never unloads it: running guests would stop)"),
+    ("hugepages.short", "hugepages", "the host-wide count of `kvm_validate_hugepages_minimums` reserved now (sysfs, "
+                                     "only ever raised) and at boot (`/etc/tmpfiles.d`)"),
 )
 FIX_OF = dict((code, fix) for code, fix, _doc in FIXES)
-KVM_MAJOR, KVM_MINOR = 10, 232
 NESTED_BACKENDS = ("kvm_intel", "kvm_amd")  # the modules with a `nested` parameter
 UDEV_RULE = "/etc/udev/rules.d/65-fleetcheck-kvm.rules"
 MODULES_LOAD = "/etc/modules-load.d/fleetcheck-kvm.conf"
@@ -111,10 +116,9 @@ def _fix(kind, code, subject, device, accounts, group, mode, backend, minimums):
         node = subject if isinstance(subject, str) and subject.startswith("/dev/") else "/dev/kvm"
         fix = dict(base, node=node, group=group, mode=mode)
         if kind == "udev":
-            fix.update(rule_file=UDEV_RULE, rule='KERNEL=="%s", GROUP="%s", MODE="%s"\n' % (
-                node[len("/dev/"):], group, mode))
+            fix.update(file=UDEV_RULE, line='KERNEL=="%s", GROUP="%s", MODE="%s"\n' % (node[len("/dev/"):], group, mode))
         else:
-            fix.update(major=KVM_MAJOR, minor=KVM_MINOR)
+            fix.update(major=KVM_MISC_MAJOR, minor=KVM_MINOR)
         return fix, None
     if kind == "module":
         backend = subject if code == "device.missing.not_loaded" else backend

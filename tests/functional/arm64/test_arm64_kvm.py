@@ -14,7 +14,6 @@ profiles from those facts, here on the host, as it would in a play.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import glob
 import json
 import os
 import shutil
@@ -30,7 +29,6 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
-from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import run_ansible
 from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as arm64_machine
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing
 
@@ -59,22 +57,6 @@ def _image_dir():
     return directory
 
 
-def _ansiballz(ansible_bin, tmp):
-    """kvm_facts as ansible-core sends it to a host: AnsiballZ_kvm_facts.py with its arguments.
-
-    ansible-core builds it for localhost and keeps it (ANSIBLE_KEEP_REMOTE_FILES); running it
-    there as well is harmless, and the guest runs the same bytes with its own Python.
-    """
-    remote_tmp = os.path.join(tmp, "remote_tmp")
-    os.makedirs(remote_tmp)
-    run_ansible(ansible_bin, ["ansible", "localhost", "-m", "fleetcheck.kvm.kvm_facts", "-a", "timeout=60"],
-                env={"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": remote_tmp})
-    found = glob.glob(os.path.join(remote_tmp, "*", "AnsiballZ_kvm_facts.py"))
-    assert len(found) == 1, found
-    with open(found[0], "rb") as handle:
-        return handle.read()
-
-
 def _c_probe(tmp):
     compiler = shutil.which(CROSS_GCC)
     if not compiler:
@@ -89,7 +71,7 @@ def _c_probe(tmp):
 @pytest.fixture(scope="session")
 def payload_files(tmp_path_factory, ansible_bin):
     tmp = str(tmp_path_factory.mktemp("arm64_payload"))
-    return {"kvm_c_probe": _c_probe(tmp), "AnsiballZ_kvm_facts.py": _ansiballz(ansible_bin, tmp)}
+    return {"kvm_c_probe": _c_probe(tmp), "AnsiballZ_kvm_facts.py": arm64_machine.ansiballz(ansible_bin, tmp)}
 
 
 @pytest.fixture(scope="session", params=sorted(KVM_MODES))

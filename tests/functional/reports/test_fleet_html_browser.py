@@ -127,7 +127,7 @@ def test_the_counts_are_on_the_page(rendered):
 
 
 def test_the_reason_is_in_the_host_table_and_only_one_page_is_rendered(rendered):
-    fleet, dom = rendered[0], rendered[1]
+    dom = rendered[1]
     rows = re.findall(r'<tr data-host="([^"]+)" data-status="([a-z_]+)">(.*?)</tr>', dom, re.S)
     assert len(rows) == 100, "a page of rows, not every host"
     host, status, cells = rows[0]
@@ -138,7 +138,7 @@ def test_the_reason_is_in_the_host_table_and_only_one_page_is_rendered(rendered)
 
 
 def test_hosts_are_grouped_by_cause_with_counts(rendered):
-    fleet, dom = rendered[0], rendered[1]
+    dom = rendered[1]
     groups = re.findall(r'<li data-group="\d+"[^>]*><b>(\d+) hosts?:</b><code>([^<]*)</code><button[^>]*>(.*?)</button>',
                         dom)
     assert [(int(n), code.strip(), html.unescape(cause)) for n, code, cause in groups] == [

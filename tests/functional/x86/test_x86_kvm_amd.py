@@ -31,7 +31,6 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions i
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as machine
-from ansible_collections.fleetcheck.kvm.tests.functional.arm64.test_arm64_kvm import _ansiballz
 from ansible_collections.fleetcheck.kvm.tests.functional.x86 import guest_oracle
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing
 
@@ -63,7 +62,7 @@ def payload_files(tmp_path_factory, ansible_bin):
                            os.path.join(ROOT, "tests", "functional", "c_probe", "kvm_c_probe.c")])
     with open(binary, "rb") as handle:
         probe = handle.read()
-    files = {"kvm_c_probe": probe, "AnsiballZ_kvm_facts.py": _ansiballz(ansible_bin, tmp)}
+    files = {"kvm_c_probe": probe, "AnsiballZ_kvm_facts.py": machine.ansiballz(ansible_bin, tmp)}
     for name, path in (("qmp.py", ("tools", "qmp.py")), ("guest_oracle.py", ("tests", "functional", "x86", "guest_oracle.py"))):
         with open(os.path.join(ROOT, *path), "rb") as handle:
             files[name] = handle.read()

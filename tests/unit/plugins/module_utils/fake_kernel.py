@@ -24,6 +24,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests impor
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests.x86_64 import (
     DATA as GUEST_BYTE, PORT as GUEST_PORT)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
 
 KVM_GID = 36
 
@@ -34,10 +35,10 @@ class FakeNode(object):
 
 
 def kvm_node(perm=0o660, uid=0, gid=KVM_GID):
-    return FakeNode(stat.S_IFCHR | perm, os.makedev(abi.KVM_MISC_MAJOR, abi.KVM_MINOR), uid, gid)
+    return FakeNode(stat.S_IFCHR | perm, os.makedev(KVM_MISC_MAJOR, KVM_MINOR), uid, gid)
 
 
-def misc_node(minor, perm=0o660, uid=0, gid=KVM_GID, major=abi.KVM_MISC_MAJOR):
+def misc_node(minor, perm=0o660, uid=0, gid=KVM_GID, major=KVM_MISC_MAJOR):
     """A misc character device node (tun 200, vhost-net 238, ...)."""
     return FakeNode(stat.S_IFCHR | perm, os.makedev(major, minor), uid, gid)
 

@@ -58,8 +58,8 @@ def test_a_world_writable_node_gets_a_udev_rule_and_a_world_writable_mode_is_ref
     verdict, facts = judged(kernel, forbid_world_writable_device=True)
     fixes = plan(verdict, facts, ["device.world_writable"], [])["fixes"]
     assert fixes == [{"fix": "udev", "code": "device.world_writable", "node": "/dev/kvm", "group": "kvm", "mode": "0660",
-                      "rule_file": "/etc/udev/rules.d/65-fleetcheck-kvm.rules",
-                      "rule": 'KERNEL=="kvm", GROUP="kvm", MODE="0660"\n'}]
+                      "file": "/etc/udev/rules.d/65-fleetcheck-kvm.rules",
+                      "line": 'KERNEL=="kvm", GROUP="kvm", MODE="0660"\n'}]
     for mode in ("0666", "0662", "666"):
         with pytest.raises(RemedyError, match="never makes it world-writable"):
             plan(verdict, facts, ["device.world_writable"], [], mode=mode)
