@@ -164,7 +164,7 @@ regressions:
   returned: when O(previous) is given
   type: list
   elements: dict
-  sample: [{kind: host, host: kvm2, why: "was pass, now fail: device.eacces (/dev/kvm)"}]
+  sample: [{kind: host, host: kvm2, why: "kvm2 was pass, now fail: device.eacces (/dev/kvm)"}]
 regression_hosts:
   description: With O(previous), the hosts the regression gate fails - newly failing, or costing a pool a model in use.
   returned: when O(previous) is given

@@ -194,9 +194,9 @@ def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
             entry = {"host": host, "was": old["status"] if old else None, "now": record["status"],
                      "causes": [_cause_name(k) for k in sorted(_causes(record), key=str)]}
             newly_failing.append(entry)
-            regressions.append({"kind": "host", "host": host, "why": "%s, %s" % (
-                "new in this audit" if old is None else "was %s" % old["status"], "now %s: %s" % (
-                    record["status"], "; ".join(entry["causes"]) or "no cause recorded"))})
+            regressions.append({"kind": "host", "host": host, "why": "%s %s, now %s: %s" % (
+                host, "is new in this audit" if old is None else "was %s" % old["status"], record["status"],
+                "; ".join(entry["causes"]) or "no cause recorded")})
         if old is not None:
             changed = _host_changes(old, record, caps_diff, features_diff, models_diff)
             if changed:

@@ -131,9 +131,9 @@ def summary_lines(changes):
     if not changes:
         return []
     counts = changes["counts"]
-    lines = [u"%s: %d regression(s); %d newly failing, %d fixed, %d new, %d gone; %d hosts changed" % (
-        since(changes), counts["regressions"], counts["newly_failing"], counts["fixed"], counts["new"], counts["gone"],
-        counts["changed"])]
+    lines = [u"%s: %d regression%s; %d newly failing, %d fixed, %d new, %d gone; %d host%s changed" % (
+        since(changes), counts["regressions"], "" if counts["regressions"] == 1 else "s", counts["newly_failing"],
+        counts["fixed"], counts["new"], counts["gone"], counts["changed"], "" if counts["changed"] == 1 else "s")]
     lines += [u"  regression: %s" % safe_text(r["why"]) for r in (changes.get("regressions") or [])[:MAX_NAMES]]
     if counts["regressions"] > MAX_NAMES:
         lines.append(u"  and %d more regressions (see the reports)" % (counts["regressions"] - MAX_NAMES))

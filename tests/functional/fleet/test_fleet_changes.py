@@ -81,7 +81,7 @@ def test_the_changed_host_alone_is_named_with_its_change_and_fails_the_gate(audi
     assert [r["host"] for r in changes["regressions"]] == ["fc-chg-b"]
     assert changes["previous"]["generated_at"] == runs["again_fleet"]["generated_at"]
     assert "fc-chg-b (was pass, now fail)" in runs["changed_md"]
-    assert "regression: was pass, now fail: device.missing.module_loaded" in output
+    assert "regression: fc-chg-b was pass, now fail: device.missing.module_loaded" in output
     # the previous set is kept beside the latest, for the next comparison
     assert len([n for n in os.listdir(str(work / "reports" / ".sets")) if not n.startswith(".")]) == 2
 

@@ -185,7 +185,7 @@ def test_a_second_audit_compared_with_the_first_names_the_regression(tmp_path):
                      "previous": os.path.join(dest, "fleet.json")})
     assert not result.get("failed")
     assert result["regression_hosts"] == ["kvm1"] and result["changes"]["newly_failing"] == 1
-    assert result["regressions"][0]["why"] == "was pass, now fail: usable"
+    assert result["regressions"][0]["why"] == "kvm1 was pass, now fail: usable"
     with open(os.path.join(dest, "fleet.json")) as handle:
         assert json.load(handle)["changes"]["newly_failing"][0]["host"] == "kvm1"
     # kvm3 stays unreachable: an old failure, and allowed or not no regression

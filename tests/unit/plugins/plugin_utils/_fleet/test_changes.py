@@ -109,6 +109,7 @@ def test_new_and_gone_hosts_and_a_new_failing_host_is_a_regression():
     assert result["new"] == [{"host": "fresh", "status": "fail"}]
     assert result["gone"] == [{"host": "old", "was": "pass"}]
     assert regression_hosts(result) == ["fresh"]
+    assert result["regressions"][0]["why"] == "fresh is new in this audit, now fail: device.eacces (/dev/kvm)"
 
 
 def test_unreachable_counts_as_failing_unless_allowed():

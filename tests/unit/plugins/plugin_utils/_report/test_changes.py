@@ -35,7 +35,7 @@ def test_each_report_names_the_regression_and_the_kernel_change():
     assert fleet["changes"]["counts"]["regressions"] == 1
     page, text = render_html(fleet), render_markdown(fleet)
     for report in (page, text, "\n".join(render_summary(fleet, {"json": "fleet.json"}))):
-        assert "was pass, now fail" in report
+        assert "kvm2 was pass, now fail" in report
     assert "kernel 6.1.0 -&gt; 6.1.1" in page and "kernel 6.1.0 -\\> 6.1.1" in text
     assert '<section id="changes">' in page and "## Changes since the previous audit (2026-12-04T00:00:00Z, 2 hosts)" in text
     suite = [s for s in ET.fromstring(render_junit(fleet)) if s.get("name") == "regressions since the previous audit"]
