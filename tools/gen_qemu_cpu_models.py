@@ -1,26 +1,29 @@
-"""Generate plugins/module_utils/_cpu/qemu_models.py: QEMU's x86 CPU models, from QEMU itself.
+"""Generate plugins/module_utils/_cpu/qemu_models.py: the x86 CPU models of several QEMU releases, from each QEMU.
 
-Starts `qemu-system-x86_64 -machine none -accel kvm -nodefaults -S -display none -qmp stdio`
-and asks, over QMP, `query-cpu-definitions` (the model names, aliases, deprecation,
-migration safety) and, for every model, `query-cpu-model-expansion` type "static":
-the features the model asks for, by QEMU's names. KVM is needed, because QEMU adds
-its KVM defaults (kvmclock, x2apic, ...) to every named model only under KVM
+Input: what tools/qemu/ask_qemu.py printed for each release, asked over QMP of that QEMU under -accel kvm:
+query-cpu-definitions (names, aliases, deprecation, migration safety) and, for every migration-safe model,
+query-cpu-model-expansion type "static" (the features the model asks for, by QEMU's names). KVM is needed,
+because QEMU adds its KVM defaults (kvmclock, x2apic, ...) to every named model only under KVM
 (target/i386/cpu.c kvm_default_props), and those are what a guest asks for.
 
-An alias (Nehalem of Nehalem-v1) expands as the model it names, so only the latter's
-features are stored. The expansion of a named model does not depend on the host; `host` and `max`
-(not migration-safe) are built from the host's own features, so the table marks
-them as host-dependent instead of storing features.
+One table serves every release, because a model never changes once released (a fix is a new version,
+Foo-v2): each model's features are written once, and a release's table is the oldest release's models plus
+those each later release added (SINCE). The generator refuses answers that break this (a model that changed
+or disappeared, an alias that moved), rather than write a wrong table.
+An alias (Nehalem of Nehalem-v1) expands as the model it names, so only the latter's features are stored.
+`host` and `max` (not migration-safe) are built from the host's own features: marked, not stored.
 
-Usage: python3 tools/gen_qemu_cpu_models.py [--qemu PATH] [--check]
-  --check  exit 1 if the committed table differs from what this QEMU answers.
+Usage: python3 tools/gen_qemu_cpu_models.py [--check] ANSWERS.json...
+  bash tools/qemu/ask_all.sh DIR asks this host's QEMU and the QEMU of each suite's image (tools/lib.sh
+  fc_qemu_images) into DIR/<release>.json.
+  --check  exit 1 if the committed table differs from what these answers make.
 """
 import argparse
+import json
 import os
 import sys
 
 from generated import write_or_check
-from qmp import Qmp, QmpError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT = os.path.join(ROOT, "plugins", "module_utils", "_cpu", "qemu_models.py")
@@ -30,28 +33,56 @@ import cpuid_bits as bits  # noqa: E402  (the generated bit table: names that ar
 FEATURE_NAMES = set(name for word in bits.FEATURE_WORDS for name in word[5].values())
 
 
-def read_models(qemu):
-    qmp = Qmp(qemu)
-    try:
-        version = qmp.greeting["version"]
-        models = {}
-        for definition in qmp.command("query-cpu-definitions"):
-            name = definition["name"]
-            entry = {"deprecated": definition.get("deprecated", False),
-                     "alias_of": definition.get("alias-of"),
-                     "host_dependent": not definition.get("migration-safe", False)}
-            if not entry["host_dependent"]:
-                expansion = qmp.command("query-cpu-model-expansion", type="static", model={"name": name})
-                props = expansion["model"]["props"]
-                entry["features"] = sorted(key for key, value in props.items() if value is True and key in FEATURE_NAMES)
-            models[name] = entry
-    finally:
-        qmp.close()
-    release = "%d.%d.%d" % (version["qemu"]["major"], version["qemu"]["minor"], version["qemu"]["micro"])
-    return release, version.get("package", "").strip(), models
+def release_of(version):
+    """'10.0.13' -> '10.0': QEMU adds CPU models only in feature releases, never in stable (micro) ones."""
+    return ".".join(version.split(".")[:2])
 
 
-def wrapped(text, width=110):
+def read_release(answers):
+    """One QEMU's answers as {"release", "version", "package", "models": {name: entry}, "unknown": names}."""
+    models, unknown = {}, set()
+    for definition in answers["definitions"]:
+        name = definition["name"]
+        entry = {"deprecated": bool(definition.get("deprecated", False)), "alias_of": definition.get("alias-of"),
+                 "host_dependent": not definition.get("migration-safe", False)}
+        if not entry["host_dependent"] and not entry["alias_of"]:
+            # every property the static expansion turns on is a feature; those the bit table (generated from the
+            # newest QEMU source at hand) cannot place are kept, and listed, so that they count as missing
+            entry["features"] = sorted(answers["expansions"][name])
+            unknown.update(set(entry["features"]) - FEATURE_NAMES)
+        models[name] = entry
+    return {"release": release_of(answers["version"]), "version": answers["version"], "package": answers["package"],
+            "models": models, "unknown": unknown}
+
+
+def merge(releases):
+    """The releases, oldest first, as one table; SystemExit when a release contradicts an older one."""
+    releases = sorted(releases, key=lambda r: tuple(int(part) for part in r["release"].split(".")))
+    features, aliases, since, seen = {}, {}, {}, {}
+    for release in releases:
+        added = []
+        for name, entry in sorted(release["models"].items()):
+            if entry["alias_of"]:
+                if aliases.setdefault(name, entry["alias_of"]) != entry["alias_of"]:
+                    raise SystemExit("QEMU %s moved alias %s from %s to %s; the table keeps one target per alias"
+                                     % (release["version"], name, aliases[name], entry["alias_of"]))
+            elif "features" in entry:
+                if features.setdefault(name, entry["features"]) != entry["features"]:
+                    raise SystemExit("QEMU %s changed model %s; the table keeps one feature list per model"
+                                     % (release["version"], name))
+            if name not in seen:
+                seen[name] = release["release"]
+                added.append(name)
+        gone = sorted(name for name, first in seen.items() if name not in release["models"])
+        if gone:
+            raise SystemExit("QEMU %s dropped models %s; the table assumes none is ever dropped"
+                             % (release["version"], ", ".join(gone)))
+        if release is not releases[0]:
+            since[release["release"]] = added
+    return features, aliases, since, releases
+
+
+def wrapped(text, width=110, indent="        "):
     """A long string as implicitly concatenated literals of at most `width` characters."""
     words, chunks, line = text.split(" "), [], ""
     for word in words:
@@ -61,51 +92,60 @@ def wrapped(text, width=110):
         else:
             line = word if not line else line + " " + word
     chunks.append(line)
-    return "\n        ".join(repr(chunk) for chunk in chunks)
+    return ("\n" + indent).join(repr(chunk) for chunk in chunks)
 
 
-def render(release, package, models):
+def render(releases):
+    features, aliases, since, releases = merge(releases)
     lines = [
         "# SPDX-License-Identifier: GPL-3.0-or-later",
-        "# GENERATED by tools/gen_qemu_cpu_models.py from QEMU's own QMP answers. Do not edit by hand:",
-        "# run the script again with a newer qemu-system-x86_64.",
-        '"""QEMU\'s named x86 CPU models and the features each asks for, as data.',
+        "# GENERATED by tools/gen_qemu_cpu_models.py from each QEMU's own QMP answers. Do not edit by hand:",
+        "# ask the QEMU releases again (tools/qemu/ask_all.sh) and run the script.",
+        '"""The named x86 CPU models of several QEMU releases and the features each asks for, as data.',
         "",
-        "Source: query-cpu-definitions and query-cpu-model-expansion (type static) of each",
-        "model, under -accel kvm, of the QEMU named below. Features are space-separated",
-        "strings: Ansible ships module_utils as source, and strings compile fast.",
+        "Source: query-cpu-definitions and query-cpu-model-expansion (type static) of each model, under",
+        "-accel kvm, of each QEMU in RELEASES. A model never changes once released, so its features are",
+        "written once; a release has the oldest release's models and those SINCE adds up to it. Features",
+        "are space-separated strings: Ansible ships module_utils as source, and strings compile fast.",
         '"""',
         "",
-        "QEMU_VERSION = %r" % release,
-        "QEMU_PACKAGE = %r" % package,
-        "",
-        "# Built from the host's own features (not migration-safe): nothing they ask for can be missing.",
-        "HOST_DEPENDENT = %r" % (tuple(name for name in sorted(models) if models[name]["host_dependent"]),),
-        "# Deprecated by QEMU.",
-        "DEPRECATED = %r" % (tuple(name for name in sorted(models) if models[name]["deprecated"]),),
-        "# alias -> the versioned model it names (same features).",
-        "ALIASES = {",
+        "# feature release -> (the QEMU asked, its package), oldest first.",
+        "RELEASES = (",
     ]
-    lines.extend("    %r: %r," % (name, models[name]["alias_of"]) for name in sorted(models) if models[name]["alias_of"])
+    lines.extend("    (%r, %r, %r)," % (r["release"], r["version"], r["package"]) for r in releases)
+    lines += [")", "# Built from the host's own features (not migration-safe): nothing they ask for can be missing.",
+              "HOST_DEPENDENT = {"]
+    lines.extend("    %r: %r," % (r["release"], tuple(sorted(n for n, e in r["models"].items() if e["host_dependent"])))
+                 for r in releases)
+    lines += ["}", "# Deprecated by that release.", "DEPRECATED = {"]
+    lines.extend("    %r: %r," % (r["release"], tuple(sorted(n for n, e in r["models"].items() if e["deprecated"])))
+                 for r in releases)
+    lines += ["}", "# Models and aliases a release added to the one before it.", "SINCE = {"]
+    lines.extend("    %r: (\n        %s)," % (release, wrapped(" ".join(names))) for release, names in sorted(since.items()))
+    unknown = sorted(set().union(*(r["unknown"] for r in releases)))
+    lines += ["}", "# Features a model asks for whose CPUID bit cpuid_bits.py does not know (its QEMU source was not",
+              "# at hand): QEMU cannot be told to offer them, so a model asking for one lacks it.",
+              "UNPLACED_FEATURES = (\n    %s)" % wrapped(" ".join(unknown), indent="    ") if unknown else "UNPLACED_FEATURES = ''",
+              "# alias -> the versioned model it names (same features).", "ALIASES = {"]
+    lines.extend("    %r: %r," % (name, aliases[name]) for name in sorted(aliases))
     lines += ["}", "# model -> the features it asks for, sorted.", "MODEL_FEATURES = {"]
-    for name in sorted(models):
-        entry = models[name]
-        if "features" in entry and not entry["alias_of"]:
-            lines.append("    %r: (\n        %s)," % (name, wrapped(" ".join(entry["features"]))))
+    for name in sorted(features):
+        lines.append("    %r: (\n        %s)," % (name, wrapped(" ".join(features[name]))))
     lines += ["}", ""]
     return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--qemu", default="qemu-system-x86_64")
+    parser.add_argument("answers", nargs="+", help="JSON of tools/qemu/ask_qemu.py, one per QEMU release")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    try:
-        text = render(*read_models(args.qemu))
-    except QmpError as error:
-        raise SystemExit("%s: %s" % (args.qemu, error))
-    return write_or_check(OUTPUT, text, args.check, "differs from what %s answers" % args.qemu)
+    releases = []
+    for path in args.answers:
+        with open(path) as handle:
+            releases.append(read_release(json.load(handle)))
+    text = render(releases)
+    return write_or_check(OUTPUT, text, args.check, "differs from what %s answer" % ", ".join(args.answers))
 
 
 if __name__ == "__main__":

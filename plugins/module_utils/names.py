@@ -2,7 +2,7 @@
 """The few names both sides share: pure data, no code that touches the OS.
 
 The probe writes facts with these names and the judge reads them; the controller may import this
-module and the generated tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.levels) from
+module and the generated tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.releases, _cpu.levels) from
 module_utils, and nothing else (tests/unit/test_layout.py).
 """
 

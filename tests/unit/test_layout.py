@@ -6,7 +6,7 @@
 
 - plugins/module_utils is the host side (what AnsiballZ ships): nothing there imports plugin_utils or action.
 - plugins/plugin_utils, plugins/action and plugins/filter are the controller side: from module_utils they import only the
-  shared names (names.py) and the tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.levels).
+  shared names (names.py) and the tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.releases, _cpu.levels).
 - Transitively, no file an action reaches imports an OS-touching module, and kvm_facts reaches no
   controller code.
 """
@@ -30,7 +30,7 @@ ACTIONS = sorted(glob.glob(os.path.join(ROOT, "plugins", "action", "*.py")) + gl
 HOST = COLLECTION + ".plugins.module_utils"
 CONTROLLER = (COLLECTION + ".plugins.plugin_utils", COLLECTION + ".plugins.action", COLLECTION + ".plugins.filter")
 # What the controller may import from the host side: the shared names and the tables, pure data.
-SHARED = tuple(HOST + "." + name for name in ("names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.levels"))
+SHARED = tuple(HOST + "." + name for name in ("names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.releases", "_cpu.levels"))
 
 
 def files_under(*parts):

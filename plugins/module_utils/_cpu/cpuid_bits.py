@@ -7,8 +7,8 @@ Source: target/i386/cpu.c feature_word_info and x86_ext_save_areas, target/i386/
 (FeatureWord order, CPUID_XSTATE_XCR0_MASK), of the QEMU version below.
 """
 
-QEMU_VERSION = '7.2.22'
-SOURCE = 'Debian bookworm source package qemu_7.2+dfsg-7+deb12u18, QEMU 7.2.22, target/i386/cpu.c'
+QEMU_VERSION = '10.0.13'
+SOURCE = 'Debian trixie source package qemu_10.0.13+ds-0+deb13u1'
 
 # In QEMU's FeatureWord order (the order of query-cpu-definitions' unavailable-features).
 # CPUID words: (name, 'cpuid', leaf, subleaf, register, {bit: feature name}).
@@ -36,12 +36,13 @@ FEATURE_WORDS = (
     }),
     ('FEAT_7_0_EBX', 'cpuid', 0x7, 0, 'ebx', {
         0: 'fsgsbase', 1: 'tsc-adjust', 2: 'sgx', 3: 'bmi1',
-        4: 'hle', 5: 'avx2', 7: 'smep', 8: 'bmi2',
-        9: 'erms', 10: 'invpcid', 11: 'rtm', 14: 'mpx',
-        16: 'avx512f', 17: 'avx512dq', 18: 'rdseed', 19: 'adx',
-        20: 'smap', 21: 'avx512ifma', 22: 'pcommit', 23: 'clflushopt',
-        24: 'clwb', 25: 'intel-pt', 26: 'avx512pf', 27: 'avx512er',
-        28: 'avx512cd', 29: 'sha-ni', 30: 'avx512bw', 31: 'avx512vl',
+        4: 'hle', 5: 'avx2', 6: 'fdp-excptn-only', 7: 'smep',
+        8: 'bmi2', 9: 'erms', 10: 'invpcid', 11: 'rtm',
+        13: 'zero-fcs-fds', 14: 'mpx', 16: 'avx512f', 17: 'avx512dq',
+        18: 'rdseed', 19: 'adx', 20: 'smap', 21: 'avx512ifma',
+        22: 'pcommit', 23: 'clflushopt', 24: 'clwb', 25: 'intel-pt',
+        26: 'avx512pf', 27: 'avx512er', 28: 'avx512cd', 29: 'sha-ni',
+        30: 'avx512bw', 31: 'avx512vl',
     }),
     ('FEAT_7_0_ECX', 'cpuid', 0x7, 0, 'ecx', {
         1: 'avx512vbmi', 2: 'umip', 3: 'pku', 5: 'waitpkg',
@@ -54,11 +55,14 @@ FEATURE_WORDS = (
         2: 'avx512-4vnniw', 3: 'avx512-4fmaps', 4: 'fsrm', 8: 'avx512-vp2intersect',
         10: 'md-clear', 14: 'serialize', 16: 'tsx-ldtrk', 19: 'arch-lbr',
         22: 'amx-bf16', 23: 'avx512-fp16', 24: 'amx-tile', 25: 'amx-int8',
-        26: 'spec-ctrl', 27: 'stibp', 29: 'arch-capabilities', 30: 'core-capability',
-        31: 'ssbd',
+        26: 'spec-ctrl', 27: 'stibp', 28: 'flush-l1d', 29: 'arch-capabilities',
+        30: 'core-capability', 31: 'ssbd',
     }),
     ('FEAT_7_1_EAX', 'cpuid', 0x7, 1, 'eax', {
-        4: 'avx-vnni', 5: 'avx512-bf16',
+        0: 'sha512', 1: 'sm3', 2: 'sm4', 4: 'avx-vnni',
+        5: 'avx512-bf16', 7: 'cmpccxadd', 10: 'fzrm', 11: 'fsrs',
+        12: 'fsrc', 17: 'fred', 18: 'lkgs', 19: 'wrmsrns',
+        21: 'amx-fp16', 23: 'avx-ifma', 26: 'lam',
     }),
     ('FEAT_8000_0001_EDX', 'cpuid', 0x80000001, 0, 'edx', {
         11: 'syscall', 20: 'nx', 22: 'mmxext', 25: 'fxsr-opt',
@@ -73,13 +77,25 @@ FEATURE_WORDS = (
         17: 'tce', 19: 'nodeid-msr', 21: 'tbm', 22: 'topoext',
         23: 'perfctr-core', 24: 'perfctr-nb',
     }),
+    ('FEAT_8000_0007_EBX', 'cpuid', 0x80000007, 0, 'ebx', {
+        0: 'overflow-recov', 1: 'succor',
+    }),
     ('FEAT_8000_0007_EDX', 'cpuid', 0x80000007, 0, 'edx', {
         8: 'invtsc',
     }),
     ('FEAT_8000_0008_EBX', 'cpuid', 0x80000008, 0, 'ebx', {
         0: 'clzero', 2: 'xsaveerptr', 9: 'wbnoinvd', 12: 'ibpb',
-        14: 'ibrs', 15: 'amd-stibp', 24: 'amd-ssbd', 25: 'virt-ssbd',
-        26: 'amd-no-ssb',
+        14: 'ibrs', 15: 'amd-stibp', 17: 'stibp-always-on', 24: 'amd-ssbd',
+        25: 'virt-ssbd', 26: 'amd-no-ssb', 28: 'amd-psfd',
+    }),
+    ('FEAT_8000_0021_EAX', 'cpuid', 0x80000021, 0, 'eax', {
+        0: 'no-nested-data-bp', 2: 'lfence-always-serializing', 6: 'null-sel-clr-base', 8: 'auto-ibrs',
+        24: 'eraps', 27: 'sbpb', 28: 'ibpb-brtype', 29: 'srso-no',
+        30: 'srso-user-kernel-no',
+    }),
+    ('FEAT_8000_0021_EBX', 'cpuid', 0x80000021, 0, 'ebx', {}),
+    ('FEAT_8000_0022_EAX', 'cpuid', 0x80000022, 0, 'eax', {
+        0: 'perfmon-v2',
     }),
     ('FEAT_C000_0001_EDX', 'cpuid', 0xc0000001, 0, 'edx', {
         2: 'xstore', 3: 'xstore-en', 6: 'xcrypt', 7: 'xcrypt-en',
@@ -89,8 +105,8 @@ FEATURE_WORDS = (
     ('FEAT_KVM', 'cpuid', 0x40000001, 0, 'eax', {
         0: 'kvmclock', 1: 'kvm-nopiodelay', 2: 'kvm-mmu', 3: 'kvmclock',
         4: 'kvm-asyncpf', 5: 'kvm-steal-time', 6: 'kvm-pv-eoi', 7: 'kvm-pv-unhalt',
-        9: 'kvm-pv-tlb-flush', 11: 'kvm-pv-ipi', 12: 'kvm-poll-control', 13: 'kvm-pv-sched-yield',
-        14: 'kvm-asyncpf-int', 15: 'kvm-msi-ext-dest-id', 24: 'kvmclock-stable-bit',
+        9: 'kvm-pv-tlb-flush', 10: 'kvm-asyncpf-vmexit', 11: 'kvm-pv-ipi', 12: 'kvm-poll-control',
+        13: 'kvm-pv-sched-yield', 14: 'kvm-asyncpf-int', 15: 'kvm-msi-ext-dest-id', 24: 'kvmclock-stable-bit',
     }),
     ('FEAT_KVM_HINTS', 'cpuid', 0x40000001, 0, 'edx', {
         0: 'kvm-hint-dedicated',
@@ -99,7 +115,7 @@ FEATURE_WORDS = (
         0: 'npt', 1: 'lbrv', 2: 'svm-lock', 3: 'nrip-save',
         4: 'tsc-scale', 5: 'vmcb-clean', 6: 'flushbyasid', 7: 'decodeassists',
         10: 'pause-filter', 12: 'pfthreshold', 13: 'avic', 15: 'v-vmsave-vmload',
-        16: 'vgif', 28: 'svme-addr-chk',
+        16: 'vgif', 25: 'vnmi', 28: 'svme-addr-chk',
     }),
     ('FEAT_XSAVE', 'cpuid', 0xd, 1, 'eax', {
         0: 'xsaveopt', 1: 'xsavec', 2: 'xgetbv1', 3: 'xsaves',
@@ -113,7 +129,9 @@ FEATURE_WORDS = (
     ('FEAT_ARCH_CAPABILITIES', 'msr', 0x10a, None, None, {
         0: 'rdctl-no', 1: 'ibrs-all', 2: 'rsba', 3: 'skip-l1dfl-vmentry',
         4: 'ssb-no', 5: 'mds-no', 6: 'pschange-mc-no', 7: 'tsx-ctrl',
-        8: 'taa-no',
+        8: 'taa-no', 13: 'sbdr-ssdp-no', 14: 'fbsdp-no', 15: 'psdp-no',
+        17: 'fb-clear', 20: 'bhi-no', 24: 'pbrsb-no', 26: 'gds-no',
+        27: 'rfds-no', 28: 'rfds-clear',
     }),
     ('FEAT_CORE_CAPABILITY', 'msr', 0xcf, None, None, {
         5: 'split-lock-detect',
@@ -135,6 +153,7 @@ FEATURE_WORDS = (
         8: 'vmx-apicv-register', 9: 'vmx-apicv-vid', 10: 'vmx-ple', 11: 'vmx-rdrand-exit',
         12: 'vmx-invpcid-exit', 13: 'vmx-vmfunc', 14: 'vmx-shadow-vmcs', 15: 'vmx-encls-exit',
         16: 'vmx-rdseed-exit', 17: 'vmx-pml', 20: 'vmx-xsaves', 25: 'vmx-tsc-scaling',
+        26: 'vmx-enable-user-wait-pause',
     }),
     ('FEAT_VMX_PINBASED_CTLS', 'msr', 0x48d, None, None, {
         0: 'vmx-intr-exit', 3: 'vmx-nmi-exit', 5: 'vmx-vnmi', 6: 'vmx-preemption-timer',
@@ -143,11 +162,12 @@ FEATURE_WORDS = (
     ('FEAT_VMX_EXIT_CTLS', 'msr', 0x48f, None, None, {
         2: 'vmx-exit-nosave-debugctl', 12: 'vmx-exit-load-perf-global-ctrl', 15: 'vmx-exit-ack-intr', 18: 'vmx-exit-save-pat',
         19: 'vmx-exit-load-pat', 20: 'vmx-exit-save-efer', 21: 'vmx-exit-load-efer', 22: 'vmx-exit-save-preemption-timer',
-        23: 'vmx-exit-clear-bndcfgs', 25: 'vmx-exit-clear-rtit-ctl', 29: 'vmx-exit-load-pkrs',
+        23: 'vmx-exit-clear-bndcfgs', 25: 'vmx-exit-clear-rtit-ctl', 29: 'vmx-exit-load-pkrs', 31: 'vmx-exit-secondary-ctls',
     }),
     ('FEAT_VMX_ENTRY_CTLS', 'msr', 0x490, None, None, {
         2: 'vmx-entry-noload-debugctl', 9: 'vmx-entry-ia32e-mode', 13: 'vmx-entry-load-perf-global-ctrl', 14: 'vmx-entry-load-pat',
         15: 'vmx-entry-load-efer', 16: 'vmx-entry-load-bndcfgs', 18: 'vmx-entry-load-rtit-ctl', 22: 'vmx-entry-load-pkrs',
+        23: 'vmx-entry-load-fred',
     }),
     ('FEAT_VMX_MISC', 'msr', 0x485, None, None, {
         5: 'vmx-store-lma', 6: 'vmx-activity-hlt', 7: 'vmx-activity-shutdown', 8: 'vmx-activity-wait-sipi',
@@ -160,7 +180,7 @@ FEATURE_WORDS = (
         41: 'vmx-invept-single-context', 42: 'vmx-invvpid-all-context', 43: 'vmx-invept-single-context-noglobals',
     }),
     ('FEAT_VMX_BASIC', 'msr', 0x480, None, None, {
-        54: 'vmx-ins-outs', 55: 'vmx-true-ctls',
+        54: 'vmx-ins-outs', 55: 'vmx-true-ctls', 56: 'vmx-any-errcode', 58: 'vmx-nested-exception',
     }),
     ('FEAT_VMX_VMFUNC', 'msr', 0x491, None, None, {
         0: 'vmx-eptp-switching',
@@ -169,17 +189,28 @@ FEATURE_WORDS = (
         31: 'intel-pt-lip',
     }),
     ('FEAT_SGX_12_0_EAX', 'cpuid', 0x12, 0, 'eax', {
-        0: 'sgx1', 1: 'sgx2',
+        0: 'sgx1', 1: 'sgx2', 11: 'sgx-edeccssa',
     }),
     ('FEAT_SGX_12_0_EBX', 'cpuid', 0x12, 0, 'ebx', {
         0: 'sgx-exinfo',
     }),
     ('FEAT_SGX_12_1_EAX', 'cpuid', 0x12, 1, 'eax', {
         1: 'sgx-debug', 2: 'sgx-mode64', 4: 'sgx-provisionkey', 5: 'sgx-tokenkey',
-        7: 'sgx-kss',
+        7: 'sgx-kss', 10: 'sgx-aex-notify',
     }),
     ('FEAT_XSAVE_XSS_LO', 'cpuid', 0xd, 1, 'ecx', {}),
     ('FEAT_XSAVE_XSS_HI', 'cpuid', 0xd, 1, 'edx', {}),
+    ('FEAT_7_1_EDX', 'cpuid', 0x7, 1, 'edx', {
+        4: 'avx-vnni-int8', 5: 'avx-ne-convert', 8: 'amx-complex', 10: 'avx-vnni-int16',
+        14: 'prefetchiti', 19: 'avx10',
+    }),
+    ('FEAT_7_2_EDX', 'cpuid', 0x7, 2, 'edx', {
+        0: 'intel-psfd', 1: 'ipred-ctrl', 2: 'rrsba-ctrl', 3: 'ddpd-u',
+        4: 'bhi-ctrl', 5: 'mcdt-no',
+    }),
+    ('FEAT_24_0_EBX', 'cpuid', 0x24, 0, 'ebx', {
+        16: 'avx10-128', 17: 'avx10-256', 18: 'avx10-512',
+    }),
 )
 
 # XSAVE state component -> (feature word, bit) of the feature that enables it.

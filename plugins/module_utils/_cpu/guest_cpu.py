@@ -3,23 +3,28 @@
 
 QEMU asks KVM what it supports, word by word, and then adjusts some words; a CPU model
 is runnable when every bit it asks for is in the adjusted word. This module repeats
-QEMU 7.2's computation exactly (target/i386/kvm/kvm.c kvm_arch_get_supported_cpuid
-and kvm_arch_get_supported_msr_feature; target/i386/cpu.c x86_cpu_filter_features and
-x86_cpu_enable_xsave_components), for QEMU started as pc, q35 or `-machine none` default:
-in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source.
+QEMU's computation (target/i386/kvm/kvm.c kvm_arch_get_supported_cpuid and
+kvm_arch_get_supported_msr_feature; target/i386/cpu.c x86_cpu_filter_features and
+x86_cpu_enable_xsave_components) of the release asked for, for QEMU started as pc, q35 or
+`-machine none` default: in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source;
+the rules were read in QEMU 7.2.22 and 10.0.13 (Debian's source packages). QEMU 10.0 also ORs in a
+few bits of the host's own CPUID (erms, fsrm, fzrm, fsrs, fsrc, mcdt-no, "just an optimization");
+those are taken from KVM's answer only, which passes them through on the hosts seen.
 
 No ioctls here: the probe (probe_guest_cpu.py) gathers the kernel's answers into a
 KernelAnswers, and the unit tests build one by hand.
 """
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import x86_64_level
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
+    builtin_models, model_names, nearest_table, release_rank, releases)
 
 REGISTER_FIELD = {"eax": 3, "ebx": 4, "ecx": 5, "edx": 6}  # in a kvm_cpuid_entry2 tuple
 
 # target/i386/cpu.h and include/standard-headers/asm-x86/kvm_para.h, QEMU 7.2.
-CPUID_MCE, CPUID_MTRR, CPUID_MCA, CPUID_PAT = 1 << 7, 1 << 12, 1 << 14, 1 << 16
+CPUID_MCE, CPUID_MTRR, CPUID_MCA, CPUID_PAT, CPUID_HT = 1 << 7, 1 << 12, 1 << 14, 1 << 16, 1 << 28
+CPUID_8000_0007_EBX_OVERFLOW_RECOV, CPUID_8000_0007_EBX_SUCCOR = 1 << 0, 1 << 1
 CPUID_EXT_X2APIC, CPUID_EXT_TSC_DEADLINE_TIMER, CPUID_EXT_HYPERVISOR = 1 << 21, 1 << 24, 1 << 31
 CPUID_6_EAX_ARAT = 1 << 2
 CPUID_7_0_EBX_HLE, CPUID_7_0_EBX_RTM, CPUID_7_0_EBX_INTEL_PT = 1 << 4, 1 << 11, 1 << 25
@@ -106,11 +111,14 @@ def _tsx_broken(kernel):
     return any(family == f and model == m and (last is None or stepping <= last) for f, m, last in TSX_BROKEN)
 
 
-def supported_cpuid_word(kernel, leaf, subleaf, register):
-    """kvm.c kvm_arch_get_supported_cpuid: KVM's answer, with QEMU's fixups."""
+def supported_cpuid_word(kernel, leaf, subleaf, register, release=None):
+    """kvm.c kvm_arch_get_supported_cpuid of QEMU `release` (default: the newest): KVM's answer, with QEMU's fixups."""
     value = kernel.register(leaf, subleaf, register)
+    since_10 = release is None or release_rank(release) >= (10, 0)
     if (leaf, register) == (1, "edx"):
         value |= CPUID_MTRR | CPUID_PAT | CPUID_MCE | CPUID_MCA  # "KVM before 2.6.30 misreports"
+        if since_10:
+            value |= CPUID_HT  # "KVM never reports CPUID_HT but QEMU can support when vcpus > 1"
     elif (leaf, register) == (1, "ecx"):
         value |= CPUID_EXT_HYPERVISOR  # QEMU sets it itself
         if kernel.irqchip and kernel.tsc_deadline:
@@ -132,7 +140,9 @@ def supported_cpuid_word(kernel, leaf, subleaf, register):
     elif (leaf, register) == (0x80000001, "ecx"):
         value |= CPUID_EXT3_TOPOEXT  # "safe to enable even if not returned"
     elif (leaf, register) == (0x80000001, "edx"):
-        value |= supported_cpuid_word(kernel, 1, 0, "edx") & CPUID_EXT2_AMD_ALIASES
+        value |= supported_cpuid_word(kernel, 1, 0, "edx", release) & CPUID_EXT2_AMD_ALIASES
+    elif (leaf, register) == (0x80000007, "ebx") and since_10:
+        value |= CPUID_8000_0007_EBX_OVERFLOW_RECOV | CPUID_8000_0007_EBX_SUCCOR
     elif (leaf, register) == (KVM_CPUID_FEATURES, "eax"):
         if not kernel.irqchip:
             value &= ~KVM_FEATURE_PV_UNHALT
@@ -142,14 +152,14 @@ def supported_cpuid_word(kernel, leaf, subleaf, register):
     return value
 
 
-def supported_msr_word(kernel, index):
+def supported_msr_word(kernel, index, release=None):
     """kvm.c kvm_arch_get_supported_msr_feature: a feature MSR, or 0 when KVM does not list it."""
     if index not in kernel.feature_msrs:
         return 0
     value = kernel.feature_msrs[index]
     if index == MSR_IA32_VMX_PROCBASED_CTLS2 and index not in kernel.msr_index_list:
         for (leaf, subleaf, register, bit), control in CTLS2_BACKFILL:  # "KVM forgot to add these bits"
-            if supported_cpuid_word(kernel, leaf, subleaf, register) >> bit & 1:
+            if supported_cpuid_word(kernel, leaf, subleaf, register, release) >> bit & 1:
                 value |= 1 << (control + 32)
     if index in VMX_CONTROL_MSRS:
         return (value >> 32) & ~value & 0xffffffff  # may be one, need not be
@@ -167,14 +177,14 @@ def intel_pt_usable(kernel):
                 and ebx_1 & INTEL_PT_PSB_CYCLE == INTEL_PT_PSB_CYCLE)
 
 
-def supported_words(kernel):
-    """Every feature word, in QEMU's order, as QEMU under KVM would offer it."""
+def supported_words(kernel, release=None):
+    """Every feature word, in QEMU's order, as QEMU `release` (default: the newest) under KVM would offer it."""
     words = []
     for _name, kind, where, subleaf, register, _names in bits.FEATURE_WORDS:
         if kind == "cpuid":
-            words.append(supported_cpuid_word(kernel, where, subleaf, register))
+            words.append(supported_cpuid_word(kernel, where, subleaf, register, release))
         else:
-            words.append(supported_msr_word(kernel, where))
+            words.append(supported_msr_word(kernel, where, release))
     if words[WORD_INDEX["FEAT_7_0_EBX"]] & CPUID_7_0_EBX_INTEL_PT and not intel_pt_usable(kernel):
         words[WORD_INDEX["FEAT_7_0_EBX"]] &= ~CPUID_7_0_EBX_INTEL_PT
     return words
@@ -211,22 +221,6 @@ def xsave_lacking(words):
     return lacking
 
 
-def model_table(module=kvm_qemu_cpu_models):
-    """The model table as {"features": {model: sorted names}, "aliases": {...}, "host_dependent": (...)}."""
-    return {"features": dict((name, text.split()) for name, text in module.MODEL_FEATURES.items()),
-            "aliases": dict(module.ALIASES), "host_dependent": tuple(module.HOST_DEPENDENT),
-            "qemu_version": module.QEMU_VERSION}
-
-
-_BUILTIN = []  # the built-in table, parsed on first use
-
-
-def builtin_models():
-    if not _BUILTIN:
-        _BUILTIN.append(model_table())
-    return _BUILTIN[0]
-
-
 def model_verdicts(supported, host_lip=False, table=None, offered=None):
     """{model: {"runnable", "missing"}} for every named QEMU model (cpu.c x86_cpu_filter_features).
 
@@ -255,21 +249,19 @@ def model_verdicts(supported, host_lip=False, table=None, offered=None):
     return dict((name, {"runnable": not missing, "missing": list(missing)}) for name, missing in found.items())
 
 
-def model_names(table=None):
-    """Every model name the table answers for: versioned models, aliases and the host-dependent ones."""
-    table = table or builtin_models()
-    return frozenset(table["features"]) | frozenset(table["aliases"]) | frozenset(table["host_dependent"])
-
-
-def resolve_models(names, table=None):
+def resolve_models(names, qemu_releases=None):
     """The models that guest_cpu.models details: None for all, else a frozenset of names.
 
     `names` is the cpu_models option: 'all' or model names. Raises ValueError naming unknown ones,
-    before anything is probed."""
+    before anything is probed. A name is known when the newest table of `qemu_releases` (the parsed
+    qemu_version option; 'auto' or None: every table) has it: models are only ever added."""
     names = ["all"] if names is None else [str(name).strip() for name in names]
     if "all" in names:
         return None
-    table = table or builtin_models()
+    newest = releases()[-1]
+    if qemu_releases and qemu_releases != ["auto"]:
+        newest = max((nearest_table(version) for version in qemu_releases), key=release_rank)
+    table = builtin_models(newest)
     known = model_names(table)
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -283,18 +275,22 @@ def resolve_models(names, table=None):
     return frozenset(names)
 
 
+NOT_IN_RELEASE = {"runnable": False, "missing": [], "not_in_release": True}
+
+
 def guest_cpu_facts(kernel, table=None, detail=None):
-    """The guest_cpu facts from the kernel's answers; `detail` (resolve_models) limits `models`."""
-    supported = supported_words(kernel)
+    """The guest_cpu facts from the kernel's answers for one release's `table` (default: the newest);
+    `detail` (resolve_models) limits `models`, and a detailed model the release lacks says so."""
+    table = table or builtin_models()
+    supported = supported_words(kernel, table["release"])
     features = feature_names(supported)
     level, missing_for_next = x86_64_level(features)
-    table = table or builtin_models()
     verdicts = model_verdicts(supported, bool(kernel.register(0x14, 0, "ecx") & CPUID_14_0_ECX_LIP), table, features)
     return {
         "features": features,
         "level": level,
         "missing_for_next_level": missing_for_next,
-        "models": verdicts if detail is None else dict((name, verdicts[name]) for name in detail),
+        "models": verdicts if detail is None else dict((name, verdicts.get(name, NOT_IN_RELEASE)) for name in detail),
         "models_complete": detail is None,
         "runnable_models": sorted(name for name, verdict in verdicts.items() if verdict["runnable"]),
         "qemu_version": table["qemu_version"],

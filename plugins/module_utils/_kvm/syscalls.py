@@ -161,6 +161,19 @@ class Syscalls(object):
     def read_bytes(self, path):
         return read_file(path)
 
+    def run(self, argv, timeout):
+        """A program's standard output (text), within `timeout` seconds; OSError when it cannot run, fails or
+        hangs. Only for `qemu --version` (qemu_release.py): it prints one line and starts no VM."""
+        import subprocess
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  timeout=timeout, env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}, check=False)
+        except subprocess.TimeoutExpired:
+            raise OSError(errno.ETIMEDOUT, "%s did not answer within %g s" % (argv[0], timeout))
+        if done.returncode:
+            raise OSError(errno.EIO, "%s exited with status %d" % (argv[0], done.returncode))
+        return done.stdout.decode("utf-8", "replace")
+
     def kernel_log(self, limit=4096):
         """The last `limit` messages of /dev/kmsg, oldest first; OSError when not readable. Non-blocking: EAGAIN
         ends it, and a log that never stops growing is read for 65536 records at most."""

@@ -57,7 +57,7 @@ class ProbeContext(object):
     MSR_MAX_ENTRIES = 1 << 16
     CPUID_MAX_ENTRIES = 1 << 12
 
-    def __init__(self, kernel, device, timeout, accounts, subsets, cpu_models=None):
+    def __init__(self, kernel, device, timeout, accounts, subsets, cpu_models=None, qemu_version=None):
         self.kernel = kernel
         self.machine = kernel.machine
         self.device = device
@@ -65,6 +65,7 @@ class ProbeContext(object):
         self.accounts = tuple(accounts or ())
         self.subsets = subsets
         self.cpu_models = cpu_models  # the QEMU models guest_cpu.models details: None for all
+        self.qemu_version = qemu_version or ["auto"]  # qemu_release.parse_spec of the qemu_version option
         self.facts = {}
         # Set by the device subset, which runs before every subset that reads them: the node's facts
         # (device.*) and, once the node opened, the system fd (ioctls.Kvm).

@@ -9,6 +9,7 @@ sentence. Pure standard library, Python 3.6 to 3.13.
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import resolve_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import parse_spec
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import reason
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import CORE_SUBSETS, SUBSETS, SUBSET_TABLE
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import SCHEMA_VERSION
@@ -47,16 +48,19 @@ def resolve_subsets(spec):
     return [name for name in SUBSETS if name in chosen]
 
 
-def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=(), cpu_models=None):
+def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=(), cpu_models=None,
+           qemu_version=None):
     """Probe the host for a gather_subset `spec`. Returns the ansible_facts.kvm dict; never raises
-    for a broken host. Raises ValueError, before touching anything, for an invalid spec or cpu_models
-    (the QEMU models guest_cpu.models details: None or ['all'] for every one)."""
+    for a broken host. Raises ValueError, before touching anything, for an invalid spec, cpu_models
+    (the QEMU models guest_cpu.models details: None or ['all'] for every one) or qemu_version
+    (['auto'], the default, or QEMU releases)."""
     subsets = resolve_subsets(spec)
-    detail = resolve_models(cpu_models)
+    releases = parse_spec(qemu_version)
+    detail = resolve_models(cpu_models, releases)
     if kernel is None:
         from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
         kernel = Syscalls()
-    ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail)
+    ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail, releases)
     facts = ctx.facts
     facts.update(schema_version=SCHEMA_VERSION, gather_subset=list(subsets), usable=False, problems=[], errors=[])
     try:

@@ -12,7 +12,8 @@ import errno
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import KernelAnswers, guest_cpu_facts
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import KernelAnswers, builtin_models, guest_cpu_facts
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
 KVM_CAP_TSC_DEADLINE_TIMER = CAP_NUMBER["KVM_CAP_TSC_DEADLINE_TIMER"]
@@ -69,7 +70,16 @@ def probe(ctx):
         kernel, notes = gather_answers(ctx)
     except OSError as error:
         return {"guest_cpu": {"error": "%s; the guest CPU is unknown" % error}}, []
-    facts = guest_cpu_facts(kernel, detail=ctx.cpu_models)
+    chosen = choose(ctx.qemu_version, ctx.kernel)
+    facts = None
+    for table, qemu in chosen:  # the first release is the main answer; each other adds its own models
+        found = guest_cpu_facts(kernel, builtin_models(table), detail=ctx.cpu_models)
+        found["qemu"] = qemu
+        if facts is None:
+            facts = found
+        else:
+            facts.setdefault("other_releases", {})[qemu["version"]] = dict(
+                (key, found[key]) for key in ("qemu", "qemu_version", "runnable_models", "models", "models_complete"))
     if notes:
         facts["notes"] = notes
     return {"guest_cpu": facts}, []

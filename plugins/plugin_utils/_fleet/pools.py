@@ -28,11 +28,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.qemu_models import HOST_DEPENDENT
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
+    DEPRECATED, NOT_MIGRATION_SAFE, cpu_config)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import fingerprint as pool_id
-
-
-NOT_MIGRATION_SAFE = frozenset(HOST_DEPENDENT)
 
 
 def usable_guest_cpu(guest_cpu):
@@ -109,6 +107,8 @@ def fleet_view(pools, excluded=None):
     common_features = _intersection(p["features"] for p in pools)
     common_models = _intersection(p["models"] for p in pools)
     common = _summary(common_features, common_models)
+    common["config"] = cpu_config(common_models, common_features)
+    common["host_dependent_models"] = sorted(NOT_MIGRATION_SAFE)  # run on each host; never offered for migration
     best = pools[0]["features"] if pools else frozenset()
     for index, pool in enumerate(pools):
         pool["lacking"] = sorted(best - pool["features"])
@@ -120,6 +120,8 @@ def fleet_view(pools, excluded=None):
         shown.append({"id": pool["id"], "hosts": pool["hosts"], "level": pool["level"],
                       "features": sorted(pool["features"]), "runnable_models": sorted(pool["models"]),
                       "feature_count": pool["feature_count"], "lacking": pool["lacking"],
+                      "deprecated_models": sorted(pool["models"] & DEPRECATED),
+                      "config": cpu_config(pool["models"], pool["features"]),
                       "without_it": {"level": gains["level"], "models_gained": gains["models_gained"]} if gains else None})
     return {"hosts": sum(len(p["hosts"]) for p in pools), "excluded": dict(sorted((excluded or {}).items())),
             "common": common, "pools": shown, "holding_back": holding_back}

@@ -17,8 +17,8 @@ values (unknown names, with suggestions) before any host is judged.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as models_table
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models, first_release, model_names
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocked, did_you_mean
@@ -29,8 +29,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import 
 # Source: arch/x86/include/asm/cpufeatures.h against target/i386/cpu.c feature_word_info.
 LINUX_NAMES = {"tsc_deadline_timer": "tsc-deadline", "avx512_vnni": "avx512vnni"}
 KNOWN_FEATURES = frozenset(name for word in bits.FEATURE_WORDS for name in word[5].values())
-KNOWN_MODELS = frozenset(models_table.MODEL_FEATURES) | frozenset(models_table.ALIASES) | \
-    frozenset(models_table.HOST_DEPENDENT)
+NEWEST = builtin_models()  # models are only ever added, so the newest table knows every name
+KNOWN_MODELS = model_names(NEWEST)
 
 
 def canonical_feature(name):
@@ -66,8 +66,8 @@ def validate_guest_cpu_requirements(min_level=None, required_models=(), required
             did_you_mean(min_level, list(LEVEL_NAMES) + list(GUEST_PROFILES))))
     for model in required_models or ():
         if model not in KNOWN_MODELS:
-            problems.append("unknown QEMU CPU model %r in required_cpu_models (QEMU %s)%s" % (
-                model, models_table.QEMU_VERSION, did_you_mean(model, KNOWN_MODELS)))
+            problems.append("unknown QEMU CPU model %r in required_cpu_models (no QEMU up to %s has it)%s" % (
+                model, NEWEST["qemu_version"], did_you_mean(model, KNOWN_MODELS)))
     for feature in required_features or ():
         if canonical_feature(feature) is None:
             problems.append("unknown CPU feature %r in required_cpu_features%s" % (
@@ -133,11 +133,26 @@ def check_required_cpu_models(facts, value):
                                 "QEMU CPU model %s is unknown to the probe's model table (QEMU %s)"
                                 % (model, guest.get("qemu_version")), code="guest_cpu.model_unknown", subject=model))
             continue
+        if verdict.get("not_in_release"):
+            since = first_release(model)
+            checks.append(check("required_cpu_models", model, "not in QEMU %s" % guest.get("qemu_version"), False,
+                                "QEMU CPU model %s is not in QEMU %s, the release this host is judged for (%s); "
+                                "it came with QEMU %s" % (model, guest.get("qemu_version"), _judged_for(guest), since),
+                                code="guest_cpu.model_not_in_release", subject=model,
+                                remedy="run QEMU %s or newer on this host (and judge it with kvm_validate_qemu_version), "
+                                       "or require a model QEMU %s has" % (since, guest.get("qemu_version"))))
+            continue
         checks.append(check("required_cpu_models", model, "runnable" if verdict["runnable"] else "not runnable",
                             verdict["runnable"],
                             "QEMU CPU model %s cannot run here: KVM does not offer %s"
                             % (model, ", ".join(verdict["missing"])), code="guest_cpu.model", subject=model))
     return checks
+
+
+def _judged_for(guest):
+    qemu = guest.get("qemu") if isinstance(guest.get("qemu"), dict) else {}
+    return {"installed": "installed here", "requested": "as requested by qemu_version",
+            "newest": "no QEMU installed: the newest table"}.get(qemu.get("why"), "the table of the facts")
 
 
 def check_required_cpu_features(facts, value):

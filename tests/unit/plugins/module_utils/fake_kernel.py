@@ -75,6 +75,8 @@ class FakeKernel(object):
         self.machine = machine
         self.requests = abi.KvmRequests(machine)
         self.device_requests = devices_abi.DeviceRequests(machine)
+        self.commands = {}  # argv tuple -> output, for run() (qemu --version)
+        self.run_calls = []
         self.euid = 1000  # the probe runs as "tester"; 0 makes accounts judged by open_as
         self.xattrs = {}  # path -> raw system.posix_acl_access bytes
         self.open_as_result = {}  # (path, account uid) -> (step, errno); default: the mode/ACL decide
@@ -213,6 +215,14 @@ class FakeKernel(object):
     def read_bytes(self, path):
         value = self.read_text(path)
         return value if isinstance(value, bytes) else value.encode("utf-8")
+
+    def run(self, argv, timeout):
+        """self.commands: {argv tuple: output text or an OSError}; a program not there does not exist."""
+        self.run_calls.append((tuple(argv), timeout))
+        value = self.commands.get(tuple(argv), oserror(errno.ENOENT))
+        if isinstance(value, OSError):
+            raise value
+        return value
 
     def kernel_log(self, limit=4096):
         log = self.kmsg

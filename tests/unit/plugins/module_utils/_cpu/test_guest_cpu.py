@@ -11,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits, qemu_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     X86_64_LEVELS, level_rank, level_requirements, x86_64_level)
 
@@ -48,8 +48,8 @@ def answers(names, **kwargs):
     return g.KernelAnswers(entries_for(names, kwargs.pop("extra", None)), **kwargs)
 
 
-def offered(names, **kwargs):
-    return g.feature_names(g.supported_words(answers(names, **kwargs)))
+def offered(names, release="7.2", **kwargs):
+    return g.feature_names(g.supported_words(answers(names, **kwargs), release))
 
 
 def level_features(level):
@@ -88,6 +88,9 @@ def test_a_level_needs_the_levels_below_it():
 
 def test_qemu_adds_what_it_can_always_offer():
     assert offered([]) == sorted(ALWAYS + ["tsc-deadline"])
+    # QEMU 10.0 adds HT ("QEMU can support when vcpus > 1") and AMD's overflow-recov and succor
+    newest = sorted(ALWAYS + ["tsc-deadline", "ht", "overflow-recov", "succor"])
+    assert offered([], "10.0") == newest and offered([], None) == newest and offered([], "11.1") == newest
 
 
 def test_tsc_deadline_and_x2apic_need_the_in_kernel_irqchip():
@@ -161,7 +164,7 @@ def test_a_name_with_two_bits_needs_both():
 
 TABLE = {"features": {"Old-v1": ["fpu", "sse2"], "New-v1": ["avx", "fpu", "sse4.2", "xsave"],
                       "Pt-v1": ["intel-pt"], "Lip-v1": ["intel-pt", "intel-pt-lip"]},
-         "aliases": {"Old": "Old-v1"}, "host_dependent": ("host",), "qemu_version": "test"}
+         "aliases": {"Old": "Old-v1"}, "host_dependent": ("host",), "qemu_version": "test", "release": "7.2"}
 
 
 def test_models_are_runnable_or_name_what_they_lack():
@@ -208,6 +211,7 @@ def test_the_tables_name_only_known_features():
         assert bits.FEATURE_WORDS[g.WORD_INDEX[word_name]][5].get(bit), component
     table = g.builtin_models()
     unknown = sorted(set(n for features in table["features"].values() for n in features) - g.ALL_NAMES)
-    assert unknown == []
+    assert unknown == sorted(qemu_models.UNPLACED_FEATURES.split())  # named, and never offered
+    assert not set(unknown) & set(n for f in g.builtin_models("10.0")["features"].values() for n in f)
     assert all(target in table["features"] for target in table["aliases"].values())
-    assert table["qemu_version"] == bits.QEMU_VERSION
+    assert g.builtin_models("10.0")["qemu_version"] == bits.QEMU_VERSION  # the bits come from QEMU 10.0's source

@@ -2,18 +2,45 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""QEMU's CPU models (generated): every feature a model asks for is a known one."""
+"""QEMU's CPU models of each release (generated) and the tables built from them (_cpu/releases.py)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits, qemu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import releases as r
 
 
-def test_every_model_names_only_known_features():
+def test_every_model_names_only_known_features_or_says_it_cannot_place_them():
     known = set(name for word in cpuid_bits.FEATURE_WORDS for name in word[5].values())
-    assert qemu_models.QEMU_VERSION
+    unplaced = set(qemu_models.UNPLACED_FEATURES.split())
+    assert not unplaced & known
     for model, features in qemu_models.MODEL_FEATURES.items():
-        assert set(features.split()) <= known, model
+        assert set(features.split()) <= known | unplaced, model
     assert qemu_models.MODEL_FEATURES["base"] == ""  # QEMU's base model asks for nothing
-    assert set(qemu_models.ALIASES.values()) <= set(qemu_models.MODEL_FEATURES) | set(qemu_models.ALIASES)
+    assert set(qemu_models.ALIASES.values()) <= set(qemu_models.MODEL_FEATURES)
+
+
+def test_each_release_has_its_own_models_and_every_older_one():
+    assert r.releases() == ("7.2", "10.0", "11.1")
+    tables = [r.builtin_models(release) for release in r.releases()]
+    assert [len(r.model_names(t)) for t in tables] == [132, 154, 189]  # QEMU's own query-cpu-definitions counts
+    for older, newer in zip(tables, tables[1:]):
+        assert r.model_names(older) < r.model_names(newer)
+    assert "EPYC-Genoa" not in r.model_names(tables[0]) and "EPYC-Genoa" in r.model_names(tables[1])
+    assert "EPYC-Turin" in r.model_names(tables[2]) and "EPYC-Turin" not in r.model_names(tables[1])
+    assert tables[0]["qemu_version"] == "7.2.22" and tables[2]["release"] == "11.1"
+    assert r.builtin_models() is tables[-1]
+
+
+def test_a_models_first_release():
+    assert r.first_release("Nehalem") == "7.2" and r.first_release("host") == "7.2"
+    assert r.first_release("SapphireRapids-v3") == "10.0" and r.first_release("DiamondRapids") == "11.1"
+    assert r.first_release("Pentium9") is None
+
+
+def test_a_release_without_a_table_gets_the_nearest_older_or_the_oldest():
+    assert r.nearest_table("10.0.13") == "10.0" and r.nearest_table("8.2.2") == "7.2"
+    assert r.nearest_table("10.2") == "10.0" and r.nearest_table("12.0") == "11.1"
+    assert r.nearest_table("6.2") == "7.2"
+    assert r.release_rank("10.0.13") == (10, 0) and r.release_rank("9.2") < r.release_rank("10.0")

@@ -60,7 +60,7 @@ def test_builtin_profiles_name_only_known_capabilities_and_their_sources():
     ({"extension_minimums": {"NR_VCPUS": -1}}, "extension_minimums.NR_VCPUS must be a whole number of 0 or more, got -1"),
     ({"min_api_version": -12}, "min_api_version must be a whole number of 0 or more, got -12"),
     ({"profiles": ["firecraker"]}, "unknown profile 'firecraker'; did you mean firecracker?"),
-    ({"required_cpu_features": ["avx3"]}, "unknown CPU feature 'avx3' in required_cpu_features; did you mean avx or avx2?"),
+    ({"required_cpu_features": ["avx3"]}, "unknown CPU feature 'avx3' in required_cpu_features; did you mean avx or avx2 or avx10?"),
     ({"allowed_backends": ["kvm-intel"]}, "unknown KVM backend 'kvm-intel' in allowed_backends; did you mean kvm_intel"),
     ({"mnimum": 1}, "unknown requirement 'mnimum'"),
 ])

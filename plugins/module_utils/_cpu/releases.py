@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The model table of each QEMU release, from the generated qemu_models.py (pure; shared by both sides).
+
+A release's table is the oldest release's models plus those SINCE adds up to it: QEMU never changes or
+drops a named model (a fix is a new version, Foo-v2), and tools/gen_qemu_cpu_models.py refuses answers
+that would break this.
+"""
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
+
+
+def release_rank(release):
+    """(major, minor) of a release such as '10.0' or '10.0.13', for comparing releases."""
+    return tuple(int(part) for part in str(release).split(".")[:2])
+
+
+def releases():
+    """The feature releases with a model table, oldest first ('7.2', '10.0', ...)."""
+    return tuple(entry[0] for entry in kvm_qemu_cpu_models.RELEASES)
+
+
+def model_table(release=None, module=kvm_qemu_cpu_models):
+    """The model table of a feature release (default: the newest) as {"features": {model: sorted names},
+    "aliases": {...}, "host_dependent": (...), "deprecated": (...), "release", "qemu_version", "qemu_package"}."""
+    order = [entry[0] for entry in module.RELEASES]
+    release = release or order[-1]
+    later = set()
+    for name in order[order.index(release) + 1:]:  # ValueError for a release without a table
+        later.update(module.SINCE[name].split())
+    _release, version, package = module.RELEASES[order.index(release)]
+    return {"features": dict((name, text.split()) for name, text in module.MODEL_FEATURES.items() if name not in later),
+            "aliases": dict((name, target) for name, target in module.ALIASES.items() if name not in later),
+            "host_dependent": tuple(module.HOST_DEPENDENT[release]), "deprecated": tuple(module.DEPRECATED[release]),
+            "release": release, "qemu_version": version, "qemu_package": package}
+
+
+def first_release(model, module=kvm_qemu_cpu_models):
+    """The oldest release with a table that has `model`, or None for a name no table has."""
+    for release, names in sorted(module.SINCE.items(), key=lambda item: release_rank(item[0])):
+        if model in names.split():
+            return release
+    known = model in module.MODEL_FEATURES or model in module.ALIASES or model in module.HOST_DEPENDENT[module.RELEASES[0][0]]
+    return module.RELEASES[0][0] if known else None
+
+
+_TABLES = {}  # release -> its table, built on first use
+
+
+def builtin_models(release=None):
+    release = release or releases()[-1]
+    if release not in _TABLES:
+        _TABLES[release] = model_table(release)
+    return _TABLES[release]
+
+
+def model_names(table=None):
+    """Every model name the table answers for: versioned models, aliases and the host-dependent ones."""
+    table = table or builtin_models()
+    return frozenset(table["features"]) | frozenset(table["aliases"]) | frozenset(table["host_dependent"])
+
+
+def nearest_table(version):
+    """The release whose table serves QEMU `version`: its own, else the nearest older, else the oldest."""
+    known = releases()
+    older = [release for release in known if release_rank(release) <= release_rank(version)]
+    return older[-1] if older else known[0]

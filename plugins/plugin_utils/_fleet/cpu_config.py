@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The guest CPU configuration a migration pool (or the whole fleet) should use (controller side, pure).
+
+The rule, the same for every pool:
+  candidates: the models every host of the pool runs that QEMU marks migration-safe and no release
+    marks deprecated, under an unversioned name (Haswell-noTSX-IBRS, EPYC-Rome): libvirt's CPU map,
+    and so Nova and KubeVirt, know models by those names only; a versioned name (EPYC-Rome-v4) is QEMU's;
+  best: the candidate whose model asks for the most CPU features (ties: the name); the runners-up are
+    the next three.
+Given for QEMU (-cpu NAME,enforce), libvirt (<cpu mode='custom' match='exact'>), Nova ([libvirt]
+cpu_mode = custom and cpu_models, ordered as Nova's option help asks: "the more common and less advanced
+CPU models are listed earlier", so the best comes last) and KubeVirt (spec.domain.cpu.model, and the node
+label KubeVirt puts on the nodes that run it). `lost` is what a guest gives up against host-passthrough:
+the features every host of the pool offers that the best model does not ask for.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models
+
+RUNNERS_UP = 3
+NEWEST = builtin_models()  # models are only ever added: the newest table has every model's features
+NOT_MIGRATION_SAFE = frozenset(name for names in qemu_models.HOST_DEPENDENT.values() for name in names)
+DEPRECATED = frozenset(name for names in qemu_models.DEPRECATED.values() for name in names)
+KUBEVIRT_LABEL = "cpu-model.node.kubevirt.io/%s"
+
+
+def model_features(name):
+    """The features a named model asks for (an alias: its model's), or None for a name no table has."""
+    return NEWEST["features"].get(NEWEST["aliases"].get(name, name))
+
+
+def ranked_candidates(models):
+    """The pool's candidate models, best first (the rule in the module docstring)."""
+    candidates = [name for name in models if name in NEWEST["aliases"] and name not in NOT_MIGRATION_SAFE
+                  and name not in DEPRECATED and NEWEST["aliases"][name] not in DEPRECATED]
+    return sorted(candidates, key=lambda name: (-len(model_features(name)), name))
+
+
+def libvirt_cpu(model):
+    """The domain XML's <cpu> element, on one line (fleet.json keeps every text on one line)."""
+    return "<cpu mode='custom' match='exact' check='full'><model fallback='forbid'>%s</model></cpu>" % model
+
+
+def nova_conf(config):
+    """The nova.conf lines of a config."""
+    return "[libvirt]\ncpu_mode = %s\ncpu_models = %s\n" % (config["nova"]["cpu_mode"], ",".join(config["nova"]["cpu_models"]))
+
+
+def kubevirt_yaml(config):
+    """The VirtualMachineInstance spec fragment of a config (spec.domain.cpu.model)."""
+    return "spec:\n  domain:\n    cpu:\n      model: %s\n" % config["kubevirt"]["model"]
+
+
+def cpu_config(models, features):
+    """The configuration for a pool whose hosts all run `models` and all offer `features`; None without a candidate."""
+    ranked = ranked_candidates(models)
+    if not ranked:
+        return None
+    best, runners_up = ranked[0], ranked[1:1 + RUNNERS_UP]
+    nova_order = list(reversed(runners_up)) + [best]
+    return {
+        "model": best,
+        "runners_up": runners_up,
+        "lost": sorted(set(features) - set(model_features(best))),
+        "qemu": "-cpu %s,enforce" % best,
+        "libvirt": libvirt_cpu(best),
+        "nova": {"cpu_mode": "custom", "cpu_models": nova_order},
+        "kubevirt": {"path": "spec.domain.cpu.model", "model": best, "node_label": KUBEVIRT_LABEL % best},
+    }
