@@ -38,6 +38,7 @@ def main():
             accounts=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
             cpu_models=dict(type="list", elements="str", default=["all"]),
+            qemu_version=dict(type="list", elements="str", default=["auto"]),
         ),
         supports_check_mode=True,
     )
@@ -57,8 +58,9 @@ def main():
         module.fail_json(msg="timeout must be between %g and %g seconds, got %g" % (TIMEOUT_RANGE + (timeout,)))
     try:
         facts = gather(module.params["gather_subset"], device, timeout,
-                       accounts=module.params["accounts"], cpu_models=module.params["cpu_models"])
-    except ValueError as error:  # an invalid gather_subset or cpu_models, refused before anything was probed
+                       accounts=module.params["accounts"], cpu_models=module.params["cpu_models"],
+                       qemu_version=module.params["qemu_version"])
+    except ValueError as error:  # an invalid gather_subset, cpu_models or qemu_version, refused before probing
         module.fail_json(msg=str(error))
     except Exception as error:  # a bug in the probe must still answer in one clear sentence
         module.fail_json(msg="kvm_facts: internal error while probing %s: %s" % (module.params["device"], error),

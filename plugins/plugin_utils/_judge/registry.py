@@ -303,6 +303,14 @@ ROLE_VARIABLES = (
      "doc": ["The QEMU CPU models whose verdict C(ansible_facts.kvm.guest_cpu.models) details, as "
              "M(fleetcheck.kvm.kvm_facts) takes its C(cpu_models) option; V([all]) details every one.",
              "The fleet audit playbook sets it to C(kvm_validate_required_cpu_models), the models its checks read."]},
+    {"name": "qemu_version", "type": "list", "elements": "str", "default": ["auto"],
+     "summary": "the QEMU release each host is judged for, as `kvm_facts` takes its `qemu_version` option: `auto` "
+                "(the QEMU installed on the host, else the newest table), a release such as `10.0`, or several; the "
+                "fleet audit sets it to `kvm_audit_qemu_version`",
+     "doc": ["The QEMU release whose CPU models each host is judged for, as M(fleetcheck.kvm.kvm_facts) takes its "
+             "C(qemu_version) option: V(auto) (the QEMU installed on the host, else the newest table), a release "
+             "such as V(10.0), or several (the first is the main answer).",
+             "The fleet audit playbook sets it to C(kvm_audit_qemu_version)."]},
     {"name": "tolerate_unreachable", "type": "bool", "default": False,
      "summary": "keep unreachable hosts in the play with the verdict `unreachable` (the audit playbook sets it)",
      "doc": ["Go on with a host that cannot be reached, so that it gets the verdict V(unreachable) (and fails in "
@@ -328,8 +336,8 @@ ROLE_VARIABLES = (
 
 
 # The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
-AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "allow_unreachable", "probe_timeout", "previous", "gate",
-                   "models_in_use")
+AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "qemu_version", "allow_unreachable", "probe_timeout",
+                   "previous", "gate", "models_in_use")
 # Variables the role sets itself: not the user's to misspell.
 ROLE_SET = ("result",)
 

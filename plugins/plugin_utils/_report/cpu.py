@@ -15,6 +15,7 @@ Controller side, pure standard library; no ioctl code.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, nova_conf
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
 
@@ -49,6 +50,38 @@ def _md_list(items, limit=MAX_NAMES, empty="none"):
     return ", ".join(markdown(i) for i in shown) + (" and %d more" % more if more else "")
 
 
+def _configs(view):
+    """[(title, config)] to show: the whole fleet's, then each pool's (capped), each with one."""
+    found = [("the whole fleet (every host)", view["common"].get("config"))]
+    found += [("pool %s (%d hosts)" % (safe_text(pool["id"]), len(pool["hosts"])), pool.get("config"))
+              for pool in view["pools"][:MAX_POOLS]]
+    return [(title, config) for title, config in found if isinstance(config, dict)]
+
+
+def _config_blocks(config):
+    """(label, text) of each configuration; the model names come from the model table (fleet_view recomputes
+    every config from the pools' models), so a code block cannot be broken out of."""
+    return [("QEMU", config["qemu"]), ("libvirt domain XML", config["libvirt"]), ("nova.conf", nova_conf(config)),
+            ("KubeVirt VirtualMachineInstance", kubevirt_yaml(config))]
+
+
+CONFIG_RULE = ("The model to use: of the models every host of the pool runs that QEMU marks migration-safe and "
+               "not deprecated, under a name libvirt, Nova and KubeVirt know (unversioned), the one asking for the "
+               "most CPU features. Nova lists the less advanced models first, as its cpu_models option asks.")
+
+
+def _config_markdown(view):
+    lines = []
+    for title, config in _configs(view):
+        lines += ["### CPU configuration for %s" % markdown(title), "",
+                  "- **model**: `%s`; runners-up: %s" % (markdown(config["model"]), _md_list(config["runners_up"])),
+                  "- **lost against host-passthrough**: %s" % _md_list(config["lost"], 20),
+                  "- **KubeVirt** node label: `%s`" % markdown(config["kubevirt"]["node_label"]), ""]
+        for label, text in _config_blocks(config):
+            lines += ["%s:" % label, "", "```", text.rstrip("\n"), "```", ""]
+    return (["## CPU configuration to use", "", CONFIG_RULE, ""] + lines) if lines else []
+
+
 def markdown_section(view):
     """Lines of the "Guest CPU and migration pools" section of fleet.md ([] when no view was given)."""
     if not view:
@@ -72,6 +105,7 @@ def markdown_section(view):
             lines.append("")
             lines.append("and %d more pools (see fleet.json)" % (len(view["pools"]) - MAX_POOLS))
         lines.append("")
+    lines += _config_markdown(view)
     if view["holding_back"]:
         lines += ["### Hosts holding the fleet back", "",
                   "Without each of these hosts the fleet would reach a higher level or run more models.", ""]
@@ -129,6 +163,13 @@ def html_section(view):
         parts.append(u"</tbody></table>")
         if len(view["pools"]) > MAX_POOLS:
             parts.append(u"<p>and %d more pools (see fleet.json)</p>" % (len(view["pools"]) - MAX_POOLS))
+    configs = _configs(view)
+    if configs:
+        parts.append(u"<h3>CPU configuration to use</h3><p>%s</p>" % html(CONFIG_RULE))
+        for title, config in configs:
+            parts.append(u"<h4>%s</h4><p>model <code>%s</code>; runners-up: %s; lost against host-passthrough: %s</p>" % (
+                html(title), html(config["model"]), _h_list(config["runners_up"]), _h_list(config["lost"], 20)))
+            parts.extend(u"<p>%s:</p><pre>%s</pre>" % (html(label), html(text)) for label, text in _config_blocks(config))
     if view["holding_back"]:
         parts.append(u"<h3>Hosts holding the fleet back</h3><ul>")
         for entry in view["holding_back"][:MAX_POOLS]:

@@ -50,8 +50,8 @@ def run_module(monkeypatch, args, gather=None):
 
 
 def with_fake_kernel(kernel):
-    return lambda subsets, device, timeout, accounts, cpu_models: kvm_probe.gather(
-        subsets, device, timeout, kernel, accounts, cpu_models)
+    return lambda subsets, device, timeout, accounts, cpu_models, qemu_version: kvm_probe.gather(
+        subsets, device, timeout, kernel, accounts, cpu_models, qemu_version)
 
 
 def test_returns_facts_unchanged(monkeypatch):
@@ -76,13 +76,14 @@ def test_a_host_without_kvm_is_not_a_module_failure(monkeypatch):
 def test_options_reach_the_probe(monkeypatch):
     seen = {}
 
-    def gather(subsets, device, timeout, accounts, cpu_models):
-        seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts, cpu_models=cpu_models)
+    def gather(subsets, device, timeout, accounts, cpu_models, qemu_version):
+        seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts, cpu_models=cpu_models,
+                    qemu_version=qemu_version)
         return {}
     run_module(monkeypatch, {"device": "/run/kvm", "gather_subset": ["!cpuid"], "timeout": 0.5,
-                             "accounts": ["nova"], "cpu_models": ["Nehalem"]}, gather)
+                             "accounts": ["nova"], "cpu_models": ["Nehalem"], "qemu_version": ["10.0"]}, gather)
     assert seen == {"subsets": ["!cpuid"], "device": "/run/kvm", "timeout": 0.5, "accounts": ["nova"],
-                    "cpu_models": ["Nehalem"]}
+                    "cpu_models": ["Nehalem"], "qemu_version": ["10.0"]}
 
 
 def test_cpu_models_limits_the_models_detailed_and_defaults_to_all(monkeypatch):
@@ -108,6 +109,9 @@ def test_the_probe_resolves_the_subsets_once(monkeypatch):
     ({"device": "dev/kvm"}, "device must be the absolute path of the KVM device node, such as /dev/kvm, got 'dev/kvm'"),
     ({"device": "/dev/kvm\0x"}, "device must not contain a NUL byte"),
     ({"accounts": ["nova\0"]}, "accounts must not contain a NUL byte"),
+    ({"qemu_version": ["latest"]}, "qemu_version must be 'auto' or QEMU releases such as 10.0 or 8.2.2, got 'latest'"),
+    ({"qemu_version": ["auto", "10.0"]}, "qemu_version must be 'auto' or QEMU releases such as 10.0 or 8.2.2, got 'auto'"),
+    ({"qemu_version": ["7.2"], "cpu_models": ["EPYC-Genoa"]}, "unknown QEMU CPU model(s) in cpu_models: 'EPYC-Genoa'"),
 ])
 def test_invalid_options_fail(monkeypatch, args, message):
     kind, result = run_module(monkeypatch, args, with_fake_kernel(FakeKernel()))
@@ -115,7 +119,7 @@ def test_invalid_options_fail(monkeypatch, args, message):
 
 
 def test_a_probe_bug_is_one_clear_failure_not_a_traceback(monkeypatch):
-    def broken(subsets, device, timeout, accounts, cpu_models):
+    def broken(subsets, device, timeout, accounts, cpu_models, qemu_version):
         raise KeyError("oops")
     kind, result = run_module(monkeypatch, {}, broken)
     assert kind == "fail"
