@@ -243,6 +243,46 @@ fc_arm64_vm() {
   fc_vm_build arm64 "$FC_ARM64_CACHE" "$FLEETCHECK_ARM64_IMAGE"
 }
 
+# fc_qemu_images: a container image per Debian suite with that suite's qemu-system-x86 (tools/qemu/build-image.sh):
+# trixie's QEMU 10.0 and forky's 11.1 (this host's bookworm has 7.2), named after a hash of the build script so that
+# a change rebuilds them; exports FLEETCHECK_QEMU_IMAGES ("suite=image ...") for the tests.
+FC_QEMU_SUITES="${FC_QEMU_SUITES:-trixie forky}"
+fc_qemu_images() {
+  fc_apt mmdebstrap podman
+  local key suite image images=()
+  key=$(sha256sum "$FC_ROOT/tools/qemu/build-image.sh" | cut -c1-12)
+  for suite in $FC_QEMU_SUITES; do
+    image="localhost/fleetcheck-qemu:$suite-$key"
+    if ! podman image exists "$image"; then
+      fc_log "building $image (QEMU of Debian $suite)"
+      bash "$FC_ROOT/tools/qemu/build-image.sh" "$suite" "$image" >"$FC_CACHE/qemu-$suite.log" 2>&1 \
+        || { tail -20 "$FC_CACHE/qemu-$suite.log" >&2; return 1; }
+      # only the current build of each suite is kept
+      podman images --format '{{.Repository}}:{{.Tag}}' | grep "^localhost/fleetcheck-qemu:$suite-" \
+        | grep -vx "$image" | xargs -r podman rmi -f >/dev/null 2>&1 || true
+    fi
+    images+=("$suite=$image")
+  done
+  export FLEETCHECK_QEMU_IMAGES="${images[*]}"
+}
+
+# fc_nova: Nova's own configuration options, for the test that checks the nova.conf the reports give: a venv of its
+# own (Nova's dependencies stay out of the project venv) with oslo.config and the nova package without its
+# dependencies (only nova/conf/libvirt.py and paths.py are read); exports FLEETCHECK_NOVA_PYTHON.
+FC_NOVA_VENV="$FC_CACHE/nova-venv"
+fc_nova() {
+  local stamp="oslo.config==10.7.0 nova==34.0.0"
+  if ! grep -qx "$stamp" "$FC_NOVA_VENV/.fleetcheck" 2>/dev/null; then
+    fc_log "installing Nova's option definitions into $FC_NOVA_VENV"
+    rm -rf "$FC_NOVA_VENV" && "$(fc_python)" -m venv "$FC_NOVA_VENV"
+    { "$FC_NOVA_VENV/bin/pip" install -q --disable-pip-version-check oslo.config==10.7.0 \
+      && "$FC_NOVA_VENV/bin/pip" install -q --disable-pip-version-check --no-deps nova==34.0.0; } \
+      >"$FC_CACHE/nova-pip.log" 2>&1 || { grep -v "^WARNING: Location" "$FC_CACHE/nova-pip.log" | tail -20 >&2; return 1; }
+    echo "$stamp" > "$FC_NOVA_VENV/.fleetcheck"
+  fi
+  export FLEETCHECK_NOVA_PYTHON="$FC_NOVA_VENV/bin/python"
+}
+
 # fc_x86_vm: the emulated x86 machine (Debian's amd64 kernel, whose kvm_amd loads under TCG, and an initramfs
 # with Python 3, QEMU and the KVM modules); exports FLEETCHECK_X86_IMAGE for the tests.
 fc_x86_vm() {

@@ -6,11 +6,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fc_log "setting up: Debian packages, the container image, the venvs, the collection"
-fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git strace qemu-system-x86 cmark-gfm
+fc_apt gcc libc6-dev linux-libc-dev chromium openssh-client git strace qemu-system-x86 cmark-gfm libvirt-clients libxml2-utils
 fc_prometheus_tools
 fc_image
 fc_arm64_vm
 fc_x86_vm
+fc_qemu_images
+fc_nova
 fc_venv tests/requirements.txt
 fc_core_venvs
 fc_ansible_test_setup

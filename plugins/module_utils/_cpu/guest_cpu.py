@@ -8,8 +8,9 @@ kvm_arch_get_supported_msr_feature; target/i386/cpu.c x86_cpu_filter_features an
 x86_cpu_enable_xsave_components) of the release asked for, for QEMU started as pc, q35 or
 `-machine none` default: in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source;
 the rules were read in QEMU 7.2.22 and 10.0.13 (Debian's source packages). QEMU 10.0 also ORs in a
-few bits of the host's own CPUID (erms, fsrm, fzrm, fsrs, fsrc, mcdt-no, "just an optimization");
-those are taken from KVM's answer only, which passes them through on the hosts seen.
+few bits of the host's own CPUID ("not new instructions, just an optimization"): erms, fsrm, fzrm,
+fsrs and fsrc are read from the flags the kernel prints in /proc/cpuinfo; mcdt-no, which Linux does
+not print, only from KVM's answer.
 
 No ioctls here: the probe (probe_guest_cpu.py) gathers the kernel's answers into a
 KernelAnswers, and the unit tests build one by hand.
@@ -29,6 +30,9 @@ CPUID_EXT_X2APIC, CPUID_EXT_TSC_DEADLINE_TIMER, CPUID_EXT_HYPERVISOR = 1 << 21, 
 CPUID_6_EAX_ARAT = 1 << 2
 CPUID_7_0_EBX_HLE, CPUID_7_0_EBX_RTM, CPUID_7_0_EBX_INTEL_PT = 1 << 4, 1 << 11, 1 << 25
 CPUID_7_0_EDX_ARCH_CAPABILITIES = 1 << 29
+# QEMU 10.0 kvm.c: bits of the host's own CPUID it adds, by the name Linux prints in /proc/cpuinfo.
+HOST_CPUID_BITS = {(7, 0, "ebx"): (("erms", 1 << 9),), (7, 0, "edx"): (("fsrm", 1 << 4),),
+                   (7, 1, "eax"): (("fzrm", 1 << 10), ("fsrs", 1 << 11), ("fsrc", 1 << 12))}
 CPUID_EXT3_TOPOEXT = 1 << 22
 CPUID_EXT2_AMD_ALIASES = 0x0183F3FF  # fpu vme de pse tsc msr pae mce cx8 apic mtrr pge mca cmov pat pse36 mmx fxsr
 CPUID_14_0_ECX_LIP = 1 << 31
@@ -78,13 +82,14 @@ class KernelAnswers(object):
     """
 
     def __init__(self, entries, irqchip=True, tsc_deadline=True, msr_index_list=(), feature_msrs=None,
-                 xcomp_guest_supp=None):
+                 xcomp_guest_supp=None, host_flags=()):
         self.cpuid = dict(((e[0], e[1]), e) for e in entries)  # kvm.c cpuid_find_entry: function and index
         self.irqchip = irqchip
         self.tsc_deadline = tsc_deadline
         self.msr_index_list = set(msr_index_list)
         self.feature_msrs = dict(feature_msrs or {})
         self.xcomp_guest_supp = xcomp_guest_supp
+        self.host_flags = frozenset(host_flags)  # the host CPU's flags as /proc/cpuinfo prints them
 
     def register(self, leaf, subleaf, register):
         entry = self.cpuid.get((leaf, subleaf))
@@ -115,6 +120,10 @@ def supported_cpuid_word(kernel, leaf, subleaf, register, release=None):
     """kvm.c kvm_arch_get_supported_cpuid of QEMU `release` (default: the newest): KVM's answer, with QEMU's fixups."""
     value = kernel.register(leaf, subleaf, register)
     since_10 = release is None or release_rank(release) >= (10, 0)
+    if since_10:
+        for flag, bit in HOST_CPUID_BITS.get((leaf, subleaf, register), ()):
+            if flag in kernel.host_flags:
+                value |= bit
     if (leaf, register) == (1, "edx"):
         value |= CPUID_MTRR | CPUID_PAT | CPUID_MCE | CPUID_MCA  # "KVM before 2.6.30 misreports"
         if since_10:

@@ -30,6 +30,20 @@ def _cap(ctx, number):
         return False
 
 
+def host_flags(ctx):
+    """The host CPU's flags as the kernel prints them (/proc/cpuinfo, the first CPU), or () unreadable: QEMU 10.0
+    adds a few of the host's own CPUID bits (guest_cpu.HOST_CPUID_BITS)."""
+    try:
+        info = ctx.kernel.read_bytes("/proc/cpuinfo")
+    except OSError:
+        return ()
+    start = info.find(b"\nflags\t")
+    if start < 0:
+        return ()
+    line = info[start + 1:info.find(b"\n", start + 1)]
+    return line.partition(b":")[2].decode("ascii", "replace").split()
+
+
 def gather_answers(ctx):
     """A KernelAnswers from the kernel, and the notes of the answers it could not get."""
     notes = []
@@ -59,7 +73,8 @@ def gather_answers(ctx):
             if error.errno != errno.ENXIO:  # ENXIO: no such attribute; QEMU then reads CPUID 0xd as well
                 notes.append(str(error))
     kernel = KernelAnswers(entries, irqchip=_cap(ctx, KVM_CAP_IRQCHIP), tsc_deadline=_cap(ctx, KVM_CAP_TSC_DEADLINE_TIMER),
-                           msr_index_list=index_list, feature_msrs=feature_msrs, xcomp_guest_supp=xcomp)
+                           msr_index_list=index_list, feature_msrs=feature_msrs, xcomp_guest_supp=xcomp,
+                           host_flags=host_flags(ctx))
     return kernel, notes
 
 
