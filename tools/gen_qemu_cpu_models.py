@@ -11,6 +11,9 @@ Foo-v2): each model's features are written once, and a release's table is the ol
 those each later release added (SINCE). The generator refuses answers that break this (a model that changed
 or disappeared, an alias that moved), rather than write a wrong table.
 An alias (Nehalem of Nehalem-v1) expands as the model it names, so only the latter's features are stored.
+A feature the bit table (cpuid_bits.py, generated from the newest QEMU source at hand) lacks is placed where
+the QEMU that names it says (ask_qemu.py placements): PLACED_FEATURES; one it cannot place (a feature-MSR
+bit) is listed in UNPLACED_FEATURES, and a model asking for it counts as lacking it.
 `host` and `max` (not migration-safe) are built from the host's own features: marked, not stored.
 
 Usage: python3 tools/gen_qemu_cpu_models.py [--check] ANSWERS.json...
@@ -41,6 +44,7 @@ def release_of(version):
 def read_release(answers):
     """One QEMU's answers as {"release", "version", "package", "models": {name: entry}, "unknown": names}."""
     models, unknown = {}, set()
+    placed = dict((name, tuple(where)) for name, where in answers.get("placements", {}).items() if where)
     for definition in answers["definitions"]:
         name = definition["name"]
         entry = {"deprecated": bool(definition.get("deprecated", False)), "alias_of": definition.get("alias-of"),
@@ -49,10 +53,10 @@ def read_release(answers):
             # every property the static expansion turns on is a feature; those the bit table (generated from the
             # newest QEMU source at hand) cannot place are kept, and listed, so that they count as missing
             entry["features"] = sorted(answers["expansions"][name])
-            unknown.update(set(entry["features"]) - FEATURE_NAMES)
+            unknown.update(set(entry["features"]) - FEATURE_NAMES - set(placed))
         models[name] = entry
     return {"release": release_of(answers["version"]), "version": answers["version"], "package": answers["package"],
-            "models": models, "unknown": unknown}
+            "models": models, "unknown": unknown, "placed": placed}
 
 
 def merge(releases):
@@ -122,10 +126,19 @@ def render(releases):
                  for r in releases)
     lines += ["}", "# Models and aliases a release added to the one before it.", "SINCE = {"]
     lines.extend("    %r: (\n        %s)," % (release, wrapped(" ".join(names))) for release, names in sorted(since.items()))
-    unknown = sorted(set().union(*(r["unknown"] for r in releases)))
-    lines += ["}", "# Features a model asks for whose CPUID bit cpuid_bits.py does not know (its QEMU source was not",
-              "# at hand): QEMU cannot be told to offer them, so a model asking for one lacks it.",
-              "UNPLACED_FEATURES = (\n    %s)" % wrapped(" ".join(unknown), indent="    ") if unknown else "UNPLACED_FEATURES = ''",
+    placed = {}
+    for release in releases:
+        for name, where in sorted(release["placed"].items()):
+            if placed.setdefault(name, where) != where:
+                raise SystemExit("QEMU %s moved feature %s" % (release["version"], name))
+    unknown = sorted(set().union(*(r["unknown"] for r in releases)) - set(placed))
+    lines += ["}", "# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (leaf, subleaf,",
+              "# register, bit), from a machine started with -cpu base,NAME=on (tools/qemu/ask_qemu.py).",
+              "PLACED_FEATURES = {"]
+    lines.extend("    %r: (0x%x, %d, %r, %d)," % ((name,) + tuple(placed[name])) for name in sorted(placed))
+    lines += ["}", "# Features a model asks for that nothing places (feature-MSR bits of a QEMU whose source was not at",
+              "# hand): QEMU cannot be told to offer them, so a model asking for one counts as lacking it.",
+              "UNPLACED_FEATURES = %r" % " ".join(unknown),
               "# alias -> the versioned model it names (same features).", "ALIASES = {"]
     lines.extend("    %r: %r," % (name, aliases[name]) for name in sorted(aliases))
     lines += ["}", "# model -> the features it asks for, sorted.", "MODEL_FEATURES = {"]

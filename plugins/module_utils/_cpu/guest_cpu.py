@@ -19,7 +19,7 @@ KernelAnswers, and the unit tests build one by hand.
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
-    builtin_models, model_names, nearest_table, release_rank, releases)
+    FEATURE_WORDS, builtin_models, model_names, nearest_table, release_rank, releases)
 
 REGISTER_FIELD = {"eax": 3, "ebx": 4, "ecx": 5, "edx": 6}  # in a kvm_cpuid_entry2 tuple
 
@@ -53,18 +53,18 @@ INTEL_PT_MINIMAL_EBX, INTEL_PT_MINIMAL_ECX = 0xf, 0x7
 INTEL_PT_MTC_BITMAP, INTEL_PT_ADDR_RANGES_NUM, INTEL_PT_ADDR_RANGES_NUM_MASK = 0x0249 << 16, 2, 0x3
 INTEL_PT_PSB_CYCLE = (0x003f << 16) | 0x1fff
 
-WORD_INDEX = dict((word[0], index) for index, word in enumerate(bits.FEATURE_WORDS))
+WORD_INDEX = dict((word[0], index) for index, word in enumerate(FEATURE_WORDS))
 XCR0_WORDS = (WORD_INDEX["FEAT_XSAVE_XCR0_LO"], WORD_INDEX["FEAT_XSAVE_XCR0_HI"])
 ALL_NAMES = set()  # every feature name QEMU knows
 _TWICE = set()  # names that own two bits (kvmclock, vmx-invept-single-context)
-for _word in bits.FEATURE_WORDS:
+for _word in FEATURE_WORDS:
     for _name in _word[5].values():
         (_TWICE if _name in ALL_NAMES else ALL_NAMES).add(_name)
 
 
 def name_bits(name):
     """[(word index, bit)] of a feature name (two places for kvmclock)."""
-    return [(index, bit) for index, word in enumerate(bits.FEATURE_WORDS) for bit, other in word[5].items()
+    return [(index, bit) for index, word in enumerate(FEATURE_WORDS) for bit, other in word[5].items()
             if other == name]
 
 
@@ -189,7 +189,7 @@ def intel_pt_usable(kernel):
 def supported_words(kernel, release=None):
     """Every feature word, in QEMU's order, as QEMU `release` (default: the newest) under KVM would offer it."""
     words = []
-    for _name, kind, where, subleaf, register, _names in bits.FEATURE_WORDS:
+    for _name, kind, where, subleaf, register, _names in FEATURE_WORDS:
         if kind == "cpuid":
             words.append(supported_cpuid_word(kernel, where, subleaf, register, release))
         else:
@@ -205,7 +205,7 @@ def feature_names(words):
     A name that owns two bits (kvmclock) counts only with both, as QEMU's property does.
     """
     names = set()
-    for index, word in enumerate(bits.FEATURE_WORDS):
+    for index, word in enumerate(FEATURE_WORDS):
         value = words[index]
         if value:
             names.update(name for bit, name in word[5].items() if value >> bit & 1)
@@ -226,7 +226,7 @@ def xsave_lacking(words):
     lacking = set()
     for component, (word_name, bit) in bits.XSAVE_COMPONENTS.items():
         if bits.XCR0_MASK >> component & 1 and not xcr0 >> component & 1:
-            lacking.add(bits.FEATURE_WORDS[WORD_INDEX[word_name]][5][bit])
+            lacking.add(FEATURE_WORDS[WORD_INDEX[word_name]][5][bit])
     return lacking
 
 

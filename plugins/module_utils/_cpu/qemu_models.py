@@ -42,11 +42,31 @@ SINCE = {
         'SapphireRapids-v6 SapphireRapids-v7 SapphireRapids-v8 SierraForest-v3 SierraForest-v4 SierraForest-v5 '
         'SierraForest-v6 Skylake-Server-v6 YongFeng-v3'),
 }
-# Features a model asks for whose CPUID bit cpuid_bits.py does not know (its QEMU source was not
-# at hand): QEMU cannot be told to offer them, so a model asking for one lacks it.
-UNPLACED_FEATURES = (
-    'amx-avx512 amx-bf16-alias amx-complex-alias amx-fp16-alias amx-fp8 amx-int8-alias amx-movrs amx-tf32 '
-    'apx-nci-ndd-nf apxf avx10-vnni-int cet-ibt cet-ss fs-gs-base-ns its-no movrs prefetchi')
+# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (leaf, subleaf,
+# register, bit), from a machine started with -cpu base,NAME=on (tools/qemu/ask_qemu.py).
+PLACED_FEATURES = {
+    'amx-avx512': (0x1e, 1, 'eax', 7),
+    'amx-bf16-alias': (0x1e, 1, 'eax', 1),
+    'amx-complex-alias': (0x1e, 1, 'eax', 2),
+    'amx-fp16-alias': (0x1e, 1, 'eax', 3),
+    'amx-fp8': (0x1e, 1, 'eax', 4),
+    'amx-int8-alias': (0x1e, 1, 'eax', 0),
+    'amx-movrs': (0x1e, 1, 'eax', 8),
+    'amx-tf32': (0x1e, 1, 'eax', 6),
+    'apx-nci-ndd-nf': (0x29, 0, 'ebx', 0),
+    'apxf': (0x7, 1, 'edx', 21),
+    'avx10-vnni-int': (0x24, 1, 'ecx', 2),
+    'cet-ibt': (0x7, 0, 'edx', 20),
+    'cet-ss': (0x7, 0, 'ecx', 7),
+    'fs-gs-base-ns': (0x80000021, 0, 'eax', 1),
+    'movrs': (0x7, 1, 'eax', 31),
+    'prefetchi': (0x80000021, 0, 'eax', 20),
+    'tsa-l1-no': (0x80000021, 0, 'ecx', 2),
+    'tsa-sq-no': (0x80000021, 0, 'ecx', 1),
+}
+# Features a model asks for that nothing places (feature-MSR bits of a QEMU whose source was not at
+# hand): QEMU cannot be told to offer them, so a model asking for one counts as lacking it.
+UNPLACED_FEATURES = 'its-no'
 # alias -> the versioned model it names (same features).
 ALIASES = {
     '486': '486-v1',

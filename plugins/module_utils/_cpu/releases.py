@@ -6,7 +6,28 @@ drops a named model (a fix is a new version, Foo-v2), and tools/gen_qemu_cpu_mod
 that would break this.
 """
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
+
+
+def _feature_words():
+    """cpuid_bits.FEATURE_WORDS (from a QEMU source tree) with the bits a newer QEMU placed over QMP
+    (qemu_models.PLACED_FEATURES) added: to the word of their leaf, subleaf and register, or as a new word."""
+    words = [(name, kind, where, subleaf, register, dict(names))
+             for name, kind, where, subleaf, register, names in cpuid_bits.FEATURE_WORDS]
+    for feature, (leaf, subleaf, register, bit) in sorted(kvm_qemu_cpu_models.PLACED_FEATURES.items()):
+        for word in words:
+            if word[1:5] == ("cpuid", leaf, subleaf, register):
+                word[5][bit] = feature
+                break
+        else:
+            words.append(("FEAT_%X_%d_%s" % (leaf, subleaf, register.upper()), "cpuid", leaf, subleaf, register,
+                          {bit: feature}))
+    return tuple(words)
+
+
+# Every CPUID and feature-MSR bit QEMU names, in the shape of cpuid_bits.FEATURE_WORDS.
+FEATURE_WORDS = _feature_words()
 
 
 def release_rank(release):

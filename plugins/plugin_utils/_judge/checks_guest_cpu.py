@@ -18,7 +18,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models, first_release, model_names
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
+    FEATURE_WORDS, builtin_models, first_release, model_names)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocked, did_you_mean
@@ -28,7 +29,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import 
 # Linux's names (/proc/cpuinfo) that are neither QEMU's names nor an older QEMU spelling.
 # Source: arch/x86/include/asm/cpufeatures.h against target/i386/cpu.c feature_word_info.
 LINUX_NAMES = {"tsc_deadline_timer": "tsc-deadline", "avx512_vnni": "avx512vnni"}
-KNOWN_FEATURES = frozenset(name for word in bits.FEATURE_WORDS for name in word[5].values())
+KNOWN_FEATURES = frozenset(name for word in FEATURE_WORDS for name in word[5].values())
 NEWEST = builtin_models()  # models are only ever added, so the newest table knows every name
 KNOWN_MODELS = model_names(NEWEST)
 

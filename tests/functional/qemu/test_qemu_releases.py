@@ -115,6 +115,9 @@ def test_the_tables_part_for_this_release_is_what_that_qemu_answers(release):
     assert theirs["release"] == release["release"] and table["qemu_version"] == theirs["version"]
     assert table["qemu_package"] == theirs["package"]
     assert sorted(theirs["models"]) == sorted(model_names(table))
+    for name, where in theirs["placed"].items():  # where that QEMU puts the features the bit table lacks
+        assert qemu_models.PLACED_FEATURES[name] == where, name
+    assert theirs["unknown"] <= set(qemu_models.UNPLACED_FEATURES.split())
     for name, entry in theirs["models"].items():
         assert (name in table["host_dependent"]) == entry["host_dependent"], name  # QEMU's migration-safe
         assert (name in table["deprecated"]) == entry["deprecated"], name
