@@ -124,8 +124,12 @@ class ActionModule(ControllerAction):
             else:
                 excluded[host] = verdicts[host]["failures"][0]
         failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]
+        pools = fleet_pools(guest_cpu, excluded)
+        for pool in pools["pools"]:  # each host learns its pool's CPU model (the inventory groups by it)
+            for host in pool["hosts"]:
+                verdicts[host].setdefault("summary", {})["guest_cpu_model"] = (pool["config"] or {}).get("model")
         result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
-                      guest_cpu_pools=fleet_pools(guest_cpu, excluded), cap_sets=cap_sets)
+                      guest_cpu_pools=pools, cap_sets=cap_sets)
         warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
         result["warned_hosts"] = [v["host"] for v in warned]
         result["msg"] = "\n".join([failure_message(v) for v in failed] +

@@ -150,6 +150,12 @@ def test_constructed_inventory_groups_hosts_from_the_fact_cache(audited, ansible
     for profile in kvm_record["summary"]["profiles_met"]:
         assert hosts("kvm_profile_" + profile) == ["fc-fleet-kvm"]
     assert hosts("kvm_backend_" + kvm_record["summary"]["backend"]) == ["fc-fleet-kvm"]
+    model = kvm_record["summary"]["guest_cpu_model"]  # its pool's configuration, by the documented rule
+    with open(str(work / "reports" / "fleet.json")) as handle:
+        pools = json.load(handle)["guest_cpu"]["pools"]
+    assert model == [p for p in pools if "fc-fleet-kvm" in p["hosts"]][0]["config"]["model"]
+    assert hosts("kvm_guest_cpu_model_" + model.replace("-", "_")) == ["fc-fleet-kvm"]
+    assert hosts("kvm_qemu_11_1") == ["fc-fleet-kvm"]  # no QEMU in its container: judged for the newest table
 
 
 def test_unreachable_hosts_may_be_allowed(fleet, ansible_bin):

@@ -69,6 +69,12 @@ def test_fleet_mode_returns_the_migration_pools_of_the_judged_facts():
     for pool in pools["pools"]:
         for name in pool["hosts"]:
             assert result["verdicts"][name]["summary"]["guest_cpu_pool"] == pool["id"]
+            # and its pool's CPU model, for the inventory groups
+            assert result["verdicts"][name]["summary"]["guest_cpu_model"] == pool["config"]["model"]
+    # (the fake answers give no AVX state, so no AVX model runs: Westmere-IBRS is the richest that does)
+    assert pools["pools"][0]["config"]["model"] == "Westmere-IBRS" and pools["pools"][1]["config"]["model"] == "Nehalem"
+    assert pools["common"]["config"]["model"] == "Nehalem"  # Nehalem-IBRS asks for spec-ctrl, which it lacks
+    assert "guest_cpu_model" not in result["verdicts"]["arm"]["summary"]
 
 
 def test_fleet_pools_equal_those_of_the_hosts_guest_cpu_facts():
