@@ -2,7 +2,8 @@
 QEMU's own answers (tools/qemu/ask_qemu.py) and the probe's guest_cpu facts for qemu_version auto, and, with
 --start MODEL..., whether that QEMU starts a machine with `-cpu MODEL,enforce -accel kvm`.
 
-Usage: python3 tests/functional/qemu/release_oracle.py [--no-qemu] [--start MODEL...]   (from any checkout)
+Usage: python3 tests/functional/qemu/release_oracle.py [--no-qemu] [--qemu-version RELEASE] [--start MODEL...]
+(from any checkout; --qemu-version judges for RELEASE instead of auto)
 """
 import json
 import os
@@ -42,7 +43,8 @@ def starts(model):
 
 def main():
     args = sys.argv[1:]
-    result = {"facts": gather(["guest_cpu"])["guest_cpu"]}
+    release = [args[args.index("--qemu-version") + 1]] if "--qemu-version" in args else None
+    result = {"facts": gather(["guest_cpu"], qemu_version=release)["guest_cpu"]}
     if "--no-qemu" not in args:
         result["answers"] = ask(QEMU)
     if "--start" in args:

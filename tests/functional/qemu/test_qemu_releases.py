@@ -144,6 +144,17 @@ def test_the_chosen_model_and_its_runners_up_start_that_qemu_with_enforce(releas
     assert config["qemu"] == "-cpu %s,enforce" % config["model"]
 
 
+def test_a_requested_release_without_a_table_gets_the_nearest_older_ones_answer_anywhere(kvm_device):
+    """On this host (QEMU 7.2 installed), qemu_version 10.2 is judged with 10.0's table and rules: the answer equals
+    what QEMU 10.0 itself says in its container, on the same /dev/kvm."""
+    requested = run_oracle("bookworm", kvm_device, "--no-qemu", "--qemu-version", "10.2")["facts"]
+    assert requested["qemu"] == {"version": "10.2", "why": "requested", "table": "10.0",
+                                 "note": "no table for QEMU 10.2: the nearest older release's, 10.0, is used"}
+    definitions = run_oracle("trixie", kvm_device)["answers"]["definitions"]
+    assert dict((d["name"], sorted(set(d["unavailable-features"]))) for d in definitions) == \
+        dict((name, verdict["missing"]) for name, verdict in requested["models"].items())
+
+
 def test_a_model_the_host_cannot_give_does_not_start_so_the_start_test_can_fail(kvm_device):
     blocked = ["Haswell", "Skylake-Server", "EPYC-Rome"]
     started = run_oracle("bookworm", kvm_device, "--no-qemu", "--start", *blocked)["starts"]
