@@ -24,7 +24,7 @@ import warnings
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import LEVEL_NAMES, level_requirements
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
@@ -214,8 +214,10 @@ def oracle(amd):
     return json.loads(amd.output("oracle"))
 
 
-def test_the_guests_qemu_is_the_release_of_the_model_table(oracle):
-    assert "%(major)d.%(minor)d.%(micro)d" % oracle["version"] == qemu_models.QEMU_VERSION
+def test_the_guests_qemu_is_the_release_of_the_model_table(amd, oracle):
+    qemu = facts_of(amd, "facts")["guest_cpu"]["qemu"]  # auto: the QEMU installed in the guest
+    assert qemu["why"] == "installed" and qemu["table"] == "7.2", qemu
+    assert "%(major)d.%(minor)d.%(micro)d" % oracle["version"] == builtin_models("7.2")["qemu_version"]
 
 
 def test_every_model_is_runnable_and_missing_exactly_as_the_guests_qemu_says(amd, oracle):
