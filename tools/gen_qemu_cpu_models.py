@@ -99,6 +99,27 @@ def wrapped(text, width=110, indent="        "):
     return ("\n" + indent).join(repr(chunk) for chunk in chunks)
 
 
+def previous_version(name, features):
+    """Foo-v1 for Foo-v2 when the table has it: the model a version is written against."""
+    stem, _sep, number = name.rpartition("-v")
+    if stem and number.isdigit() and int(number) > 1 and "%s-v%d" % (stem, int(number) - 1) in features:
+        return "%s-v%d" % (stem, int(number) - 1)
+    return None
+
+
+def encoded(name, features):
+    """A model's features as written: in full, or, when shorter, against the version before it:
+    '=Foo-v1 +added -removed' (a new version of a model mostly adds a feature or two)."""
+    full = " ".join(features[name])
+    base = previous_version(name, features)
+    if base is None:
+        return full
+    added = sorted(set(features[name]) - set(features[base]))
+    removed = sorted(set(features[base]) - set(features[name]))
+    delta = " ".join(["=" + base] + ["+" + f for f in added] + ["-" + f for f in removed])
+    return delta if len(delta) < len(full) else full
+
+
 def render(releases):
     features, aliases, since, releases = merge(releases)
     lines = [
@@ -111,6 +132,7 @@ def render(releases):
         "-accel kvm, of each QEMU in RELEASES. A model never changes once released, so its features are",
         "written once; a release has the oldest release's models and those SINCE adds up to it. Features",
         "are space-separated strings: Ansible ships module_utils as source, and strings compile fast.",
+        "A version written '=Foo-v1 +a -b' has Foo-v1's features, with a and without b.",
         '"""',
         "",
         "# feature release -> (the QEMU asked, its package), oldest first.",
@@ -141,9 +163,9 @@ def render(releases):
               "UNPLACED_FEATURES = %r" % " ".join(unknown),
               "# alias -> the versioned model it names (same features).", "ALIASES = {"]
     lines.extend("    %r: %r," % (name, aliases[name]) for name in sorted(aliases))
-    lines += ["}", "# model -> the features it asks for, sorted.", "MODEL_FEATURES = {"]
+    lines += ["}", "# model -> the features it asks for, sorted, or against the version before it.", "MODEL_FEATURES = {"]
     for name in sorted(features):
-        lines.append("    %r: (\n        %s)," % (name, wrapped(" ".join(features[name]))))
+        lines.append("    %r: (\n        %s)," % (name, wrapped(encoded(name, features))))
     lines += ["}", ""]
     return "\n".join(lines)
 

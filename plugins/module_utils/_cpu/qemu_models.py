@@ -7,6 +7,7 @@ Source: query-cpu-definitions and query-cpu-model-expansion (type static) of eac
 -accel kvm, of each QEMU in RELEASES. A model never changes once released, so its features are
 written once; a release has the oldest release's models and those SINCE adds up to it. Features
 are space-separated strings: Ansible ships module_utils as source, and strings compile fast.
+A version written '=Foo-v1 +a -b' has Foo-v1's features, with a and without b.
 """
 
 # feature release -> (the QEMU asked, its package), oldest first.
@@ -133,7 +134,7 @@ ALIASES = {
     'qemu32': 'qemu32-v1',
     'qemu64': 'qemu64-v1',
 }
-# model -> the features it asks for, sorted.
+# model -> the features it asks for, sorted, or against the version before it.
 MODEL_FEATURES = {
     '486-v1': (
         'fpu hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit pse vme '
@@ -144,20 +145,11 @@ MODEL_FEATURES = {
         'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
         'rtm sep smap smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
     'Broadwell-v2': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'sep smap smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Broadwell-v1 -hle -rtm'),
     'Broadwell-v3': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hle hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'rtm sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Broadwell-v2 +hle +rtm +spec-ctrl'),
     'Broadwell-v4': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Broadwell-v3 -hle -rtm'),
     'Cascadelake-Server-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl avx512vnni bmi1 bmi2 '
         'clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor invpcid kvm-asyncpf '
@@ -165,47 +157,17 @@ MODEL_FEATURES = {
         'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp rtm sep smap smep spec-ctrl '
         'ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Cascadelake-Server-v2': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor '
-        'ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm '
-        'mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdctl-no '
-        'rdrand rdseed rdtscp rtm sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall '
-        'tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Cascadelake-Server-v1 +arch-capabilities +ibrs-all +mds-no +rdctl-no +skip-l1dfl-vmentry'),
     'Cascadelake-Server-v3': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor '
-        'ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm '
-        'mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdctl-no '
-        'rdrand rdseed rdtscp sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Cascadelake-Server-v2 -hle -rtm'),
     'Cascadelake-Server-v4': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor '
-        'ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm '
-        'mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdctl-no '
-        'rdrand rdseed rdtscp sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Cascadelake-Server-v3'),
     'Cascadelake-Server-v5': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor '
-        'ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm '
-        'mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdctl-no '
-        'rdrand rdseed rdtscp sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Cascadelake-Server-v4 +xsaves'),
     'Cascadelake-Server-v6': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fb-clear fma fpu fsgsbase fxsr gds-no '
-        'hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt psdp-no pse '
-        'pse36 rdctl-no rdrand rdseed rdtscp rfds-no sbdr-ssdp-no sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse '
-        'sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Cascadelake-Server-v5 +fb-clear +gds-no +psdp-no +rfds-no +sbdr-ssdp-no'),
     'Cascadelake-Server-v7': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fb-clear fma fpu fsgsbase fxsr gds-no '
-        'hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt psdp-no pse '
-        'pse36 rdctl-no rdrand rdseed rdtscp rfds-no sbdr-ssdp-no sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse '
-        'sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Cascadelake-Server-v6'),
     'ClearwaterForest-v1': (
         '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int16 '
         'avx-vnni-int8 avx2 bhi-ctrl bhi-no bmi1 bmi2 bus-lock-detect cldemote clflush clflushopt clwb cmov cmpccxadd '
@@ -217,35 +179,11 @@ MODEL_FEATURES = {
         'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-adjust tsc-deadline umip vaes vme '
         'vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
     'ClearwaterForest-v2': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int16 '
-        'avx-vnni-int8 avx2 bhi-ctrl bhi-no bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb '
-        'cmov cmpccxadd cx16 cx8 ddpd-u de erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor '
-        'ibrs-all intel-psfd invpcid ipred-ctrl kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lam lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat '
-        'pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid '
-        'rdrand rdseed rdtscp rfds-no rrsba-ctrl sbdr-ssdp-no sep serialize sha-ni sha512 skip-l1dfl-vmentry sm3 sm4 '
-        'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-adjust tsc-deadline umip vaes vme '
-        'vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=ClearwaterForest-v1 +cet-ibt +cet-ss'),
     'ClearwaterForest-v3': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int16 '
-        'avx-vnni-int8 avx2 bhi-ctrl bhi-no bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb '
-        'cmov cmpccxadd cx16 cx8 ddpd-u de erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor '
-        'ibrs-all intel-psfd invpcid ipred-ctrl its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lam lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat '
-        'pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid '
-        'rdrand rdseed rdtscp rfds-no rrsba-ctrl sbdr-ssdp-no sep serialize sha-ni sha512 skip-l1dfl-vmentry sm3 sm4 '
-        'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-adjust tsc-deadline umip vaes vme '
-        'vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=ClearwaterForest-v2 +its-no'),
     'ClearwaterForest-v4': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int16 '
-        'avx-vnni-int8 avx2 bhi-ctrl bhi-no bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb '
-        'cmov cmpccxadd cx16 cx8 ddpd-u de erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor '
-        'ibrs-all intel-psfd invpcid ipred-ctrl its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lam lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat '
-        'pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid '
-        'rdrand rdseed rdtscp rfds-no rrsba-ctrl sbdr-ssdp-no sep serialize sha-ni sha512 skip-l1dfl-vmentry sm3 sm4 '
-        'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-adjust tsc-deadline umip vaes vme '
-        'vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=ClearwaterForest-v3'),
     'Conroe-v1': (
         'apic clflush cmov cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
         'kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pge pni pse pse36 sep sse sse2 ssse3 syscall '
@@ -258,12 +196,7 @@ MODEL_FEATURES = {
         'pschange-mc-no pse pse36 rdctl-no rdrand rdseed rdtscp rtm sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse '
         'sse2 sse4.1 sse4.2 ssse3 stibp syscall taa-no tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Cooperlake-v2': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-bf16 avx512bw avx512cd avx512dq avx512f '
-        'avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle '
-        'hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no pse pse36 rdctl-no rdrand rdseed rdtscp rtm sep skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse '
-        'sse2 sse4.1 sse4.2 ssse3 stibp syscall taa-no tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Cooperlake-v1 +xsaves'),
     'Denverton-v1': (
         '3dnowprefetch aes apic arat arch-capabilities clflush clflushopt cmov cx16 cx8 de erms fpu fsgsbase fxsr '
         'hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca '
@@ -271,17 +204,9 @@ MODEL_FEATURES = {
         'sep sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline '
         'vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Denverton-v2': (
-        '3dnowprefetch aes apic arat arch-capabilities clflush clflushopt cmov cx16 cx8 de erms fpu fsgsbase fxsr '
-        'hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca '
-        'mce mmx movbe msr mtrr nx pae pat pclmulqdq pdpe1gb pge pni popcnt pse pse36 rdctl-no rdrand rdseed rdtscp sep '
-        'sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme '
-        'x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Denverton-v1 -mpx'),
     'Denverton-v3': (
-        '3dnowprefetch aes apic arat arch-capabilities clflush clflushopt cmov cx16 cx8 de erms fpu fsgsbase fxsr '
-        'hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca '
-        'mce mmx movbe msr mtrr nx pae pat pclmulqdq pdpe1gb pge pni popcnt pse pse36 rdctl-no rdrand rdseed rdtscp sep '
-        'sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme '
-        'x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Denverton-v2 +xsaves'),
     'Dhyana-v1': (
         '3dnowprefetch abm adx apic arat avx avx2 bmi1 bmi2 clflush clflushopt cmov cr8legacy cx16 cx8 de f16c fma fpu '
         'fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
@@ -289,11 +214,7 @@ MODEL_FEATURES = {
         'popcnt pse pse36 rdrand rdseed rdtscp sep smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc vme '
         'x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Dhyana-v2': (
-        '3dnowprefetch abm adx apic arat avx avx2 bmi1 bmi2 clflush clflushopt cmov cr8legacy cx16 cx8 de f16c fma fpu '
-        'fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr mtrr nx osvw pae pat pdpe1gb pge pni '
-        'popcnt pse pse36 rdrand rdseed rdtscp sep smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc vme '
-        'x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Dhyana-v1 +xsaves'),
     'DiamondRapids-v1': (
         '3dnowprefetch abm adx aes amx-avx512 amx-bf16 amx-bf16-alias amx-complex amx-complex-alias amx-fp16 '
         'amx-fp16-alias amx-fp8 amx-int8 amx-int8-alias amx-movrs amx-tf32 amx-tile apic apx-nci-ndd-nf apxf arat '
@@ -309,19 +230,7 @@ MODEL_FEATURES = {
         'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 stibp syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip '
         'vaes vme vpclmulqdq wbnoinvd wrmsrns x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves zero-fcs-fds'),
     'DiamondRapids-v2': (
-        '3dnowprefetch abm adx aes amx-avx512 amx-bf16 amx-bf16-alias amx-complex amx-complex-alias amx-fp16 '
-        'amx-fp16-alias amx-fp8 amx-int8 amx-int8-alias amx-movrs amx-tf32 amx-tile apic apx-nci-ndd-nf apxf arat '
-        'arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx10 avx10-128 avx10-256 avx10-512 '
-        'avx10-vnni-int avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f '
-        'avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bhi-ctrl bhi-no bmi1 bmi2 bus-lock-detect cet-ibt cet-ss '
-        'cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 ddpd-u de erms f16c fbsdp-no fdp-excptn-only '
-        'flush-l1d fma fpu fred fsgsbase fsrc fsrm fsrs fxsr fzrm gds-no gfni hle hypervisor ibrs-all intel-psfd '
-        'invpcid ipred-ctrl kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 '
-        'lahf-lm lam lkgs lm mca mcdt-no mce md-clear mds-no mmx movbe movdir64b movdiri movrs msr mtrr nx pae pat '
-        'pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid '
-        'rdrand rdseed rdtscp rfds-no rrsba-ctrl rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 stibp syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip '
-        'vaes vme vpclmulqdq wbnoinvd wrmsrns x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves zero-fcs-fds'),
+        '=DiamondRapids-v1'),
     'EPYC-Genoa-v1': (
         '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat auto-ibrs avx avx2 avx512-bf16 '
         'avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl '
@@ -332,25 +241,9 @@ MODEL_FEATURES = {
         'pse36 rdpid rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on '
         'syscall topoext tsc umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
     'EPYC-Genoa-v2': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat auto-ibrs avx avx2 avx512-bf16 '
-        'avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb clzero cmov cr8legacy cx16 cx8 de erms f16c fma fpu fs-gs-base-ns '
-        'fsgsbase fsrm fxsr fxsr-opt gfni hypervisor ibpb ibrs invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lfence-always-serializing lm mca mce misalignsse mmx '
-        'mmxext movbe msr mtrr no-nested-data-bp null-sel-clr-base nx osvw overflow-recov pae pat pcid pclmulqdq '
-        'pdpe1gb perfctr-core perfmon-v2 pge pku pni popcnt pse pse36 rdpid rdrand rdseed rdtscp sep sha-ni smap smep '
-        'sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on succor syscall topoext tsc umip vaes vme vpclmulqdq '
-        'wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Genoa-v1 +fs-gs-base-ns +overflow-recov +perfmon-v2 +succor'),
     'EPYC-Genoa-v3': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat auto-ibrs avx avx2 avx512-bf16 '
-        'avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl '
-        'avx512vnni bmi1 bmi2 clflush clflushopt clwb clzero cmov cr8legacy cx16 cx8 de erms f16c fma fpu fs-gs-base-ns '
-        'fsgsbase fsrm fxsr fxsr-opt gfni hypervisor ibpb ibrs invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lfence-always-serializing lm mca mce misalignsse mmx '
-        'mmxext movbe msr mtrr no-nested-data-bp null-sel-clr-base nx osvw overflow-recov pae pat pcid pclmulqdq '
-        'pdpe1gb perfctr-core perfmon-v2 pge pku pni popcnt pse pse36 rdpid rdrand rdseed rdtscp sep sha-ni smap smep '
-        'sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on succor syscall topoext tsc umip vaes vme vpclmulqdq '
-        'wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Genoa-v2'),
     'EPYC-Milan-v1': (
         '3dnowprefetch abm adx aes amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov '
         'cr8legacy cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr fxsr-opt hypervisor ibpb ibrs invpcid kvm-asyncpf '
@@ -359,29 +252,12 @@ MODEL_FEATURES = {
         'rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc umip vme '
         'wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
     'EPYC-Milan-v2': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb '
-        'clzero cmov cr8legacy cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr fxsr-opt hypervisor ibpb ibrs invpcid '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm '
-        'lfence-always-serializing lm mca mce misalignsse mmx mmxext movbe msr mtrr no-nested-data-bp null-sel-clr-base '
-        'nx osvw pae pat pcid pclmulqdq pdpe1gb perfctr-core pge pku pni popcnt pse pse36 rdpid rdrand rdseed rdtscp '
-        'sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on syscall topoext tsc umip vaes vme '
-        'vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Milan-v1 +amd-psfd +lfence-always-serializing +no-nested-data-bp +null-sel-clr-base +stibp-always-on '
+        '+vaes +vpclmulqdq'),
     'EPYC-Milan-v3': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb '
-        'clzero cmov cr8legacy cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr fxsr-opt hypervisor ibpb ibrs invpcid '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm '
-        'lfence-always-serializing lm mca mce misalignsse mmx mmxext movbe msr mtrr no-nested-data-bp null-sel-clr-base '
-        'nx osvw overflow-recov pae pat pcid pclmulqdq pdpe1gb perfctr-core pge pku pni popcnt pse pse36 rdpid rdrand '
-        'rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on succor syscall topoext '
-        'tsc umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Milan-v2 +overflow-recov +succor'),
     'EPYC-Milan-v4': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb '
-        'clzero cmov cr8legacy cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr fxsr-opt hypervisor ibpb ibrs invpcid '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm '
-        'lfence-always-serializing lm mca mce misalignsse mmx mmxext movbe msr mtrr no-nested-data-bp null-sel-clr-base '
-        'nx osvw overflow-recov pae pat pcid pclmulqdq pdpe1gb perfctr-core pge pku pni popcnt pse pse36 rdpid rdrand '
-        'rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 stibp-always-on succor syscall topoext '
-        'tsc umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Milan-v3'),
     'EPYC-Rome-v1': (
         '3dnowprefetch abm adx aes amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov cr8legacy '
         'cx16 cx8 de f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
@@ -390,33 +266,13 @@ MODEL_FEATURES = {
         'smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc umip vme wbnoinvd x2apic xgetbv1 xsave xsavec '
         'xsaveerptr xsaveopt xsaves'),
     'EPYC-Rome-v2': (
-        '3dnowprefetch abm adx aes amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov '
-        'cr8legacy cx16 cx8 de f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb ibrs kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr '
-        'mtrr nx osvw pae pat pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdpid rdrand rdseed rdtscp sep '
-        'sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc umip vme wbnoinvd x2apic xgetbv1 xsave '
-        'xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Rome-v1 +amd-ssbd +ibrs'),
     'EPYC-Rome-v3': (
-        '3dnowprefetch abm adx aes amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov '
-        'cr8legacy cx16 cx8 de f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb ibrs kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr '
-        'mtrr nx osvw pae pat pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdpid rdrand rdseed rdtscp sep '
-        'sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc umip vme wbnoinvd x2apic xgetbv1 xsave '
-        'xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Rome-v2'),
     'EPYC-Rome-v4': (
-        '3dnowprefetch abm adx aes amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov '
-        'cr8legacy cx16 cx8 de f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb ibrs kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr '
-        'mtrr nx osvw pae pat pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdpid rdrand rdseed rdtscp sep '
-        'sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc umip vme wbnoinvd x2apic xgetbv1 xsave '
-        'xsavec xsaveerptr xsaveopt'),
+        '=EPYC-Rome-v3 -xsaves'),
     'EPYC-Rome-v5': (
-        '3dnowprefetch abm adx aes amd-ssbd amd-stibp apic arat avx avx2 bmi1 bmi2 clflush clflushopt clwb clzero cmov '
-        'cr8legacy cx16 cx8 de f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb ibrs kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr '
-        'mtrr nx osvw overflow-recov pae pat pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdpid rdrand '
-        'rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 succor syscall topoext tsc umip vme '
-        'wbnoinvd x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt'),
+        '=EPYC-Rome-v4 +overflow-recov +succor'),
     'EPYC-Turin-v1': (
         '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat auto-ibrs avx avx-vnni avx2 avx512-bf16 '
         'avx512-vp2intersect avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi '
@@ -429,16 +285,7 @@ MODEL_FEATURES = {
         'stibp-always-on succor syscall topoext tsc umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec '
         'xsaveerptr xsaveopt xsaves'),
     'EPYC-Turin-v2': (
-        '3dnowprefetch abm adx aes amd-psfd amd-ssbd amd-stibp apic arat auto-ibrs avx avx-vnni avx2 avx512-bf16 '
-        'avx512-vp2intersect avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi '
-        'avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb clzero cmov cr8legacy cx16 cx8 de erms f16c '
-        'fma fpu fs-gs-base-ns fsgsbase fsrm fxsr fxsr-opt gfni hypervisor ibpb ibpb-brtype ibrs invpcid kvm-asyncpf '
-        'kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lfence-always-serializing '
-        'lm mca mce misalignsse mmx mmxext movbe movdir64b movdiri msr mtrr no-nested-data-bp null-sel-clr-base nx osvw '
-        'overflow-recov pae pat pcid pclmulqdq pdpe1gb perfctr-core perfmon-v2 pge pku pni popcnt prefetchi pse pse36 '
-        'rdpid rdrand rdseed rdtscp sbpb sep sha-ni smap smep srso-user-kernel-no sse sse2 sse4.1 sse4.2 sse4a ssse3 '
-        'stibp-always-on succor syscall topoext tsc umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec '
-        'xsaveerptr xsaveopt xsaves'),
+        '=EPYC-Turin-v1'),
     'EPYC-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush clflushopt cmov cr8legacy cx16 cx8 de f16c fma '
         'fpu fsgsbase fxsr fxsr-opt hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
@@ -446,30 +293,13 @@ MODEL_FEATURES = {
         'pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall '
         'topoext tsc vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'EPYC-v2': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush clflushopt cmov cr8legacy cx16 cx8 de f16c fma '
-        'fpu fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr mtrr nx osvw pae pat pclmulqdq pdpe1gb '
-        'pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 sse4.1 sse4.2 sse4a ssse3 syscall '
-        'topoext tsc vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=EPYC-v1 +ibpb'),
     'EPYC-v3': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush clflushopt clzero cmov cr8legacy cx16 cx8 de '
-        'f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
-        'kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr mtrr nx osvw pae pat '
-        'pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 '
-        'sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc vme x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-v2 +clzero +perfctr-core +xsaveerptr +xsaves'),
     'EPYC-v4': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush clflushopt clzero cmov cr8legacy cx16 cx8 de '
-        'f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
-        'kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr mtrr nx osvw pae pat '
-        'pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep sse sse2 '
-        'sse4.1 sse4.2 sse4a ssse3 syscall topoext tsc vme x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt xsaves'),
+        '=EPYC-v3'),
     'EPYC-v5': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush clflushopt clzero cmov cr8legacy cx16 cx8 de '
-        'f16c fma fpu fsgsbase fxsr fxsr-opt hypervisor ibpb kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
-        'kvmclock kvmclock-stable-bit lahf-lm lm mca mce misalignsse mmx mmxext movbe msr mtrr nx osvw overflow-recov '
-        'pae pat pclmulqdq pdpe1gb perfctr-core pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep sse '
-        'sse2 sse4.1 sse4.2 sse4a ssse3 succor syscall topoext tsc vme x2apic xgetbv1 xsave xsavec xsaveerptr xsaveopt '
-        'xsaves'),
+        '=EPYC-v4 +overflow-recov +succor'),
     'GraniteRapids-v1': (
         '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 '
         'avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi '
@@ -481,91 +311,28 @@ MODEL_FEATURES = {
         'smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-deadline tsx-ldtrk umip vaes vme '
         'vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
     'GraniteRapids-v2': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cldemote '
-        'clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle '
-        'hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp '
-        'rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 '
-        'ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd '
-        'xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v1 +avx10 +avx10-128 +avx10-256 +avx10-512 +cldemote +movdir64b +movdiri +ss +tsc-adjust'),
     'GraniteRapids-v3': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cldemote '
-        'clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle '
-        'hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp '
-        'rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 '
-        'ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd '
-        'xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v2'),
     'GraniteRapids-v4': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt '
-        'cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs '
-        'fxsr fzrm gfni hle hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat '
-        'pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 rdctl-no rdpid '
-        'rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse '
-        'sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq '
-        'wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v3 +cet-ibt +cet-ss'),
     'GraniteRapids-v5': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt '
-        'cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs '
-        'fxsr fzrm gfni hle hypervisor ibrs-all invpcid its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
-        'kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx '
-        'pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse pse36 '
-        'rdctl-no rdpid rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes '
-        'vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v4 +its-no'),
     'GraniteRapids-v6': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt '
-        'cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs '
-        'fxsr fzrm gds-no gfni hle hypervisor ibrs-all invpcid its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri '
-        'msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry '
-        'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk '
-        'umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v5 +gds-no +rfds-no'),
     'GraniteRapids-v7': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-fp16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx10 '
-        'avx10-128 avx10-256 avx10-512 avx2 avx512-bf16 avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt '
-        'cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs '
-        'fxsr fzrm gds-no gfni hle hypervisor ibrs-all invpcid its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri '
-        'msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt prefetchiti pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry '
-        'smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk '
-        'umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=GraniteRapids-v6'),
     'Haswell-v1': (
         'abm aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor '
         'invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce '
         'mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdtscp rtm sep smep sse sse2 '
         'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
     'Haswell-v2': (
-        'abm aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor '
-        'invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce '
-        'mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdtscp sep smep sse sse2 sse4.1 '
-        'sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Haswell-v1 -hle -rtm'),
     'Haswell-v3': (
-        'abm aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor '
-        'invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce '
-        'mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdtscp rtm sep smep spec-ctrl sse '
-        'sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Haswell-v2 +hle +rtm +spec-ctrl'),
     'Haswell-v4': (
-        'abm aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor '
-        'invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce '
-        'mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdtscp sep smep spec-ctrl sse '
-        'sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
+        '=Haswell-v3 -hle -rtm'),
     'Icelake-Server-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f '
         'avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma '
@@ -574,80 +341,28 @@ MODEL_FEATURES = {
         'popcnt pse pse36 rdrand rdseed rdtscp rtm sep smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall '
         'tsc tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Icelake-Server-v2': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f '
-        'avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de erms f16c fma '
-        'fpu fsgsbase fxsr gfni hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit la57 lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni '
-        'popcnt pse pse36 rdrand rdseed rdtscp sep smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Icelake-Server-v1 -hle -rtm'),
     'Icelake-Server-v3': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov cx16 cx8 de '
-        'erms f16c fma fpu fsgsbase fxsr gfni hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid '
-        'pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no pse pse36 rdctl-no rdrand rdseed rdtscp sep '
-        'skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-deadline umip '
-        'vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Icelake-Server-v2 +arch-capabilities +ibrs-all +mds-no +pschange-mc-no +rdctl-no +skip-l1dfl-vmentry +taa-no'),
     'Icelake-Server-v4': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr gfni hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx '
-        'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp '
-        'sep sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
-        'tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Icelake-Server-v3 +avx512ifma +fsrm +rdpid +sha-ni'),
     'Icelake-Server-v5': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr gfni hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx '
-        'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp '
-        'sep sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
-        'tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Icelake-Server-v4 +xsaves'),
     'Icelake-Server-v6': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr gfni hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx '
-        'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp '
-        'sep sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
-        'tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Icelake-Server-v5'),
     'Icelake-Server-v7': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fma fpu fsgsbase fsrm fxsr gfni hle hypervisor ibrs-all invpcid kvm-asyncpf '
-        'kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe '
-        'msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand '
-        'rdseed rdtscp rtm sep sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall '
-        'taa-no tsc tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Icelake-Server-v6 +hle +rtm'),
     'Icelake-Server-v8': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fb-clear fma fpu fsgsbase fsrm fxsr gds-no gfni hle hypervisor ibrs-all invpcid '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce '
-        'mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-deadline umip vaes vme vpclmulqdq wbnoinvd '
-        'x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Icelake-Server-v7 +fb-clear +gds-no +psdp-no +rfds-no +sbdr-ssdp-no'),
     'Icelake-Server-v9': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx2 avx512-vpopcntdq avx512bitalg avx512bw avx512cd '
-        'avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 avx512vl avx512vnni bmi1 bmi2 clflush clflushopt clwb cmov '
-        'cx16 cx8 de erms f16c fb-clear fma fpu fsgsbase fsrm fxsr gds-no gfni hle hypervisor ibrs-all invpcid '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce '
-        'mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-deadline umip vaes vme vpclmulqdq wbnoinvd '
-        'x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Icelake-Server-v8'),
     'IvyBridge-v1': (
         'aes apic arat avx clflush cmov cx16 cx8 de erms f16c fpu fsgsbase fxsr hypervisor kvm-asyncpf kvm-nopiodelay '
         'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq '
         'pge pni popcnt pse pse36 rdrand rdtscp sep smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme '
         'x2apic xsave xsaveopt'),
     'IvyBridge-v2': (
-        'aes apic arat avx clflush cmov cx16 cx8 de erms f16c fpu fsgsbase fxsr hypervisor kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq '
-        'pge pni popcnt pse pse36 rdrand rdtscp sep smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-deadline vme x2apic xsave xsaveopt'),
+        '=IvyBridge-v1 +spec-ctrl'),
     'KnightsMill-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 avx512-4fmaps avx512-4vnniw avx512-vpopcntdq avx512cd avx512er '
         'avx512f avx512pf bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor kvm-asyncpf '
@@ -659,9 +374,7 @@ MODEL_FEATURES = {
         'kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pge pni popcnt pse pse36 sep sse sse2 '
         'sse4.1 sse4.2 ssse3 syscall tsc vme x2apic'),
     'Nehalem-v2': (
-        'apic clflush cmov cx16 cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
-        'kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pge pni popcnt pse pse36 sep spec-ctrl '
-        'sse sse2 sse4.1 sse4.2 ssse3 syscall tsc vme x2apic'),
+        '=Nehalem-v1 +spec-ctrl'),
     'Opteron_G1-v1': (
         'apic clflush cmov cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
         'kvmclock-stable-bit lm mca mce mmx msr mtrr nx pae pat pge pni pse pse36 sep sse sse2 syscall tsc vme x2apic'),
@@ -692,10 +405,7 @@ MODEL_FEATURES = {
         'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq pge pni '
         'popcnt pse pse36 rdtscp sep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave xsaveopt'),
     'SandyBridge-v2': (
-        'aes apic arat avx clflush cmov cx16 cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq pge pni '
-        'popcnt pse pse36 rdtscp sep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xsave '
-        'xsaveopt'),
+        '=SandyBridge-v1 +spec-ctrl'),
     'SapphireRapids-v1': (
         '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
         'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
@@ -706,77 +416,19 @@ MODEL_FEATURES = {
         'serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
         'tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
     'SapphireRapids-v2': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect clflush clflushopt clwb cmov cx16 cx8 de erms f16c fbsdp-no fma '
-        'fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle hypervisor ibrs-all invpcid kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx '
-        'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand '
-        'rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 '
-        'sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd '
-        'xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SapphireRapids-v1 +fbsdp-no +psdp-no +sbdr-ssdp-no'),
     'SapphireRapids-v3': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c '
-        'fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle hypervisor ibrs-all invpcid kvm-asyncpf '
-        'kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe '
-        'movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes '
-        'vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SapphireRapids-v2 +cldemote +movdir64b +movdiri +ss +tsc-adjust'),
     'SapphireRapids-v4': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cldemote clflush clflushopt clwb cmov cx16 cx8 de erms f16c '
-        'fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle hypervisor ibrs-all invpcid kvm-asyncpf '
-        'kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe '
-        'movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes '
-        'vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SapphireRapids-v3'),
     'SapphireRapids-v5': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle hypervisor ibrs-all invpcid kvm-asyncpf '
-        'kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce mds-no mmx movbe '
-        'movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pschange-mc-no psdp-no pse '
-        'pse36 rdctl-no rdpid rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep '
-        'spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust tsc-deadline tsx-ldtrk umip vaes '
-        'vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SapphireRapids-v4 +cet-ibt +cet-ss'),
     'SapphireRapids-v6': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gfni hle hypervisor ibrs-all invpcid its-no '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca mce '
-        'mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rtm sbdr-ssdp-no sep serialize sha-ni '
-        'skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc tsc-adjust '
-        'tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SapphireRapids-v5 +its-no'),
     'SapphireRapids-v7': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gds-no gfni hle hypervisor ibrs-all invpcid '
-        'its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca '
-        'mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep serialize '
-        'sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
-        'tsc-adjust tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt '
-        'xsaves'),
+        '=SapphireRapids-v6 +gds-no +rfds-no'),
     'SapphireRapids-v8': (
-        '3dnowprefetch abm adx aes amx-bf16 amx-int8 amx-tile apic arat arch-capabilities avx avx-vnni avx2 avx512-bf16 '
-        'avx512-fp16 avx512-vpopcntdq avx512bitalg avx512bw avx512cd avx512dq avx512f avx512ifma avx512vbmi avx512vbmi2 '
-        'avx512vl avx512vnni bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrc fsrm fsrs fxsr fzrm gds-no gfni hle hypervisor ibrs-all invpcid '
-        'its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit la57 lahf-lm lm mca '
-        'mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rtm sbdr-ssdp-no sep serialize '
-        'sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall taa-no tsc '
-        'tsc-adjust tsc-deadline tsx-ldtrk umip vaes vme vpclmulqdq wbnoinvd x2apic xfd xgetbv1 xsave xsavec xsaveopt '
-        'xsaves'),
+        '=SapphireRapids-v7'),
     'SierraForest-v1': (
         '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
         'bmi1 bmi2 bus-lock-detect clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de erms f16c fbsdp-no fma fpu '
@@ -786,53 +438,16 @@ MODEL_FEATURES = {
         'sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 '
         'syscall tsc tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
     'SierraForest-v2': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
-        'bhi-ctrl bmi1 bmi2 bus-lock-detect cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de erms f16c '
-        'fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor ibrs-all intel-psfd invpcid ipred-ctrl '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lam lm mca mcdt-no '
-        'mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rrsba-ctrl sbdr-ssdp-no sep '
-        'serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-adjust tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SierraForest-v1 +bhi-ctrl +cldemote +gds-no +intel-psfd +ipred-ctrl +lam +movdir64b +movdiri +rfds-no '
+        '+rrsba-ctrl +ss +tsc-adjust'),
     'SierraForest-v3': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
-        'bhi-ctrl bmi1 bmi2 bus-lock-detect cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de erms f16c '
-        'fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor ibrs-all intel-psfd invpcid ipred-ctrl '
-        'kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lam lm mca mcdt-no '
-        'mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku pni popcnt '
-        'pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rrsba-ctrl sbdr-ssdp-no sep '
-        'serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 syscall tsc '
-        'tsc-adjust tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=SierraForest-v2'),
     'SierraForest-v4': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
-        'bhi-ctrl bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor ibrs-all intel-psfd invpcid '
-        'ipred-ctrl kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lam lm '
-        'mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb pge pku '
-        'pni popcnt pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rrsba-ctrl '
-        'sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-adjust tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt '
-        'xsaves'),
+        '=SierraForest-v3 +cet-ibt +cet-ss'),
     'SierraForest-v5': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
-        'bhi-ctrl bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor ibrs-all intel-psfd invpcid '
-        'ipred-ctrl its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm '
-        'lam lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb '
-        'pge pku pni popcnt pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rrsba-ctrl '
-        'sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-adjust tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt '
-        'xsaves'),
+        '=SierraForest-v4 +its-no'),
     'SierraForest-v6': (
-        '3dnowprefetch abm adx aes apic arat arch-capabilities avx avx-ifma avx-ne-convert avx-vnni avx-vnni-int8 avx2 '
-        'bhi-ctrl bmi1 bmi2 bus-lock-detect cet-ibt cet-ss cldemote clflush clflushopt clwb cmov cmpccxadd cx16 cx8 de '
-        'erms f16c fbsdp-no fma fpu fsgsbase fsrm fsrs fxsr gds-no gfni hypervisor ibrs-all intel-psfd invpcid '
-        'ipred-ctrl its-no kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm '
-        'lam lm mca mcdt-no mce mds-no mmx movbe movdir64b movdiri msr mtrr nx pae pat pbrsb-no pcid pclmulqdq pdpe1gb '
-        'pge pku pni popcnt pschange-mc-no psdp-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp rfds-no rrsba-ctrl '
-        'sbdr-ssdp-no sep serialize sha-ni skip-l1dfl-vmentry smap smep spec-ctrl ss ssbd sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-adjust tsc-deadline umip vaes vme vpclmulqdq wbnoinvd x2apic xgetbv1 xsave xsavec xsaveopt '
-        'xsaves'),
+        '=SierraForest-v5'),
     'Skylake-Client-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
         'fxsr hle hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
@@ -840,23 +455,11 @@ MODEL_FEATURES = {
         'rtm sep smap smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec '
         'xsaveopt'),
     'Skylake-Client-v2': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hle hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'rtm sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave '
-        'xsavec xsaveopt'),
+        '=Skylake-Client-v1 +spec-ctrl'),
     'Skylake-Client-v3': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec '
-        'xsaveopt'),
+        '=Skylake-Client-v2 -hle -rtm'),
     'Skylake-Client-v4': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms f16c fma fpu fsgsbase '
-        'fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit '
-        'lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq pge pni popcnt pse pse36 rdrand rdseed rdtscp '
-        'sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec '
-        'xsaveopt xsaves'),
+        '=Skylake-Client-v3 +xsaves'),
     'Skylake-Server-v1': (
         '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
         'clflushopt clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor invpcid kvm-asyncpf '
@@ -864,35 +467,15 @@ MODEL_FEATURES = {
         'pae pat pcid pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp rtm sep smap smep sse sse2 '
         'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Skylake-Server-v2': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
-        'clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hle hypervisor invpcid kvm-asyncpf kvm-nopiodelay '
-        'kvm-pv-eoi kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid '
-        'pclmulqdq pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp rtm sep smap smep spec-ctrl sse sse2 '
-        'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Skylake-Server-v1 +spec-ctrl -clflushopt'),
     'Skylake-Server-v3': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
-        'clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Skylake-Server-v2 -hle -rtm'),
     'Skylake-Server-v4': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
-        'clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Skylake-Server-v3'),
     'Skylake-Server-v5': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
-        'clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Skylake-Server-v4 +xsaves'),
     'Skylake-Server-v6': (
-        '3dnowprefetch abm adx aes apic arat avx avx2 avx512bw avx512cd avx512dq avx512f avx512vl bmi1 bmi2 clflush '
-        'clwb cmov cx16 cx8 de erms f16c fma fpu fsgsbase fxsr hypervisor invpcid kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmulqdq '
-        'pdpe1gb pge pku pni popcnt pse pse36 rdrand rdseed rdtscp sep smap smep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-deadline vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Skylake-Server-v5'),
     'Snowridge-v1': (
         '3dnowprefetch aes apic arat arch-capabilities cldemote clflush clflushopt clwb cmov core-capability cx16 cx8 '
         'de erms fpu fsgsbase fxsr gfni hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
@@ -900,31 +483,17 @@ MODEL_FEATURES = {
         'pge pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep spec-ctrl split-lock-detect ssbd sse sse2 '
         'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip vme x2apic xgetbv1 xsave xsavec xsaveopt'),
     'Snowridge-v2': (
-        '3dnowprefetch aes apic arat arch-capabilities cldemote clflush clflushopt clwb cmov core-capability cx16 cx8 '
-        'de erms fpu fsgsbase fxsr gfni hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce mmx movbe movdir64b movdiri msr mtrr nx pae pat pclmulqdq pdpe1gb pge '
-        'pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep spec-ctrl split-lock-detect ssbd sse sse2 '
-        'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip vme x2apic xgetbv1 xsave xsavec xsaveopt'),
+        '=Snowridge-v1 -mpx'),
     'Snowridge-v3': (
-        '3dnowprefetch aes apic arat arch-capabilities cldemote clflush clflushopt clwb cmov core-capability cx16 cx8 '
-        'de erms fpu fsgsbase fxsr gfni hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce mmx movbe movdir64b movdiri msr mtrr nx pae pat pclmulqdq pdpe1gb pge '
-        'pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep spec-ctrl split-lock-detect ssbd sse sse2 '
-        'sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Snowridge-v2 +xsaves'),
     'Snowridge-v4': (
-        '3dnowprefetch aes apic arat arch-capabilities cldemote clflush clflushopt clwb cmov cx16 cx8 de erms fpu '
-        'fsgsbase fxsr gfni hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce mmx movbe movdir64b movdiri msr mtrr nx pae pat pclmulqdq pdpe1gb pge '
-        'pni popcnt pse pse36 rdrand rdseed rdtscp sep sha-ni smap smep spec-ctrl ssbd sse sse2 sse4.1 sse4.2 ssse3 '
-        'syscall tsc tsc-deadline umip vme x2apic xgetbv1 xsave xsavec xsaveopt xsaves'),
+        '=Snowridge-v3 -core-capability -split-lock-detect'),
     'Westmere-v1': (
         'aes apic arat clflush cmov cx16 cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
         'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq pge pni '
         'popcnt pse pse36 sep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc vme x2apic'),
     'Westmere-v2': (
-        'aes apic arat clflush cmov cx16 cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi '
-        'kvm-steal-time kvmclock kvmclock-stable-bit lahf-lm lm mca mce mmx msr mtrr nx pae pat pclmulqdq pge pni '
-        'popcnt pse pse36 sep spec-ctrl sse sse2 sse4.1 sse4.2 ssse3 syscall tsc vme x2apic'),
+        '=Westmere-v1 +spec-ctrl'),
     'YongFeng-v1': (
         '3dnowprefetch abm ace2 adx aes apic arch-capabilities avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de f16c fma fpu '
         'fsgsbase fxsr hypervisor invpcid invtsc kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
@@ -933,19 +502,9 @@ MODEL_FEATURES = {
         'skip-l1dfl-vmentry smap smep spec-ctrl ss ssb-no sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip '
         'vme x2apic xcrypt xcrypt-en xsave xsaveopt xstore xstore-en'),
     'YongFeng-v2': (
-        '3dnowprefetch abm ace2 adx aes apic arch-capabilities avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de f16c fma fpu '
-        'fsgsbase fxsr hypervisor invpcid invtsc kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge phe '
-        'phe-en pku pmm pmm-en pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp sep sha-ni '
-        'skip-l1dfl-vmentry smap smep spec-ctrl ss ssb-no sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip '
-        'vme x2apic xcrypt xcrypt-en xsave xsaveopt xstore xstore-en'),
+        '=YongFeng-v1'),
     'YongFeng-v3': (
-        '3dnowprefetch abm ace2 adx aes apic arch-capabilities avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de f16c fma fpu '
-        'fsgsbase fxsr hypervisor invpcid invtsc kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time kvmclock '
-        'kvmclock-stable-bit lahf-lm lm mca mce mds-no mmx movbe msr mtrr nx pae pat pcid pclmulqdq pdpe1gb pge phe '
-        'phe-en pku pmm pmm-en pni popcnt pschange-mc-no pse pse36 rdctl-no rdpid rdrand rdseed rdtscp sep sha-ni '
-        'skip-l1dfl-vmentry smap smep spec-ctrl ss ssb-no sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline umip '
-        'vme x2apic xcrypt xcrypt-en xsave xsaveopt xstore xstore-en'),
+        '=YongFeng-v2'),
     'athlon-v1': (
         '3dnow 3dnowext apic cmov cx8 de fpu fxsr hypervisor kvm-asyncpf kvm-nopiodelay kvm-pv-eoi kvm-steal-time '
         'kvmclock kvmclock-stable-bit mca mce mmx mmxext msr mtrr pae pat pge pse pse36 sep sse sse2 tsc vme x2apic'),

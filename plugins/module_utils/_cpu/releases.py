@@ -49,10 +49,27 @@ def model_table(release=None, module=kvm_qemu_cpu_models):
     for name in order[order.index(release) + 1:]:  # ValueError for a release without a table
         later.update(module.SINCE[name].split())
     _release, version, package = module.RELEASES[order.index(release)]
-    return {"features": dict((name, text.split()) for name, text in module.MODEL_FEATURES.items() if name not in later),
+    decoded = {}
+    for name in module.MODEL_FEATURES:
+        _decode(module.MODEL_FEATURES, name, decoded)
+    return {"features": dict((name, features) for name, features in decoded.items() if name not in later),
             "aliases": dict((name, target) for name, target in module.ALIASES.items() if name not in later),
             "host_dependent": tuple(module.HOST_DEPENDENT[release]), "deprecated": tuple(module.DEPRECATED[release]),
             "release": release, "qemu_version": version, "qemu_package": package}
+
+
+def _decode(written, name, decoded):
+    """The sorted features of `name`: written in full, or '=Foo-v1 +a -b' against the version before it."""
+    if name not in decoded:
+        tokens = written[name].split()
+        if tokens and tokens[0].startswith("="):
+            features = set(_decode(written, tokens[0][1:], decoded))
+            features.update(token[1:] for token in tokens[1:] if token[0] == "+")
+            features.difference_update(token[1:] for token in tokens[1:] if token[0] == "-")
+            decoded[name] = sorted(features)
+        else:
+            decoded[name] = tokens
+    return decoded[name]
 
 
 def first_release(model, module=kvm_qemu_cpu_models):

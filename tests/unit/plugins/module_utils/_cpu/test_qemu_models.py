@@ -16,9 +16,23 @@ def test_every_model_names_only_known_features_or_says_it_cannot_place_them():
     unplaced = set(qemu_models.UNPLACED_FEATURES.split())
     assert unplaced == {"its-no"}  # a feature-MSR bit of QEMU 11.1, whose source was not at hand
     assert not unplaced & known
-    for model, features in qemu_models.MODEL_FEATURES.items():
-        assert set(features.split()) <= known | unplaced, model
-    assert qemu_models.MODEL_FEATURES["base"] == ""  # QEMU's base model asks for nothing
+    newest = r.builtin_models()
+    for model, features in newest["features"].items():
+        assert set(features) <= known | unplaced, model
+    assert newest["features"]["base"] == []  # QEMU's base model asks for nothing
+    assert set(newest["features"]) == set(qemu_models.MODEL_FEATURES)
+
+
+def test_a_version_written_against_the_one_before_it_decodes_to_its_own_features():
+    # Cascadelake-Server-v2 adds the arch-capabilities MSR and four of its bits to v1 (QEMU's cpu.c)
+    assert qemu_models.MODEL_FEATURES["Cascadelake-Server-v2"].startswith("=Cascadelake-Server-v1 +")
+    features = r.builtin_models()["features"]
+    assert set(features["Cascadelake-Server-v2"]) - set(features["Cascadelake-Server-v1"]) == {
+        "arch-capabilities", "ibrs-all", "mds-no", "rdctl-no", "skip-l1dfl-vmentry"}
+    assert features["Cascadelake-Server-v2"] == sorted(features["Cascadelake-Server-v2"])
+    written = {"A-v1": "a b c", "A-v2": "=A-v1 +d -a", "A-v3": "=A-v2 -b"}
+    decoded = {}
+    assert r._decode(written, "A-v3", decoded) == ["c", "d"] and decoded["A-v2"] == ["b", "c", "d"]
     assert set(qemu_models.ALIASES.values()) <= set(qemu_models.MODEL_FEATURES)
 
 
