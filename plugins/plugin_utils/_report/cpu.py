@@ -93,6 +93,8 @@ def markdown_section(view):
              "- **common level**: %s (%d features); next level lacks: %s" % (
                  _level(common["level"]), len(common["features"]), _md_list(common["missing_for_next_level"])),
              "- **QEMU models runnable on every host**: %s" % _md_list(common["runnable_models"], 20),
+             "- **host-dependent models** (built from each host's own CPU; QEMU marks them not migration-safe, so no "
+             "pool offers them): %s" % _md_list(common.get("host_dependent_models")),
              "- **hosts in pools**: %d; excluded: %d" % (view["hosts"], len(view["excluded"])), ""]
     if view["pools"]:
         lines += ["| pool | hosts | level | features | runnable models | lacks against the best pool |",
@@ -152,6 +154,8 @@ def html_section(view):
              u"<ul><li>common level: <b>%s</b> (%d features); next level lacks: %s</li>" % (
                  html(_level(common["level"])), len(common["features"]), _h_list(common["missing_for_next_level"])),
              u"<li>QEMU models runnable on every host: %s</li>" % _h_list(common["runnable_models"], 20),
+             u"<li>host-dependent models (built from each host's own CPU; QEMU marks them not migration-safe, so no "
+             u"pool offers them): %s</li>" % _h_list(common.get("host_dependent_models")),
              u"<li>hosts in pools: %d; excluded: %d</li></ul>" % (view["hosts"], len(view["excluded"]))]
     if view["pools"]:
         parts.append(u"<table><thead><tr><th>pool</th><th>hosts</th><th>level</th><th>features</th>"

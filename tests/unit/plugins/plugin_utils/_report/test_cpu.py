@@ -122,3 +122,22 @@ def test_every_report_format_carries_the_pools_of_the_fleet_document(tmp_path):
     with open(paths["html"]) as handle:
         assert handle.read().count('<section id="guest-cpu">') == 1
     assert build_fleet(["new1"], {}, "now")["guest_cpu"] is None
+
+
+def test_each_pool_and_the_fleet_show_the_configuration_to_use():
+    view = fleet()
+    markdown = "\n".join(report.markdown_section(view))
+    assert "## CPU configuration to use" in markdown
+    assert "### CPU configuration for pool %s (2 hosts)" % view["pools"][0]["id"] in markdown
+    assert "```\n-cpu Haswell,enforce\n```" in markdown  # the best Haswell pool runs Haswell
+    assert "```\n[libvirt]\ncpu_mode = custom\ncpu_models = Nehalem,Haswell\n```" in markdown
+    assert "<model fallback='forbid'>Haswell</model>" in markdown
+    assert "cpu-model.node.kubevirt.io/Haswell" in markdown and "spec:\n  domain:\n    cpu:\n      model: Haswell" in markdown
+    assert "host-dependent models** (built from each host's own CPU" in markdown
+    assert "CPU configuration for the whole fleet" not in markdown  # no model runs on every host
+    fragment = report.html_section(view)
+    text = "".join(parsed(fragment).text)
+    assert "CPU configuration to use" in text and "-cpu Haswell,enforce" in text
+    assert "<model fallback='forbid'>Haswell</model>" in text  # shown as text, escaped in the page
+    assert "<pre>&lt;cpu mode=&#39;custom&#39; match=&#39;exact&#39;" in fragment  # escaped for HTML
+    assert EVIL not in markdown.split("## CPU configuration to use")[1]  # names from hosts never reach a config
