@@ -208,22 +208,35 @@ guest_cpu_pools:
       sample: {arm1: "guest_cpu skipped: QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is aarch64"}
     common:
       description: The fleet-wide common feature set (QEMU's names), its x86-64 level, the features missing for the
-        next level, and the QEMU CPU models runnable on every host.
+        next level, the QEMU CPU models runnable on every host (never the host-dependent C(host) and C(max), listed
+        apart in C(host_dependent_models)), and C(config), the CPU configuration for the whole fleet (as a pool's).
       type: dict
-      sample: {features: [fpu, lm, sse2], level: x86-64-v1, missing_for_next_level: [pni, popcnt], runnable_models: [qemu64]}
+      sample: {features: [fpu, lm, sse2], level: x86-64-v1, missing_for_next_level: [pni, popcnt], runnable_models: [qemu64],
+               host_dependent_models: [host, max], config: null}
     pools:
       description:
         - Hosts grouped by identical guest-visible feature sets, best first (highest level, most models, most features).
         - Each has C(id) (12 hex digits of SHA-256 over the sorted feature names, the same as the verdict summary's
           C(guest_cpu_pool) and the inventory group C(kvm_guest_cpu_pool_<id>)), C(hosts), C(level), C(features),
           C(runnable_models) (runnable on every host of the pool), C(feature_count), C(lacking) (the features of
-          the best pool it lacks) and C(without_it) (the common level and the models gained if the whole pool
-          left the fleet, or null).
+          the best pool it lacks), C(without_it) (the common level and the models gained if the whole pool
+          left the fleet, or null) and C(deprecated_models).
+        - C(config), the CPU configuration the pool should use, or null when no model fits. C(model) is, of the
+          models every host of the pool runs that QEMU marks migration-safe and no release deprecates, under an
+          unversioned name (the names libvirt, Nova and KubeVirt know), the one asking for the most features;
+          C(runners_up) the next three. C(qemu) is V(-cpu MODEL,enforce), C(libvirt) the domain's C(<cpu>) element,
+          C(nova) C(cpu_mode) and C(cpu_models) (less advanced first, as Nova's option asks), C(kubevirt) the
+          field C(spec.domain.cpu.model) and the node label, and C(lost) the features a guest gives up against
+          host-passthrough.
       type: list
       elements: dict
       sample:
         - {id: 3f1a9c0d2b7e, hosts: [kvm1, kvm2], level: x86-64-v3, features: [abm, avx2], runnable_models: [Haswell],
-           feature_count: 2, lacking: [], without_it: null}
+           feature_count: 2, lacking: [], without_it: null, deprecated_models: [],
+           config: {model: Haswell, runners_up: [], lost: [], qemu: "-cpu Haswell,enforce",
+                    libvirt: "<cpu mode='custom' match='exact' check='full'><model fallback='forbid'>Haswell</model></cpu>",
+                    nova: {cpu_mode: custom, cpu_models: [Haswell]},
+                    kubevirt: {path: spec.domain.cpu.model, model: Haswell, node_label: cpu-model.node.kubevirt.io/Haswell}}}
     holding_back:
       description: Every host alone in its pool whose removal would raise the common level or add runnable models,
         with C(pool), C(lacks) (features all other hosts share), C(level_without_it) and C(models_gained_without_it).
