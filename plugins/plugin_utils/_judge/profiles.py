@@ -52,7 +52,8 @@ BUILTIN_PROFILES = {
         "release": "QEMU 9.2 and later: the generic and x86 lists as grown in QEMU 8.2 (the 'require' series "
                    "pulled on 26 Oct 2023), the arm list as in QEMU 9.2 (DEVICE_CTRL, Oct 2024); " + NO_VERSION_FILE,
         "verified": "yes: read in patchew-project/qemu at f89f5c4a1ecd (accel/kvm/kvm-all.c, "
-                    "target/i386/kvm/kvm.c) and qemu/qemu at dfc56946a700 (target/arm/kvm.c). Hosts running "
+                    "target/i386/kvm/kvm.c) and qemu/qemu at dfc56946a700 (target/arm/kvm.c), and again in "
+                    "Debian 13's QEMU 10.0.13 source package (the same three lists). Hosts running "
                     "Debian 12's QEMU 7.2 should use the profile qemu_7_2, verified at that release",
         "min_api_version": 12,
         "devices": QEMU_DEVICES,
