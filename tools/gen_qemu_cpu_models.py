@@ -154,12 +154,13 @@ def render(releases):
             if placed.setdefault(name, where) != where:
                 raise SystemExit("QEMU %s moved feature %s" % (release["version"], name))
     unknown = sorted(set().union(*(r["unknown"] for r in releases)) - set(placed))
-    lines += ["}", "# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (leaf, subleaf,",
-              "# register, bit), from a machine started with -cpu base,NAME=on (tools/qemu/ask_qemu.py).",
+    lines += ["}", "# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (kind, leaf or MSR,",
+              "# subleaf, register, bit), from a machine started with -cpu base,NAME=on or the binary's own",
+              "# feature_word_info (tools/qemu/ask_qemu.py).",
               "PLACED_FEATURES = {"]
-    lines.extend("    %r: (0x%x, %d, %r, %d)," % ((name,) + tuple(placed[name])) for name in sorted(placed))
+    lines.extend("    %r: (%r, 0x%x, %r, %r, %d)," % ((name,) + tuple(placed[name])) for name in sorted(placed))
     lines += ["}", "# Features a model asks for that nothing places (feature-MSR bits of a QEMU whose source was not at",
-              "# hand): QEMU cannot be told to offer them, so a model asking for one counts as lacking it.",
+              "# hand and that QEMU does not show): a model asking for one counts as lacking it.",
               "UNPLACED_FEATURES = %r" % " ".join(unknown),
               "# alias -> the versioned model it names (same features).", "ALIASES = {"]
     lines.extend("    %r: %r," % (name, aliases[name]) for name in sorted(aliases))

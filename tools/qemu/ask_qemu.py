@@ -5,13 +5,15 @@ Runs wherever that QEMU is installed: on this host (QEMU 7.2) or in a container 
 (tools/qemu/build-image.sh). The answer: version, package, query-cpu-definitions (with unavailable-features,
 migration-safe and deprecated, as this host's KVM makes them) and, for every migration-safe model,
 the features query-cpu-model-expansion (type static) sets; and, for each feature name among those that the bit
-table (cpuid_bits.py, generated from a QEMU source tree) does not know, where QEMU puts it: a machine started with
-`-cpu base,NAME=on` under TCG sets one bit more in its `feature-words` or `filtered-features` (leaf, subleaf,
-register, bit), or none for a feature-MSR bit, which those properties do not show.
+table (cpuid_bits.py, generated from a QEMU source tree) does not know, where QEMU puts it, as [kind, where,
+subleaf, register, bit] in cpuid_bits' shape: a machine started with `-cpu base,NAME=on` under TCG sets one
+CPUID bit more in its `feature-words` or `filtered-features`; a feature-MSR bit, which those properties do not
+show, is read from the binary's own feature_word_info (elf_feature_names.py). Where both answer, they must agree.
 """
 import argparse
 import json
 import os
+import shutil
 import sys
 
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(TOOLS), "plugins", "module_utils
 import qmp  # noqa: E402  (tools/qmp.py)
 from qmp import Qmp  # noqa: E402
 import cpuid_bits  # noqa: E402  (the generated bit table)
+from elf_feature_names import place  # noqa: E402  (tools/qemu/elf_feature_names.py)
 
 CPU_PATH = "/machine/unattached/device[0]"  # the first CPU of a pc machine
 
@@ -45,14 +48,18 @@ def cpuid_bits_set(binary, cpu):
 
 
 def placements(binary, names):
-    """{name: [leaf, subleaf, register, bit] or None} of feature names the bit table lacks."""
+    """{name: [kind, where, subleaf, register, bit] or None} of feature names the bit table lacks."""
     base = cpuid_bits_set(binary, "base")
+    from_binary = place(shutil.which(binary) or binary, names, cpuid_bits.FEATURE_WORDS)
     found = {}
     for name in sorted(names):
         extra = [(key, value & ~base.get(key, 0)) for key, value in cpuid_bits_set(binary, "base,%s=on" % name).items()
                  if value & ~base.get(key, 0)]
-        bits = [list(key) + [bit] for key, value in extra for bit in range(32) if value >> bit & 1]
-        found[name] = bits[0] if len(bits) == 1 else None
+        bits = [["cpuid"] + list(key) + [bit] for key, value in extra for bit in range(32) if value >> bit & 1]
+        found[name] = bits[0] if len(bits) == 1 else from_binary[name]
+        if from_binary[name] and found[name] != from_binary[name]:
+            raise SystemExit("%s: QMP places %s at %s, the binary's table at %s" % (binary, name, found[name],
+                                                                                  from_binary[name]))
     return found
 
 

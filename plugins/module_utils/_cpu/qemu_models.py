@@ -43,31 +43,33 @@ SINCE = {
         'SapphireRapids-v6 SapphireRapids-v7 SapphireRapids-v8 SierraForest-v3 SierraForest-v4 SierraForest-v5 '
         'SierraForest-v6 Skylake-Server-v6 YongFeng-v3'),
 }
-# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (leaf, subleaf,
-# register, bit), from a machine started with -cpu base,NAME=on (tools/qemu/ask_qemu.py).
+# Features cpuid_bits.py lacks, where the QEMU that names them puts them: name -> (kind, leaf or MSR,
+# subleaf, register, bit), from a machine started with -cpu base,NAME=on or the binary's own
+# feature_word_info (tools/qemu/ask_qemu.py).
 PLACED_FEATURES = {
-    'amx-avx512': (0x1e, 1, 'eax', 7),
-    'amx-bf16-alias': (0x1e, 1, 'eax', 1),
-    'amx-complex-alias': (0x1e, 1, 'eax', 2),
-    'amx-fp16-alias': (0x1e, 1, 'eax', 3),
-    'amx-fp8': (0x1e, 1, 'eax', 4),
-    'amx-int8-alias': (0x1e, 1, 'eax', 0),
-    'amx-movrs': (0x1e, 1, 'eax', 8),
-    'amx-tf32': (0x1e, 1, 'eax', 6),
-    'apx-nci-ndd-nf': (0x29, 0, 'ebx', 0),
-    'apxf': (0x7, 1, 'edx', 21),
-    'avx10-vnni-int': (0x24, 1, 'ecx', 2),
-    'cet-ibt': (0x7, 0, 'edx', 20),
-    'cet-ss': (0x7, 0, 'ecx', 7),
-    'fs-gs-base-ns': (0x80000021, 0, 'eax', 1),
-    'movrs': (0x7, 1, 'eax', 31),
-    'prefetchi': (0x80000021, 0, 'eax', 20),
-    'tsa-l1-no': (0x80000021, 0, 'ecx', 2),
-    'tsa-sq-no': (0x80000021, 0, 'ecx', 1),
+    'amx-avx512': ('cpuid', 0x1e, 1, 'eax', 7),
+    'amx-bf16-alias': ('cpuid', 0x1e, 1, 'eax', 1),
+    'amx-complex-alias': ('cpuid', 0x1e, 1, 'eax', 2),
+    'amx-fp16-alias': ('cpuid', 0x1e, 1, 'eax', 3),
+    'amx-fp8': ('cpuid', 0x1e, 1, 'eax', 4),
+    'amx-int8-alias': ('cpuid', 0x1e, 1, 'eax', 0),
+    'amx-movrs': ('cpuid', 0x1e, 1, 'eax', 8),
+    'amx-tf32': ('cpuid', 0x1e, 1, 'eax', 6),
+    'apx-nci-ndd-nf': ('cpuid', 0x29, 0, 'ebx', 0),
+    'apxf': ('cpuid', 0x7, 1, 'edx', 21),
+    'avx10-vnni-int': ('cpuid', 0x24, 1, 'ecx', 2),
+    'cet-ibt': ('cpuid', 0x7, 0, 'edx', 20),
+    'cet-ss': ('cpuid', 0x7, 0, 'ecx', 7),
+    'fs-gs-base-ns': ('cpuid', 0x80000021, 0, 'eax', 1),
+    'its-no': ('msr', 0x10a, None, None, 62),
+    'movrs': ('cpuid', 0x7, 1, 'eax', 31),
+    'prefetchi': ('cpuid', 0x80000021, 0, 'eax', 20),
+    'tsa-l1-no': ('cpuid', 0x80000021, 0, 'ecx', 2),
+    'tsa-sq-no': ('cpuid', 0x80000021, 0, 'ecx', 1),
 }
 # Features a model asks for that nothing places (feature-MSR bits of a QEMU whose source was not at
-# hand): QEMU cannot be told to offer them, so a model asking for one counts as lacking it.
-UNPLACED_FEATURES = 'its-no'
+# hand and that QEMU does not show): a model asking for one counts as lacking it.
+UNPLACED_FEATURES = ''
 # alias -> the versioned model it names (same features).
 ALIASES = {
     '486': '486-v1',

@@ -15,13 +15,13 @@ def _feature_words():
     (qemu_models.PLACED_FEATURES) added: to the word of their leaf, subleaf and register, or as a new word."""
     words = [(name, kind, where, subleaf, register, dict(names))
              for name, kind, where, subleaf, register, names in cpuid_bits.FEATURE_WORDS]
-    for feature, (leaf, subleaf, register, bit) in sorted(kvm_qemu_cpu_models.PLACED_FEATURES.items()):
+    for feature, (kind, where, subleaf, register, bit) in sorted(kvm_qemu_cpu_models.PLACED_FEATURES.items()):
         for word in words:
-            if word[1:5] == ("cpuid", leaf, subleaf, register):
+            if word[1:5] == (kind, where, subleaf, register):
                 word[5][bit] = feature
                 break
-        else:
-            words.append(("FEAT_%X_%d_%s" % (leaf, subleaf, register.upper()), "cpuid", leaf, subleaf, register,
+        else:  # a new CPUID word (a feature-MSR word is placed only by the names it already has)
+            words.append(("FEAT_%X_%d_%s" % (where, subleaf, register.upper()), kind, where, subleaf, register,
                           {bit: feature}))
     return tuple(words)
 

@@ -14,7 +14,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import release
 def test_every_model_names_only_known_features_or_says_it_cannot_place_them():
     known = set(name for word in r.FEATURE_WORDS for name in word[5].values())
     unplaced = set(qemu_models.UNPLACED_FEATURES.split())
-    assert unplaced == {"its-no"}  # a feature-MSR bit of QEMU 11.1, whose source was not at hand
+    assert unplaced == set()  # every name is placed: from a source tree, over QMP, or from the binary's own table
+    assert qemu_models.PLACED_FEATURES["its-no"] == ("msr", 0x10a, None, None, 62)  # IA32_ARCH_CAPABILITIES
     assert not unplaced & known
     newest = r.builtin_models()
     for model, features in newest["features"].items():
@@ -41,6 +42,7 @@ def test_placed_features_join_the_word_of_their_leaf_or_a_new_one():
     assert words["FEAT_7_0_ECX"][5][7] == "cet-ss" and words["FEAT_7_0_EDX"][5][20] == "cet-ibt"
     assert words["FEAT_1E_1_EAX"][1:5] == ("cpuid", 0x1e, 1, "eax") and words["FEAT_1E_1_EAX"][5][7] == "amx-avx512"
     assert 7 not in dict(cpuid_bits.FEATURE_WORDS[[w[0] for w in cpuid_bits.FEATURE_WORDS].index("FEAT_7_0_ECX")][5])
+    assert words["FEAT_ARCH_CAPABILITIES"][5][62] == "its-no"
     assert [w[0] for w in r.FEATURE_WORDS[len(cpuid_bits.FEATURE_WORDS):]] == [
         "FEAT_1E_1_EAX", "FEAT_29_0_EBX", "FEAT_24_1_ECX", "FEAT_80000021_0_ECX"]  # new words, in the order placed
 
