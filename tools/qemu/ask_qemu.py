@@ -58,8 +58,8 @@ def placements(binary, names):
         bits = [["cpuid"] + list(key) + [bit] for key, value in extra for bit in range(32) if value >> bit & 1]
         found[name] = bits[0] if len(bits) == 1 else from_binary[name]
         if from_binary[name] and found[name] != from_binary[name]:
-            raise SystemExit("%s: QMP places %s at %s, the binary's table at %s" % (binary, name, found[name],
-                                                                                  from_binary[name]))
+            raise SystemExit("%s: QMP places %s at %s, the binary's table at %s"
+                             % (binary, name, found[name], from_binary[name]))
     return found
 
 
