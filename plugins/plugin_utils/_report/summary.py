@@ -35,6 +35,22 @@ def _names(hosts):
     return shown + (" and %d more" % (len(hosts) - MAX_NAMES) if len(hosts) > MAX_NAMES else "")
 
 
+def _model_lines(view):
+    """The CPU model to start guests with: the whole fleet's, else each pool's (the configurations are in fleet.md)."""
+    if not isinstance(view, dict) or not isinstance(view.get("common"), dict):
+        return []
+    config = view["common"].get("config")
+    if isinstance(config, dict):
+        return [u"Guest CPU model for every host: %s (-cpu %s,enforce; libvirt, Nova and KubeVirt in fleet.md)"
+                % (_text(config["model"]), _text(config["model"]))]
+    pools = [p for p in view.get("pools") or () if isinstance(p, dict) and isinstance(p.get("config"), dict)]
+    if not pools:
+        return []
+    return [u"Guest CPU model per migration pool (no model runs on every host): %s" % "; ".join(
+        "%s on %s" % (_text(p["config"]["model"]), _names(p["hosts"])) for p in pools[:MAX_NAMES])
+        + (" and %d more pools" % (len(pools) - MAX_NAMES) if len(pools) > MAX_NAMES else "")]
+
+
 def _cause_lines(groups, marker):
     lines = []
     for group in groups[:MAX_CAUSES]:
@@ -71,6 +87,7 @@ def render_summary(fleet, paths, written=True):
     if levels:
         lines.append(u"Guest CPU level: %s" % "; ".join(
             "%s on %s" % (_text(level), _names(hosts)) for level, hosts in sorted(levels.items(), key=lambda kv: str(kv[0]))))
+    lines.extend(_model_lines(fleet.get("guest_cpu")))
     if written:
         lines.append(u"Reports: %s" % ", ".join(_text(paths[f]) for f in sorted(paths)))
     else:

@@ -38,3 +38,18 @@ def test_every_list_is_capped_and_control_bytes_are_replaced():
     assert "  and 5 more causes (see the reports)" in lines
     assert not [line for line in lines if "\x1b" in line]
     assert lines[-2].startswith("No report was written (check mode)")
+
+
+def test_the_summary_names_the_cpu_model_to_start_guests_with():
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
+    passing = dict((h, host_verdict(h, [], {"guest_cpu_level": "x86-64-v2"})) for h in ("a", "b", "c"))
+    together = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Nehalem", "Westmere"]},
+                            "b": {"features": ["fpu"], "runnable_models": ["Nehalem"]}})
+    lines = render_summary(build_fleet(["a", "b"], passing, "now", guest_cpu=together), PATHS)
+    assert "Guest CPU model for every host: Nehalem (-cpu Nehalem,enforce; libvirt, Nova and KubeVirt in fleet.md)" in lines
+    apart = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Westmere"]},
+                         "c": {"features": ["fpu", "pni"], "runnable_models": ["Nehalem"]}})
+    lines = render_summary(build_fleet(["a", "c"], passing, "now", guest_cpu=apart), PATHS)
+    assert ("Guest CPU model per migration pool (no model runs on every host): Nehalem on c; Westmere on a"
+            in lines)
+    assert not [line for line in render_summary(build_fleet(["a"], passing, "now"), PATHS) if "CPU model" in line]
