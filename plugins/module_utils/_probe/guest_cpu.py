@@ -13,6 +13,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import KernelAnswers, builtin_models, guest_cpu_facts
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import release_rank
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
@@ -30,11 +31,14 @@ def _cap(ctx, number):
         return False
 
 
+CPUINFO_HEAD = 16384  # the first CPU's entry, flags included, is 2 to 4 kB; the kernel writes the rest only if read
+
+
 def host_flags(ctx):
     """The host CPU's flags as the kernel prints them (/proc/cpuinfo, the first CPU), or () unreadable: QEMU 10.0
     adds a few of the host's own CPUID bits (guest_cpu.HOST_CPUID_BITS)."""
     try:
-        info = ctx.kernel.read_bytes("/proc/cpuinfo")
+        info = ctx.kernel.read_head("/proc/cpuinfo", CPUINFO_HEAD)
     except OSError:
         return ()
     start = info.find(b"\nflags\t")
@@ -44,8 +48,9 @@ def host_flags(ctx):
     return line.partition(b":")[2].decode("ascii", "replace").split()
 
 
-def gather_answers(ctx):
-    """A KernelAnswers from the kernel, and the notes of the answers it could not get."""
+def gather_answers(ctx, flags_needed=True):
+    """A KernelAnswers from the kernel, and the notes of the answers it could not get. The host's CPU flags are
+    read only when a release that uses them (10.0 and later) is judged."""
     notes = []
     entries = ctx.supported_cpuid()
     try:
@@ -74,18 +79,18 @@ def gather_answers(ctx):
                 notes.append(str(error))
     kernel = KernelAnswers(entries, irqchip=_cap(ctx, KVM_CAP_IRQCHIP), tsc_deadline=_cap(ctx, KVM_CAP_TSC_DEADLINE_TIMER),
                            msr_index_list=index_list, feature_msrs=feature_msrs, xcomp_guest_supp=xcomp,
-                           host_flags=host_flags(ctx))
+                           host_flags=host_flags(ctx) if flags_needed else ())
     return kernel, notes
 
 
 def probe(ctx):
     if ctx.machine not in abi.X86_ARCHES:
         return not_probed("QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is %s" % ctx.machine), []
+    chosen = choose(ctx.qemu_version, ctx.kernel)
     try:
-        kernel, notes = gather_answers(ctx)
+        kernel, notes = gather_answers(ctx, any(release_rank(table) >= (10, 0) for table, _qemu in chosen))
     except OSError as error:
         return {"guest_cpu": {"error": "%s; the guest CPU is unknown" % error}}, []
-    chosen = choose(ctx.qemu_version, ctx.kernel)
     facts = None
     for table, qemu in chosen:  # the first release is the main answer; each other adds its own models
         found = guest_cpu_facts(kernel, builtin_models(table), detail=ctx.cpu_models)

@@ -216,6 +216,9 @@ class FakeKernel(object):
         value = self.read_text(path)
         return value if isinstance(value, bytes) else value.encode("utf-8")
 
+    def read_head(self, path, size):
+        return self.read_bytes(path)[:size]
+
     def run(self, argv, timeout):
         """self.commands: {argv tuple: output text or an OSError}; a program not there does not exist."""
         self.run_calls.append((tuple(argv), timeout))

@@ -100,3 +100,21 @@ def test_a_release_older_than_every_table_says_so():
                                          "name models 6.2 lacks")
     assert q.table_for("10.0.13") == ("10.0", None) and q.table_for("12.1")[0] == "11.1"
     assert q.parse_spec(None) == ["auto"] and q.parse_spec(["10.0", "10.0", "7.2"]) == ["10.0", "7.2"]
+
+
+CPUINFO = ("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme erms fsrm\nbugs\t\t:\n\n"
+           "processor\t: 1\nflags\t\t: fpu\n")
+
+
+def test_qemu_10_adds_the_hosts_own_erms_and_fsrm_from_the_first_cpus_flags_and_7_2_does_not_read_them():
+    kernel = kernel_with()
+    kernel.sysfs["/proc"] = {"cpuinfo": CPUINFO}
+    heads = []
+    original = kernel.read_head
+    kernel.read_head = lambda path, size: heads.append((path, size)) or original(path, size)
+    newer = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]
+    assert {"erms", "fsrm"} <= set(newer["features"]) and heads == [("/proc/cpuinfo", 16384)]
+    older = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2"])["guest_cpu"]
+    assert not {"erms", "fsrm"} & set(older["features"]) and len(heads) == 1  # not read for 7.2
+    kernel.sysfs["/proc"] = {"cpuinfo": oserror(errno.EACCES)}  # unreadable: KVM's answer alone
+    assert "erms" not in kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]["features"]
