@@ -116,10 +116,15 @@ def _tsx_broken(kernel):
     return any(family == f and model == m and (last is None or stepping <= last) for f, m, last in TSX_BROKEN)
 
 
+def since_10_0(release):
+    """Whether QEMU `release` (None: the newest) has 10.0's fixups: HT, overflow-recov, succor, the host's own bits."""
+    return release is None or release_rank(release) >= (10, 0)
+
+
 def supported_cpuid_word(kernel, leaf, subleaf, register, release=None):
     """kvm.c kvm_arch_get_supported_cpuid of QEMU `release` (default: the newest): KVM's answer, with QEMU's fixups."""
     value = kernel.register(leaf, subleaf, register)
-    since_10 = release is None or release_rank(release) >= (10, 0)
+    since_10 = since_10_0(release)
     if since_10:
         for flag, bit in HOST_CPUID_BITS.get((leaf, subleaf, register), ()):
             if flag in kernel.host_flags:

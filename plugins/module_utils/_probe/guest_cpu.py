@@ -12,8 +12,8 @@ import errno
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import KernelAnswers, builtin_models, guest_cpu_facts
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import release_rank
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import (
+    KernelAnswers, builtin_models, guest_cpu_facts, since_10_0)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
@@ -88,7 +88,7 @@ def probe(ctx):
         return not_probed("QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is %s" % ctx.machine), []
     chosen = choose(ctx.qemu_version, ctx.kernel)
     try:
-        kernel, notes = gather_answers(ctx, any(release_rank(table) >= (10, 0) for table, _qemu in chosen))
+        kernel, notes = gather_answers(ctx, any(since_10_0(table) for table, _qemu in chosen))
     except OSError as error:
         return {"guest_cpu": {"error": "%s; the guest CPU is unknown" % error}}, []
     facts = None
