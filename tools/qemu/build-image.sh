@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a container image with one Debian suite's qemu-system-x86, as the QEMU release that suite ships:
 #   bash tools/qemu/build-image.sh SUITE IMAGE
-# SUITE: bookworm (QEMU 7.2), bookworm-backports (10.0), trixie (10.0), forky (11.1), or any suite of the mirror.
+# SUITE: trixie (QEMU 10.0) or forky (11.1), as tools/lib.sh builds them; bookworm (7.2) is this host's own.
+# A -backports suite is taken as its base plus the backport (bookworm-backports' 10.0 did not resolve here).
 # No registry is reachable: mmdebstrap into a folder, then podman import. Called by tools/lib.sh (fc_qemu_images),
 # which names IMAGE after a hash of this script, so that a change rebuilds it.
 set -euo pipefail
