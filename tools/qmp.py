@@ -14,11 +14,18 @@ class QmpError(RuntimeError):
 
 
 class Qmp(object):
-    def __init__(self, binary):
-        self.process = subprocess.Popen([binary] + QEMU_ARGS, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    """QEMU started with `args` (default QEMU_ARGS, which must end with -qmp stdio); QmpError if it does not come up."""
+
+    def __init__(self, binary, args=QEMU_ARGS):
+        self.process = subprocess.Popen([binary] + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, universal_newlines=True)
-        self.greeting = self._read()["QMP"]
-        self.command("qmp_capabilities")
+        try:
+            self.greeting = self._read()["QMP"]
+            self.command("qmp_capabilities")
+        except QmpError:  # QEMU refused to start (e.g. -cpu MODEL,enforce): nothing of it stays open
+            self.process.wait()
+            self._close_streams()
+            raise
 
     def _read(self):
         while True:
@@ -45,5 +52,8 @@ class Qmp(object):
             self.command("quit")
         finally:
             self.process.wait()
-            for stream in (self.process.stdout, self.process.stderr, self.process.stdin):
-                stream.close()
+            self._close_streams()
+
+    def _close_streams(self):
+        for stream in (self.process.stdout, self.process.stderr, self.process.stdin):
+            stream.close()

@@ -227,7 +227,8 @@ guest_cpu_pools:
           C(runners_up) the next three. C(qemu) is V(-cpu MODEL,enforce), C(libvirt) the domain's C(<cpu>) element,
           C(nova) C(cpu_mode) and C(cpu_models) (less advanced first, as Nova's option asks), C(kubevirt) the
           field C(spec.domain.cpu.model) and the node label, and C(lost) the features a guest gives up against
-          host-passthrough.
+          host-passthrough. A 64-bit model comes first when the pool offers C(lm); when none runs, C(note) and
+          C(nearest_64_bit) (C(model), C(lacks), C(qemu)) say what a 64-bit guest needs.
       type: list
       elements: dict
       sample:

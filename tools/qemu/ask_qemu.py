@@ -19,8 +19,7 @@ import sys
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOOLS)
 sys.path.insert(0, os.path.join(os.path.dirname(TOOLS), "plugins", "module_utils", "_cpu"))
-import qmp  # noqa: E402  (tools/qmp.py)
-from qmp import Qmp  # noqa: E402
+from qmp import Qmp  # noqa: E402  (tools/qmp.py)
 import cpuid_bits  # noqa: E402  (the generated bit table)
 from elf_feature_names import place  # noqa: E402  (tools/qemu/elf_feature_names.py)
 
@@ -29,13 +28,8 @@ CPU_PATH = "/machine/unattached/device[0]"  # the first CPU of a pc machine
 
 def cpuid_bits_set(binary, cpu):
     """{(leaf, subleaf, register): bits} a pc machine with `-cpu CPU` asks for, kept or filtered out (TCG)."""
-    saved = qmp.QEMU_ARGS
-    qmp.QEMU_ARGS = ["-machine", "pc", "-accel", "tcg", "-cpu", cpu, "-nodefaults", "-S", "-display", "none",
-                     "-qmp", "stdio"]
-    try:
-        machine = Qmp(binary)
-    finally:
-        qmp.QEMU_ARGS = saved
+    machine = Qmp(binary, ["-machine", "pc", "-accel", "tcg", "-cpu", cpu, "-nodefaults", "-S", "-display", "none",
+                           "-qmp", "stdio"])
     try:
         found = {}
         for prop in ("feature-words", "filtered-features"):
@@ -64,7 +58,7 @@ def placements(binary, names):
 
 
 def ask(binary):
-    qmp = Qmp(binary)
+    qmp = Qmp(binary)  # -machine none -accel kvm: the machine QEMU's KVM CPU rules are modelled for
     try:
         definitions = qmp.command("query-cpu-definitions")
         expansions = {}

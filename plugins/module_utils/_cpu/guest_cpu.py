@@ -12,14 +12,14 @@ few bits of the host's own CPUID ("not new instructions, just an optimization"):
 fsrs and fsrc are read from the flags the kernel prints in /proc/cpuinfo; mcdt-no, which Linux does
 not print, only from KVM's answer.
 
-No ioctls here: the probe (probe_guest_cpu.py) gathers the kernel's answers into a
+No ioctls here: the probe (_probe/guest_cpu.py) gathers the kernel's answers into a
 KernelAnswers, and the unit tests build one by hand.
 """
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
-    FEATURE_WORDS, builtin_models, model_names, nearest_table, release_rank, releases)
+    FEATURE_WORDS, builtin_models, model_names, release_rank)
 
 REGISTER_FIELD = {"eax": 3, "ebx": 4, "ecx": 5, "edx": 6}  # in a kvm_cpuid_entry2 tuple
 
@@ -263,19 +263,16 @@ def model_verdicts(supported, host_lip=False, table=None, offered=None):
     return dict((name, {"runnable": not missing, "missing": list(missing)}) for name, missing in found.items())
 
 
-def resolve_models(names, qemu_releases=None):
+def resolve_models(names):
     """The models that guest_cpu.models details: None for all, else a frozenset of names.
 
     `names` is the cpu_models option: 'all' or model names. Raises ValueError naming unknown ones,
-    before anything is probed. A name is known when the newest table of `qemu_releases` (the parsed
-    qemu_version option; 'auto' or None: every table) has it: models are only ever added."""
+    before anything is probed. A name is known when the newest table has it (models are only ever added);
+    a release judged that lacks it details it as not in that release, for the judge to say so."""
     names = ["all"] if names is None else [str(name).strip() for name in names]
     if "all" in names:
         return None
-    newest = releases()[-1]
-    if qemu_releases and qemu_releases != ["auto"]:
-        newest = max((nearest_table(version) for version in qemu_releases), key=release_rank)
-    table = builtin_models(newest)
+    table = builtin_models()
     known = model_names(table)
     unknown = [name for name in names if name not in known]
     if unknown:

@@ -11,8 +11,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_mo
 
 
 def _feature_words():
-    """cpuid_bits.FEATURE_WORDS (from a QEMU source tree) with the bits a newer QEMU placed over QMP
-    (qemu_models.PLACED_FEATURES) added: to the word of their leaf, subleaf and register, or as a new word."""
+    """cpuid_bits.FEATURE_WORDS (from a QEMU source tree) with the bits a newer QEMU placed itself
+    (qemu_models.PLACED_FEATURES) added: to the word they belong to, or as a new CPUID word."""
     words = [(name, kind, where, subleaf, register, dict(names))
              for name, kind, where, subleaf, register, names in cpuid_bits.FEATURE_WORDS]
     for feature, (kind, where, subleaf, register, bit) in sorted(kvm_qemu_cpu_models.PLACED_FEATURES.items()):
@@ -49,13 +49,22 @@ def model_table(release=None, module=kvm_qemu_cpu_models):
     for name in order[order.index(release) + 1:]:  # ValueError for a release without a table
         later.update(module.SINCE[name].split())
     _release, version, package = module.RELEASES[order.index(release)]
-    decoded = {}
-    for name in module.MODEL_FEATURES:
-        _decode(module.MODEL_FEATURES, name, decoded)
-    return {"features": dict((name, features) for name, features in decoded.items() if name not in later),
+    return {"features": dict((name, features) for name, features in _decoded(module).items() if name not in later),
             "aliases": dict((name, target) for name, target in module.ALIASES.items() if name not in later),
             "host_dependent": tuple(module.HOST_DEPENDENT[release]), "deprecated": tuple(module.DEPRECATED[release]),
             "release": release, "qemu_version": version, "qemu_package": package}
+
+
+_DECODED = {}  # module name -> every model's features, decoded once for all its releases
+
+
+def _decoded(module):
+    if module.__name__ not in _DECODED:
+        decoded = {}
+        for name in module.MODEL_FEATURES:
+            _decode(module.MODEL_FEATURES, name, decoded)
+        _DECODED[module.__name__] = decoded
+    return _DECODED[module.__name__]
 
 
 def _decode(written, name, decoded):

@@ -56,7 +56,7 @@ def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=Non
     (['auto'], the default, or QEMU releases)."""
     subsets = resolve_subsets(spec)
     releases = parse_spec(qemu_version)
-    detail = resolve_models(cpu_models, releases)
+    detail = resolve_models(cpu_models)
     if kernel is None:
         from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
         kernel = Syscalls()

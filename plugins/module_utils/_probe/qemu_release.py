@@ -16,7 +16,7 @@ DPKG_PACKAGE = b"qemu-system-x86"
 QEMU_BINARIES = ("/usr/bin/qemu-system-x86_64", "/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm")
 VERSION_TIMEOUT = 5.0  # seconds `qemu --version` may take; it prints one line and exits
 RELEASE = re.compile(r"^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,4}))?$")
-DPKG_VERSION = re.compile(br"^Version: (?:\d+:)?(\d+\.\d+(?:\.\d+)?)", re.M)
+DPKG_VERSION = re.compile(br"^Version: ((?:\d+:)?(\d+\.\d+(?:\.\d+)?)\S*)", re.M)  # the whole, the upstream part
 BINARY_VERSION = re.compile(r"version (\d+\.\d+(?:\.\d+)?)")
 
 
@@ -55,8 +55,8 @@ def installed(kernel):
         paragraph = status[start:end if end >= 0 else len(status)]
         version = DPKG_VERSION.search(paragraph)
         if b"Status: install ok installed" in paragraph and version:
-            return version.group(1).decode("ascii"), "dpkg: %s %s" % (
-                DPKG_PACKAGE.decode("ascii"), paragraph.split(b"Version: ", 1)[1].split(b"\n", 1)[0].decode("ascii", "replace"))
+            return version.group(2).decode("ascii"), "dpkg: %s %s" % (
+                DPKG_PACKAGE.decode("ascii"), version.group(1).decode("ascii", "replace"))
     for binary in QEMU_BINARIES:
         try:
             output = kernel.run([binary, "--version"], VERSION_TIMEOUT)

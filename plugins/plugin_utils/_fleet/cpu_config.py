@@ -8,8 +8,11 @@ The rule, the same for every pool:
   candidates: the models every host of the pool runs that QEMU marks migration-safe and no release
     marks deprecated, under an unversioned name (Haswell-noTSX-IBRS, EPYC-Rome): libvirt's CPU map,
     and so Nova and KubeVirt, know models by those names only; a versioned name (EPYC-Rome-v4) is QEMU's;
-  best: the candidate whose model asks for the most CPU features (ties: the name); the runners-up are
-    the next three.
+  best: a 64-bit model (one asking for lm) first when the pool offers lm, then the candidate whose model
+    asks for the most CPU features (ties: the name); the runners-up are the next three. When no 64-bit
+    model runs on every host of a pool that offers lm, the model chosen boots 32-bit guests only: the
+    config says so in `note` and gives `nearest_64_bit`, the 64-bit model that lacks the fewest features,
+    with the QEMU option that starts it without them.
 Given for QEMU (-cpu NAME,enforce), libvirt (<cpu mode='custom' match='exact'>), Nova ([libvirt]
 cpu_mode = custom and cpu_models, ordered as Nova's option help asks: "the more common and less advanced
 CPU models are listed earlier", so the best comes last) and KubeVirt (spec.domain.cpu.model, and the node
@@ -35,11 +38,26 @@ def model_features(name):
     return NEWEST["features"].get(NEWEST["aliases"].get(name, name))
 
 
-def ranked_candidates(models):
+def _candidate(name):
+    return name in NEWEST["aliases"] and name not in NOT_MIGRATION_SAFE and name not in DEPRECATED \
+        and NEWEST["aliases"][name] not in DEPRECATED
+
+
+def ranked_candidates(models, features=()):
     """The pool's candidate models, best first (the rule in the module docstring)."""
-    candidates = [name for name in models if name in NEWEST["aliases"] and name not in NOT_MIGRATION_SAFE
-                  and name not in DEPRECATED and NEWEST["aliases"][name] not in DEPRECATED]
-    return sorted(candidates, key=lambda name: (-len(model_features(name)), name))
+    long_mode = "lm" in features
+    return sorted((name for name in models if _candidate(name)),
+                  key=lambda name: (not (long_mode and "lm" in model_features(name)), -len(model_features(name)), name))
+
+
+def nearest_64_bit(features):
+    """{"model", "lacks", "qemu"} of the 64-bit candidate that lacks the fewest of the pool's `features` (ties: the
+    one asking for the most), and the QEMU option that starts it without them on every host of the pool."""
+    features = set(features)
+    lacking = [(sorted(set(model_features(name)) - features), name) for name in NEWEST["aliases"]
+               if _candidate(name) and "lm" in model_features(name)]
+    missing, nearest = min(lacking, key=lambda item: (len(item[0]), -len(model_features(item[1])), item[1]))
+    return {"model": nearest, "lacks": missing, "qemu": "-cpu %s,%s,enforce" % (nearest, ",".join("-" + f for f in missing))}
 
 
 def libvirt_cpu(model):
@@ -59,12 +77,12 @@ def kubevirt_yaml(config):
 
 def cpu_config(models, features):
     """The configuration for a pool whose hosts all run `models` and all offer `features`; None without a candidate."""
-    ranked = ranked_candidates(models)
+    ranked = ranked_candidates(models, features)
     if not ranked:
         return None
     best, runners_up = ranked[0], ranked[1:1 + RUNNERS_UP]
     nova_order = list(reversed(runners_up)) + [best]
-    return {
+    config = {
         "model": best,
         "runners_up": runners_up,
         "lost": sorted(set(features) - set(model_features(best))),
@@ -73,3 +91,9 @@ def cpu_config(models, features):
         "nova": {"cpu_mode": "custom", "cpu_models": nova_order},
         "kubevirt": {"path": "spec.domain.cpu.model", "model": best, "node_label": KUBEVIRT_LABEL % best},
     }
+    if "lm" in features and "lm" not in model_features(best):
+        near = config["nearest_64_bit"] = nearest_64_bit(features)
+        config["note"] = ("no 64-bit model runs on every host: the nearest, %s, lacks %s. %s boots 32-bit guests only; "
+                          "a 64-bit guest needs %s, or -cpu host, which cannot migrate between different CPUs"
+                          % (near["model"], ", ".join(near["lacks"]), best, near["qemu"]))
+    return config

@@ -51,10 +51,11 @@ def _md_list(items, limit=MAX_NAMES, empty="none"):
 
 
 def _configs(view):
-    """[(title, config)] to show: the whole fleet's, then each pool's (capped), each with one."""
-    found = [("the whole fleet (every host)", view["common"].get("config"))]
-    found += [("pool %s (%d hosts)" % (safe_text(pool["id"]), len(pool["hosts"])), pool.get("config"))
-              for pool in view["pools"][:MAX_POOLS]]
+    """[(title, config)] to show: the whole fleet's, then each pool's (capped) that differs from it."""
+    fleet = view["common"].get("config")
+    found = [("the whole fleet (every host)", fleet)]
+    found += [("pool %s (%d host%s)" % (safe_text(pool["id"]), len(pool["hosts"]), "" if len(pool["hosts"]) == 1 else "s"),
+               pool.get("config")) for pool in view["pools"][:MAX_POOLS] if pool.get("config") != fleet]
     return [(title, config) for title, config in found if isinstance(config, dict)]
 
 
@@ -66,8 +67,9 @@ def _config_blocks(config):
 
 
 CONFIG_RULE = ("The model to use: of the models every host of the pool runs that QEMU marks migration-safe and "
-               "not deprecated, under a name libvirt, Nova and KubeVirt know (unversioned), the one asking for the "
-               "most CPU features. Nova lists the less advanced models first, as its cpu_models option asks.")
+               "not deprecated, under a name libvirt, Nova and KubeVirt know (unversioned), a 64-bit one first, then "
+               "the one asking for the most CPU features. Nova lists the less advanced models first, as its "
+               "cpu_models option asks. A pool not listed uses the whole fleet's configuration.")
 
 
 def _config_markdown(view):
@@ -77,6 +79,8 @@ def _config_markdown(view):
                   "- **model**: `%s`; runners-up: %s" % (markdown(config["model"]), _md_list(config["runners_up"])),
                   "- **lost against host-passthrough**: %s" % _md_list(config["lost"], 20),
                   "- **KubeVirt** node label: `%s`" % markdown(config["kubevirt"]["node_label"]), ""]
+        if config.get("note"):
+            lines[-1:] = ["- **64-bit guests**: %s" % markdown(config["note"]), ""]
         for label, text in _config_blocks(config):
             lines += ["%s:" % label, "", "```", text.rstrip("\n"), "```", ""]
     return (["## CPU configuration to use", "", CONFIG_RULE, ""] + lines) if lines else []
@@ -173,6 +177,8 @@ def html_section(view):
         for title, config in configs:
             parts.append(u"<h4>%s</h4><p>model <code>%s</code>; runners-up: %s; lost against host-passthrough: %s</p>" % (
                 html(title), html(config["model"]), _h_list(config["runners_up"]), _h_list(config["lost"], 20)))
+            if config.get("note"):
+                parts.append(u"<p><b>64-bit guests</b>: %s</p>" % html(config["note"]))
             parts.extend(u"<p>%s:</p><pre>%s</pre>" % (html(label), html(text)) for label, text in _config_blocks(config))
     if view["holding_back"]:
         parts.append(u"<h3>Hosts holding the fleet back</h3><ul>")

@@ -42,7 +42,8 @@ def _model_lines(view):
     config = view["common"].get("config")
     if isinstance(config, dict):
         return [u"Guest CPU model for every host: %s (-cpu %s,enforce; libvirt, Nova and KubeVirt in fleet.md)"
-                % (_text(config["model"]), _text(config["model"]))]
+                % (_text(config["model"]), _text(config["model"]))] + \
+            ([u"  64-bit guests: %s" % _text(config["note"])] if config.get("note") else [])
     pools = [p for p in view.get("pools") or () if isinstance(p, dict) and isinstance(p.get("config"), dict)]
     if not pools:
         return []

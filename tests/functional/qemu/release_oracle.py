@@ -16,7 +16,7 @@ from checkout import importable  # noqa: E402  (tools/checkout.py: import the co
 importable()
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather  # noqa: E402
-import qmp  # noqa: E402  (tools/qmp.py)
+from qmp import Qmp, QmpError  # noqa: E402  (tools/qmp.py)
 from ask_qemu import ask  # noqa: E402  (tools/qemu/ask_qemu.py)
 
 QEMU = "qemu-system-x86_64"
@@ -25,18 +25,14 @@ QEMU = "qemu-system-x86_64"
 def starts(model):
     """(started, QEMU's words): a q35 machine with -cpu MODEL,enforce under KVM, stopped before it runs any code;
     enforce makes QEMU refuse to start when KVM cannot give the model every feature it asks for."""
-    args = ["-machine", "q35", "-accel", "kvm", "-cpu", model + ",enforce", "-nodefaults", "-S", "-display", "none",
-            "-qmp", "stdio"]
-    saved, qmp.QEMU_ARGS = qmp.QEMU_ARGS, args
     try:
-        machine = qmp.Qmp(QEMU)
-    except qmp.QmpError as error:
+        machine = Qmp(QEMU, ["-machine", "q35", "-accel", "kvm", "-cpu", model + ",enforce", "-nodefaults", "-S",
+                             "-display", "none", "-qmp", "stdio"])
+    except QmpError as error:
         return False, str(error)
-    finally:
-        qmp.QEMU_ARGS = saved
     try:
         cpus = machine.command("query-cpus-fast")
-        return len(cpus) == 1, "%d vCPU(s) of model %s" % (len(cpus), cpus[0].get("props") if cpus else None)
+        return len(cpus) == 1, "%d vCPU(s) realized" % len(cpus)
     finally:
         machine.close()
 

@@ -24,12 +24,12 @@ import pytest
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models, model_names
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, nova_conf
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, model_features, nova_conf
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-ORACLE = os.path.join(HERE, "release_oracle.py")
+ORACLE = "tests/functional/qemu/release_oracle.py"
 IN_CONTAINER = "/src"  # where a container gets this checkout, read-only
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import gen_qemu_cpu_models as generator  # noqa: E402  pylint: disable=wrong-import-position
@@ -39,12 +39,13 @@ SUITES = {"bookworm": "7.2", "trixie": "10.0", "forky": "11.1"}
 PLAIN_IMAGE = "localhost/fleetcheck-debian:bookworm"  # tools/lib.sh fc_image: Debian without QEMU
 
 
-def run_oracle(suite, kvm_device, *args):
-    """The oracle's JSON, run on this host (bookworm) or in the suite's image."""
+def run_script(suite, kvm_device, script, *args):
+    """The JSON a script of this checkout prints, run on this host (bookworm, with /usr/bin/qemu-system-x86_64) or
+    in the suite's image (a Debian suite of SUITES, or an image by name), with the real device."""
     if suite == "bookworm":
         if not shutil.which("qemu-system-x86_64"):
             missing("qemu-system-x86_64 is not installed (tools/test-all.sh installs it)")
-        command = [sys.executable, ORACLE] + list(args)
+        command = [sys.executable, os.path.join(ROOT, script)] + list(args)
     else:
         image = IMAGES.get(suite) if suite in SUITES else suite
         if not image:
@@ -53,11 +54,16 @@ def run_oracle(suite, kvm_device, *args):
         if not shutil.which("podman") or subprocess.call(["podman", "image", "exists", image]) != 0:
             missing("the image %s is not there (tools/test-all.sh builds it)" % image)
         command = ["podman", "run", "--rm", "--device", kvm_device, "-v", "%s:%s:ro" % (os.path.realpath(ROOT), IN_CONTAINER),
-                   image, "python3", IN_CONTAINER + "/tests/functional/qemu/release_oracle.py"] + list(args)
+                   image, "python3", IN_CONTAINER + "/" + script] + list(args)
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                           timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
+
+
+def run_oracle(suite, kvm_device, *args):
+    """release_oracle.py's JSON (that QEMU's answers, the probe's facts), run where that release is installed."""
+    return run_script(suite, kvm_device, ORACLE, *args)
 
 
 @pytest.fixture(scope="module", params=sorted(SUITES, key=lambda s: SUITES[s]))
@@ -68,6 +74,8 @@ def release(request, kvm_device):
     config = view["common"]["config"]
     assert config, "no model to configure: %s" % view["common"]
     models = [config["model"]] + config["runners_up"]
+    if "nearest_64_bit" in config:  # the 64-bit remedy the config gives, as -cpu MODEL,-feature... (without enforce)
+        models.append(config["nearest_64_bit"]["qemu"][len("-cpu "):-len(",enforce")])
     found["starts"] = run_oracle(suite, kvm_device, "--no-qemu", "--start", *models)["starts"]
     found.update(suite=suite, release=SUITES[suite], config=config)
     return found
@@ -117,13 +125,7 @@ def test_each_binarys_own_feature_table_agrees_with_the_bit_table(release, kvm_d
     """tools/qemu/elf_feature_names.py, which places the feature-MSR bits QMP does not show (its-no of 11.1), reads
     each QEMU binary's feature_word_info: every name it finds there sits where cpuid_bits.py (QEMU 10.0's source)
     says."""
-    script = "tools/qemu/elf_feature_names.py"
-    if release["suite"] == "bookworm":
-        command = [sys.executable, os.path.join(ROOT, script), shutil.which("qemu-system-x86_64")]
-    else:
-        command = ["podman", "run", "--rm", "-v", "%s:%s:ro" % (os.path.realpath(ROOT), IN_CONTAINER),
-                   IMAGES[release["suite"]], "python3", IN_CONTAINER + "/" + script, "/usr/bin/qemu-system-x86_64"]
-    found = json.loads(subprocess.check_output(command, universal_newlines=True))
+    found = run_script(release["suite"], kvm_device, "tools/qemu/elf_feature_names.py", "/usr/bin/qemu-system-x86_64")
     assert found["differ"] == []
     assert found["placed"] > 300, found  # 7.2's binary names 309 of the table's bits, 10.0's and 11.1's 371
 
@@ -139,7 +141,15 @@ def test_pools_never_offer_what_that_qemu_marks_not_migration_safe(release):
 
 def test_the_chosen_model_and_its_runners_up_start_that_qemu_with_enforce(release):
     config = release["config"]
-    assert sorted(release["starts"]) == sorted([config["model"]] + config["runners_up"])
+    started = [config["model"]] + config["runners_up"]
+    if "nearest_64_bit" in config:
+        # no 64-bit model runs (this machine's KVM offers lm but not pni, which every 64-bit model asks for): the
+        # chosen model is a 32-bit one, and the config's 64-bit remedy must start as well
+        assert "lm" in release["facts"]["features"] and "lm" not in model_features(config["model"]), config
+        started.append(config["nearest_64_bit"]["qemu"][len("-cpu "):-len(",enforce")])
+    else:
+        assert "lm" in model_features(config["model"]) or "lm" not in release["facts"]["features"], config
+    assert sorted(release["starts"]) == sorted(started)
     for model, (started, words) in release["starts"].items():
         assert started, "QEMU %s did not start -cpu %s,enforce: %s" % (release["release"], model, words)
     assert config["qemu"] == "-cpu %s,enforce" % config["model"]

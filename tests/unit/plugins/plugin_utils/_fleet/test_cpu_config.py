@@ -59,3 +59,21 @@ def test_a_pool_without_a_candidate_has_no_config():
     assert c.cpu_config(["host", "max", "Nehalem-v1"], ["fpu"]) is None
     view = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["host", "max"]}})
     assert view["pools"][0]["config"] is None and view["common"]["config"] is None
+
+
+def test_a_64_bit_model_comes_first_and_a_32_bit_choice_says_what_a_64_bit_guest_needs():
+    # pentium3 asks for more features than qemu64 would here, but a pool that offers lm wants a 64-bit model
+    features = set(c.model_features("pentium3")) | set(c.model_features("qemu64"))
+    assert c.cpu_config(["pentium3", "qemu64", "486"], sorted(features))["model"] == "qemu64"
+    assert "note" not in c.cpu_config(["pentium3", "qemu64"], sorted(features))
+    # without SSE3 (pni) no 64-bit model runs: the 32-bit choice says so, with the nearest 64-bit model and its fix
+    no_pni = sorted(set(features) - {"pni"})
+    config = c.cpu_config(["pentium3", "486"], no_pni)
+    assert config["model"] == "pentium3"
+    near = config["nearest_64_bit"]
+    assert near["lacks"] == ["pni"] and "lm" in c.model_features(near["model"])
+    assert near["qemu"] == "-cpu %s,-pni,enforce" % near["model"]
+    assert config["note"].startswith("no 64-bit model runs on every host: the nearest, %s, lacks pni. pentium3 boots "
+                                     "32-bit guests only" % near["model"])
+    # a pool without lm (a 32-bit host) is not told about 64-bit models
+    assert "note" not in c.cpu_config(["pentium3"], sorted(set(no_pni) - {"lm"}))

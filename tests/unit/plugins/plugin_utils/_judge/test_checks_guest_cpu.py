@@ -127,6 +127,20 @@ def test_a_required_model_the_probe_did_not_detail_is_judged_by_runnable_models_
     assert "unknown" not in not_runnable["message"]  # it is a known model, only not detailed
 
 
+def test_a_required_model_of_a_later_qemu_than_the_one_judged_names_the_release_that_brought_it():
+    facts = gather(["all"], kernel=nehalem_kernel(), qemu_version=["7.2"], cpu_models=["EPYC-Genoa", "Nehalem"])
+    genoa, nehalem_check = guest_checks(judge(facts, required_cpu_models=["EPYC-Genoa", "Nehalem"]))
+    assert nehalem_check["ok"] is True
+    assert genoa["ok"] is False and genoa["code"] == "guest_cpu.model_not_in_release" and genoa["subject"] == "EPYC-Genoa"
+    assert genoa["actual"] == "not in QEMU 7.2.22"
+    assert genoa["message"] == ("QEMU CPU model EPYC-Genoa is not in QEMU 7.2.22, the release this host is judged for "
+                                "(as requested by qemu_version); it came with QEMU 10.0")
+    assert genoa["remedy"].startswith("run QEMU 10.0 or newer on this host")
+    newer = gather(["all"], kernel=nehalem_kernel(), qemu_version=["10.0"], cpu_models=["EPYC-Genoa"])
+    (judged,) = guest_checks(judge(newer, required_cpu_models=["EPYC-Genoa"]))
+    assert judged["code"] == "guest_cpu.model" and judged["actual"] == "not runnable"  # known there: what it lacks
+
+
 def test_unknown_cpu_models_are_refused_with_suggestions_before_anything_is_probed():
     kernel = nehalem_kernel()
     first_fd = kernel.next_fd

@@ -141,3 +141,19 @@ def test_each_pool_and_the_fleet_show_the_configuration_to_use():
     assert "<model fallback='forbid'>Haswell</model>" in text  # shown as text, escaped in the page
     assert "<pre>&lt;cpu mode=&#39;custom&#39; match=&#39;exact&#39;" in fragment  # escaped for HTML
     assert EVIL not in markdown.split("## CPU configuration to use")[1]  # names from hosts never reach a config
+
+
+def test_a_32_bit_choice_says_what_64_bit_guests_need_and_pools_like_the_fleet_are_not_repeated():
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import model_features
+    no_pni = sorted(set(model_features("pentium3")) | set(model_features("qemu64")) - {"pni"})
+    view = fleet_pools({"a": host(no_pni, ["pentium3", "486"]), "b": host(no_pni, ["pentium3", "486"])})
+    markdown = "\n".join(report.markdown_section(view))
+    note = view["common"]["config"]["note"]
+    assert "- **64-bit guests**: %s" % note in markdown and "boots 32-bit guests only" in note
+    assert "### CPU configuration for the whole fleet" in markdown
+    assert "### CPU configuration for pool" not in markdown  # the one pool's is the fleet's: shown once
+    assert "64-bit guests</b>: " in report.html_section(view)
+    view = fleet_pools({"a": host(V3, ["Haswell", "Nehalem"]), "b": host(V2, ["Nehalem"])})
+    markdown = "\n".join(report.markdown_section(view))
+    assert "### CPU configuration for pool %s (1 host)" % view["pools"][0]["id"] in markdown  # Haswell: differs
+    assert "### CPU configuration for pool %s" % view["pools"][1]["id"] not in markdown  # Nehalem: the fleet's

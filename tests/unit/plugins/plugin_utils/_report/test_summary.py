@@ -47,6 +47,11 @@ def test_the_summary_names_the_cpu_model_to_start_guests_with():
                             "b": {"features": ["fpu"], "runnable_models": ["Nehalem"]}})
     lines = render_summary(build_fleet(["a", "b"], passing, "now", guest_cpu=together), PATHS)
     assert "Guest CPU model for every host: Nehalem (-cpu Nehalem,enforce; libvirt, Nova and KubeVirt in fleet.md)" in lines
+    assert not [line for line in lines if "64-bit guests" in line]  # Nehalem is a 64-bit model (no lm offered)
+    no_pni = fleet_pools({"a": {"features": ["fpu", "lm"], "runnable_models": ["pentium3"]}})
+    lines = render_summary(build_fleet(["a"], passing, "now", guest_cpu=no_pni), PATHS)
+    index = lines.index("Guest CPU model for every host: pentium3 (-cpu pentium3,enforce; libvirt, Nova and KubeVirt in fleet.md)")
+    assert lines[index + 1].startswith("  64-bit guests: no 64-bit model runs on every host: the nearest, ")
     apart = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Westmere"]},
                          "c": {"features": ["fpu", "pni"], "runnable_models": ["Nehalem"]}})
     lines = render_summary(build_fleet(["a", "c"], passing, "now", guest_cpu=apart), PATHS)
