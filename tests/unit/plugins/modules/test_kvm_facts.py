@@ -111,8 +111,8 @@ def test_the_probe_resolves_the_subsets_once(monkeypatch):
     ({"accounts": ["nova\0"]}, "accounts must not contain a NUL byte"),
     ({"qemu_version": ["latest"]}, "qemu_version must be 'auto' or QEMU releases such as 10.0 or 8.2.2, got 'latest'"),
     ({"qemu_version": ["auto", "10.0"]}, "qemu_version must be 'auto' or QEMU releases such as 10.0 or 8.2.2, got 'auto'"),
-    ({"qemu_version": ["7.2"], "cpu_models": ["EPYC-Genoa9"]}, "unknown QEMU CPU model(s) in cpu_models: 'EPYC-Genoa9' "
-                                                                "(did you mean EPYC-Genoa"),
+    ({"qemu_version": ["7.2"], "cpu_models": ["EPYC-Genoa9"]},
+     "unknown QEMU CPU model(s) in cpu_models: 'EPYC-Genoa9' (did you mean EPYC-Genoa"),
 ])
 def test_invalid_options_fail(monkeypatch, args, message):
     kind, result = run_module(monkeypatch, args, with_fake_kernel(FakeKernel()))
