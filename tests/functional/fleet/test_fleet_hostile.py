@@ -17,6 +17,7 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -86,8 +87,8 @@ def inventory_text(work):
             continue
         script = os.path.join(str(work), "py-" + host)
         with open(script, "w") as handle:
-            if host == HANG:
-                handle.write("#!/bin/sh\nexec sleep 100000\n")
+            if host == HANG:  # its pid (the same after exec) lets the fixture end it: the audit only stops waiting
+                handle.write("#!/bin/sh\necho $$ >> %s.pids\nexec sleep 100000\n" % script)
             elif CASES[host][0] is None:
                 handle.write("#!/bin/sh\necho 'this is not JSON'\n")
             else:
@@ -120,7 +121,13 @@ def audited(tmp_path_factory, kvm_device, ansible_bin):
     (work / "healthy.ini").write_text(u"[fleet]\n%s\n[all:vars]\nansible_connection=local\n"
                                       % "\n".join("%s ansible_python_interpreter=/usr/bin/python3" % h for h in HEALTHY))
     reference = audit(ansible_bin, work / "healthy.ini", work / "reference")
-    return work, order, rc, output, took, reference
+    yield work, order, rc, output, took, reference
+    pids = work / ("py-" + HANG + ".pids")
+    for pid in (pids.read_text().split() if pids.exists() else ()):
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except OSError:  # already gone
+            pass
 
 
 def load(directory):
