@@ -6,7 +6,7 @@ Started as `-machine none -accel kvm`, the machine QEMU's KVM CPU rules are mode
 import json
 import subprocess
 
-QEMU_ARGS = ["-machine", "none", "-accel", "kvm", "-nodefaults", "-S", "-display", "none", "-qmp", "stdio"]
+QEMU_ARGS = ("-machine", "none", "-accel", "kvm", "-nodefaults", "-S", "-display", "none", "-qmp", "stdio")
 
 
 class QmpError(RuntimeError):
