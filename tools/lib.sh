@@ -266,6 +266,25 @@ fc_qemu_images() {
   export FLEETCHECK_QEMU_IMAGES="${images[*]}"
 }
 
+# fc_x86_qemu_roots: the other QEMU releases (10.0, 11.1) as an initramfs archive for the emulated x86 machine's CPU
+# matrix (tools/x86/build-qemu-roots.sh), cached by the suite images it is made of; exports FLEETCHECK_X86_QEMU_ROOTS.
+fc_x86_qemu_roots() {
+  fc_qemu_images
+  local key file
+  key=$( { cat "$FC_ROOT/tools/x86/build-qemu-roots.sh"; echo "$FLEETCHECK_QEMU_IMAGES"; } | sha256sum | cut -c1-16)
+  file="$FC_X86_CACHE-qemu-roots/$key.cpio.gz"
+  if [ ! -f "$file" ]; then
+    fc_log "building the other QEMU releases for the emulated x86 machine in $file"
+    mkdir -p "$(dirname "$file")"
+    # shellcheck disable=SC2086  # one suite=image argument each
+    bash "$FC_ROOT/tools/x86/build-qemu-roots.sh" "$file.tmp" $FLEETCHECK_QEMU_IMAGES >"$FC_CACHE/x86-qemu-roots.log" 2>&1 \
+      || { tail -20 "$FC_CACHE/x86-qemu-roots.log" >&2; rm -f "$file.tmp"; return 1; }
+    find "$(dirname "$file")" -name '*.cpio.gz' -delete
+    mv "$file.tmp" "$file"
+  fi
+  export FLEETCHECK_X86_QEMU_ROOTS="$file"
+}
+
 # fc_nova: Nova's own configuration options, for the test that checks the nova.conf the reports give: a venv of its
 # own (Nova's dependencies stay out of the project venv) with oslo.config and the nova package without its
 # dependencies (only nova/conf/libvirt.py and paths.py are read); exports FLEETCHECK_NOVA_PYTHON.

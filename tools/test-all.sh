@@ -12,6 +12,7 @@ fc_image
 fc_arm64_vm
 fc_x86_vm
 fc_qemu_images
+fc_x86_qemu_roots
 fc_nova
 fc_venv tests/requirements.txt
 fc_core_venvs

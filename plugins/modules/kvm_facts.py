@@ -39,6 +39,7 @@ def main():
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
             cpu_models=dict(type="list", elements="str", default=["all"]),
             qemu_version=dict(type="list", elements="str", default=["auto"]),
+            qemu_check=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -59,7 +60,7 @@ def main():
     try:
         facts = gather(module.params["gather_subset"], device, timeout,
                        accounts=module.params["accounts"], cpu_models=module.params["cpu_models"],
-                       qemu_version=module.params["qemu_version"])
+                       qemu_version=module.params["qemu_version"], qemu_check=module.params["qemu_check"])
     except ValueError as error:  # an invalid gather_subset, cpu_models or qemu_version, refused before probing
         module.fail_json(msg=str(error))
     except Exception as error:  # a bug in the probe must still answer in one clear sentence

@@ -80,8 +80,10 @@ def write_payload(directory, commands, files):
     """Lay out payload/: the files ({name: bytes}) and a run script of (section, shell command)."""
     payload = os.path.join(directory, "payload")
     os.makedirs(payload)
-    for name, data in files.items():
+    for name, data in files.items():  # a name with slashes lays out its directories
         path = os.path.join(payload, name)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
         with open(path, "wb") as handle:
             handle.write(data)
         os.chmod(path, 0o755)
@@ -121,16 +123,16 @@ class Boot(object):
         return float(match.group(1)) if match else None
 
 
-def boot(image_dir, work_dir, commands, files, timeout, kernel_args="", machine=None, cpu=None):
-    """Boot the machine (ARM64 by default; X86 with its `cpu`) with this payload; returns a Boot (the console is
-    also in work_dir)."""
+def boot(image_dir, work_dir, commands, files, timeout, kernel_args="", machine=None, cpu=None, extra_parts=()):
+    """Boot the machine (ARM64 by default; X86 with its `cpu`) with this payload, and any `extra_parts` (initramfs
+    archives laid between the image and the payload); returns a Boot (the console is also in work_dir)."""
     machine = machine or ARM64
     write_payload(work_dir, commands, files)
     payload = os.path.join(work_dir, "payload.cpio.gz")
     _cpio_module().write_tree(work_dir, payload, exclude=["payload.cpio.gz", "initrd", "console.log"])
     initrd = os.path.join(work_dir, "initrd")
     with open(initrd, "wb") as out:
-        for part in (os.path.join(image_dir, "base.cpio.gz"), payload):
+        for part in [os.path.join(image_dir, "base.cpio.gz")] + list(extra_parts) + [payload]:
             with open(part, "rb") as handle:
                 out.write(handle.read())
     console = os.path.join(work_dir, "console.log")

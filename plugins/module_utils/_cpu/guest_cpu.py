@@ -2,24 +2,21 @@
 """What CPU QEMU can give a guest under KVM: pure computation from the kernel's answers.
 
 QEMU asks KVM what it supports, word by word, and then adjusts some words; a CPU model
-is runnable when every bit it asks for is in the adjusted word. This module repeats
-QEMU's computation (target/i386/kvm/kvm.c kvm_arch_get_supported_cpuid and
-kvm_arch_get_supported_msr_feature; target/i386/cpu.c x86_cpu_filter_features and
-x86_cpu_enable_xsave_components) of the release asked for, for QEMU started as pc, q35 or
-`-machine none` default: in-kernel irqchip (not split) and cpu-pm=off. Each rule names its source;
-the rules were read in QEMU 7.2.22 and 10.0.13 (Debian's source packages). QEMU 10.0 also ORs in a
-few bits of the host's own CPUID ("not new instructions, just an optimization"): erms, fsrm, fzrm,
-fsrs and fsrc are read from the flags the kernel prints in /proc/cpuinfo; mcdt-no, which Linux does
-not print, only from KVM's answer.
+is runnable when every bit it asks for is in the adjusted word, and the `host` model is
+what is left once QEMU has turned off what it does not enable by itself. This module repeats
+QEMU's computation for the release asked for, for QEMU started as pc or q35 with its defaults:
+in-kernel irqchip (not split) and cpu-pm=off. Every host-dependent rule, with the release it
+starts in and its source, is data in qemu_rules.py; this module asks `applies(rule, release)`.
 
 No ioctls here: the probe (_probe/guest_cpu.py) gathers the kernel's answers into a
-KernelAnswers, and the unit tests build one by hand.
+KernelAnswers, the unit tests build one by hand, and the replay tests load recorded machines.
 """
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import x86_64_level
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.qemu_rules import applies, dependencies, left_off
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
-    FEATURE_WORDS, builtin_models, model_names, release_rank)
+    FEATURE_WORDS, builtin_models, known_features, model_names)
 
 REGISTER_FIELD = {"eax": 3, "ebx": 4, "ecx": 5, "edx": 6}  # in a kvm_cpuid_entry2 tuple
 
@@ -30,6 +27,11 @@ CPUID_EXT_X2APIC, CPUID_EXT_TSC_DEADLINE_TIMER, CPUID_EXT_HYPERVISOR = 1 << 21, 
 CPUID_6_EAX_ARAT = 1 << 2
 CPUID_7_0_EBX_HLE, CPUID_7_0_EBX_RTM, CPUID_7_0_EBX_INTEL_PT = 1 << 4, 1 << 11, 1 << 25
 CPUID_7_0_EDX_ARCH_CAPABILITIES = 1 << 29
+# MSR_IA32_ARCH_CAPABILITIES bits (target/i386/cpu.h): the host is not vulnerable to MDS (qemu_rules "fb-clear").
+ARCH_CAP_MDS_NO, ARCH_CAP_TAA_NO, ARCH_CAP_FB_CLEAR = 1 << 5, 1 << 8, 1 << 17
+ARCH_CAP_SBDR_SSDP_NO, ARCH_CAP_FBSDP_NO, ARCH_CAP_PSDP_NO = 1 << 13, 1 << 14, 1 << 15
+ARCH_CAP_NOT_MDS = ARCH_CAP_MDS_NO | ARCH_CAP_TAA_NO | ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | ARCH_CAP_PSDP_NO
+AMD = "AuthenticAMD"  # cpu.c IS_AMD_CPU: this vendor only (Hygon is not AMD)
 # QEMU 10.0 kvm.c: bits of the host's own CPUID it adds, by the name Linux prints in /proc/cpuinfo.
 HOST_CPUID_BITS = {(7, 0, "ebx"): (("erms", 1 << 9),), (7, 0, "edx"): (("fsrm", 1 << 4),),
                    (7, 1, "eax"): (("fzrm", 1 << 10), ("fsrs", 1 << 11), ("fsrc", 1 << 12))}
@@ -62,10 +64,15 @@ for _word in FEATURE_WORDS:
         (_TWICE if _name in ALL_NAMES else ALL_NAMES).add(_name)
 
 
+NAME_BITS = {}  # feature name -> [(word index, bit)] (two places for kvmclock)
+for _index, _word in enumerate(FEATURE_WORDS):
+    for _bit, _name in _word[5].items():
+        NAME_BITS.setdefault(_name, []).append((_index, _bit))
+
+
 def name_bits(name):
     """[(word index, bit)] of a feature name (two places for kvmclock)."""
-    return [(index, bit) for index, word in enumerate(FEATURE_WORDS) for bit, other in word[5].items()
-            if other == name]
+    return NAME_BITS.get(name, [])
 
 
 MULTI_BIT_NAMES = tuple((_name, tuple(name_bits(_name))) for _name in sorted(_TWICE))
@@ -116,52 +123,54 @@ def _tsx_broken(kernel):
     return any(family == f and model == m and (last is None or stepping <= last) for f, m, last in TSX_BROKEN)
 
 
-def since_10_0(release):
-    """Whether QEMU `release` (None: the newest) has 10.0's fixups: HT, overflow-recov, succor, the host's own bits."""
-    return release is None or release_rank(release) >= (10, 0)
+def uses_host_flags(release):
+    """Whether QEMU `release` (None: the newest) ORs in bits of the host's own CPUID (qemu_rules "host-cpuid-bits")."""
+    return applies("host-cpuid-bits", release)
 
 
 def supported_cpuid_word(kernel, leaf, subleaf, register, release=None):
-    """kvm.c kvm_arch_get_supported_cpuid of QEMU `release` (default: the newest): KVM's answer, with QEMU's fixups."""
+    """kvm.c kvm_arch_get_supported_cpuid of QEMU `release` (default: the newest): KVM's answer, with QEMU's fixups
+    (each a rule of qemu_rules.py, by its id)."""
     value = kernel.register(leaf, subleaf, register)
-    since_10 = since_10_0(release)
-    if since_10:
+    if uses_host_flags(release):
         for flag, bit in HOST_CPUID_BITS.get((leaf, subleaf, register), ()):
             if flag in kernel.host_flags:
                 value |= bit
     if (leaf, register) == (1, "edx"):
-        value |= CPUID_MTRR | CPUID_PAT | CPUID_MCE | CPUID_MCA  # "KVM before 2.6.30 misreports"
-        if since_10:
+        if applies("cpuid-legacy-edx", release):
+            value |= CPUID_MTRR | CPUID_PAT | CPUID_MCE | CPUID_MCA  # "KVM before 2.6.30 misreports"
+        if applies("cpuid-ht", release):
             value |= CPUID_HT  # "KVM never reports CPUID_HT but QEMU can support when vcpus > 1"
-    elif (leaf, register) == (1, "ecx"):
+    elif (leaf, register) == (1, "ecx") and applies("cpuid-hypervisor", release):
         value |= CPUID_EXT_HYPERVISOR  # QEMU sets it itself
         if kernel.irqchip and kernel.tsc_deadline:
             value |= CPUID_EXT_TSC_DEADLINE_TIMER  # not in GET_SUPPORTED_CPUID; needs the in-kernel irqchip
         if not kernel.irqchip:
             value &= ~CPUID_EXT_X2APIC
         # cpu-pm=on would add monitor (KVM_CAP_X86_DISABLE_EXITS); QEMU's default is off.
-    elif (leaf, register) == (6, "eax"):
+    elif (leaf, register) == (6, "eax") and applies("cpuid-arat", release):
         value |= CPUID_6_EAX_ARAT  # emulated APIC
     elif (leaf, subleaf, register) == (7, 0, "ebx"):
-        if _tsx_broken(kernel):
+        if applies("tsx-broken", release) and _tsx_broken(kernel):
             value &= ~(CPUID_7_0_EBX_RTM | CPUID_7_0_EBX_HLE)
     elif (leaf, subleaf, register) == (7, 0, "edx"):
-        if MSR_IA32_ARCH_CAPABILITIES not in kernel.msr_index_list:  # Linux 4.17-4.20 bug on SVM hosts
-            value &= ~CPUID_7_0_EDX_ARCH_CAPABILITIES
-    elif (leaf, subleaf) == (0xd, 0) and register in ("eax", "edx") and kernel.xcomp_guest_supp is not None:
+        if applies("arch-cap-msr-listed", release) and MSR_IA32_ARCH_CAPABILITIES not in kernel.msr_index_list:
+            value &= ~CPUID_7_0_EDX_ARCH_CAPABILITIES  # Linux 4.17-4.20 bug on SVM hosts
+    elif (leaf, subleaf) == (0xd, 0) and register in ("eax", "edx") and kernel.xcomp_guest_supp is not None \
+            and applies("xcomp-guest-supp", release):
         # XSAVE components that need arch_prctl (AMX) are only in KVM_X86_XCOMP_GUEST_SUPP.
         value = kernel.xcomp_guest_supp & 0xffffffff if register == "eax" else kernel.xcomp_guest_supp >> 32
-    elif (leaf, register) == (0x80000001, "ecx"):
+    elif (leaf, register) == (0x80000001, "ecx") and applies("cpuid-topoext", release):
         value |= CPUID_EXT3_TOPOEXT  # "safe to enable even if not returned"
-    elif (leaf, register) == (0x80000001, "edx"):
+    elif (leaf, register) == (0x80000001, "edx") and applies("cpuid-amd-aliases", release):
         value |= supported_cpuid_word(kernel, 1, 0, "edx", release) & CPUID_EXT2_AMD_ALIASES
-    elif (leaf, register) == (0x80000007, "ebx") and since_10:
+    elif (leaf, register) == (0x80000007, "ebx") and applies("cpuid-mca-recovery", release):
         value |= CPUID_8000_0007_EBX_OVERFLOW_RECOV | CPUID_8000_0007_EBX_SUCCOR
     elif (leaf, register) == (KVM_CPUID_FEATURES, "eax"):
-        if not kernel.irqchip:
+        if not kernel.irqchip and applies("pv-unhalt-irqchip", release):
             value &= ~KVM_FEATURE_PV_UNHALT
         # a split irqchip would add kvm-msi-ext-dest-id; pc and q35 default to a full in-kernel irqchip.
-    elif (leaf, register) == (KVM_CPUID_FEATURES, "edx"):
+    elif (leaf, register) == (KVM_CPUID_FEATURES, "edx") and applies("kvm-hint-realtime", release):
         value |= KVM_HINTS_REALTIME
     return value
 
@@ -171,12 +180,15 @@ def supported_msr_word(kernel, index, release=None):
     if index not in kernel.feature_msrs:
         return 0
     value = kernel.feature_msrs[index]
-    if index == MSR_IA32_VMX_PROCBASED_CTLS2 and index not in kernel.msr_index_list:
+    if index == MSR_IA32_VMX_PROCBASED_CTLS2 and index not in kernel.msr_index_list \
+            and applies("vmx-ctls2-backfill", release):
         for (leaf, subleaf, register, bit), control in CTLS2_BACKFILL:  # "KVM forgot to add these bits"
             if supported_cpuid_word(kernel, leaf, subleaf, register, release) >> bit & 1:
                 value |= 1 << (control + 32)
-    if index in VMX_CONTROL_MSRS:
+    if index in VMX_CONTROL_MSRS and applies("vmx-may-be-one", release):
         return (value >> 32) & ~value & 0xffffffff  # may be one, need not be
+    if index == MSR_IA32_ARCH_CAPABILITIES and applies("fb-clear", release) and value & ARCH_CAP_NOT_MDS == ARCH_CAP_NOT_MDS:
+        value |= ARCH_CAP_FB_CLEAR  # a host not vulnerable to MDS can take guests from hosts that clear buffers
     return value
 
 
@@ -199,8 +211,73 @@ def supported_words(kernel, release=None):
             words.append(supported_cpuid_word(kernel, where, subleaf, register, release))
         else:
             words.append(supported_msr_word(kernel, where, release))
-    if words[WORD_INDEX["FEAT_7_0_EBX"]] & CPUID_7_0_EBX_INTEL_PT and not intel_pt_usable(kernel):
+    if words[WORD_INDEX["FEAT_7_0_EBX"]] & CPUID_7_0_EBX_INTEL_PT and not intel_pt_usable(kernel) \
+            and applies("intel-pt-leaf", release):
         words[WORD_INDEX["FEAT_7_0_EBX"]] &= ~CPUID_7_0_EBX_INTEL_PT
+    return words
+
+
+_NAMED_MASKS = {}  # release -> per word, the bits that release has a name for
+
+
+def named_masks(release):
+    """Per feature word, the bits QEMU `release` names: cpu.c x86_cpu_get_migratable_flags keeps only those in the
+    host model (the XCR0 words, whose components QEMU enables itself, are kept whole)."""
+    if release not in _NAMED_MASKS:
+        known = known_features(release)
+        masks = []
+        for index, word in enumerate(FEATURE_WORDS):
+            if index in XCR0_WORDS:
+                masks.append(-1)
+            else:
+                masks.append(sum(1 << bit for bit, name in word[5].items() if name in known))
+        _NAMED_MASKS[release] = masks
+    return _NAMED_MASKS[release]
+
+
+def _clear(words, names):
+    for name in names:
+        for index, bit in NAME_BITS.get(name, ()):
+            words[index] &= ~(1 << bit)
+
+
+def _any_set(words, names):
+    return any(words[index] >> bit & 1 for name in names for index, bit in NAME_BITS.get(name, ()))
+
+
+def vendor_words(kernel, supported, release=None):
+    """The words QEMU `release` lets the host model have: cpu.c x86_cpu_get_supported_feature_word's vendor rules
+    for the host's vendor, and only the bits that release names. Named models are not touched by these rules: no
+    AMD model asks for arch-capabilities, and only AMD models ask for overflow-recov or succor (a unit test holds
+    the tables to that)."""
+    words = list(supported)
+    if applies("host-migratable", release):
+        words = [value & mask for value, mask in zip(words, named_masks(release))]
+    vendor = host_fms(kernel)[0]
+    if vendor != AMD and applies("mca-recovery-amd-only", release):
+        words[WORD_INDEX["FEAT_8000_0007_EBX"]] = 0
+    if vendor == AMD and applies("arch-cap-amd", release):
+        words[WORD_INDEX["FEAT_7_0_EDX"]] &= ~CPUID_7_0_EDX_ARCH_CAPABILITIES
+    return words
+
+
+def host_model_words(words, release=None):
+    """cpu.c x86_cpu_expand_features for `-cpu host` (max_features): what the host model turns on by itself, after
+    the features it leaves off (qemu_rules.left_off) and the feature dependencies of that release."""
+    words = list(words)
+    _clear(words, left_off(release, applies))
+    for prerequisite, word_name, dependents in dependencies(release) if applies("feature-dependencies", release) else ():
+        if _any_set(words, prerequisite.split("|")):
+            continue
+        index = WORD_INDEX[word_name]
+        if dependents is None:
+            words[index] = 0
+        elif dependents == "lo":
+            words[index] &= ~0xffffffff
+        elif dependents == "hi":
+            words[index] &= 0xffffffff
+        else:
+            _clear(words, dependents)
     return words
 
 
@@ -244,14 +321,16 @@ def model_verdicts(supported, host_lip=False, table=None, offered=None):
     """
     table = table or builtin_models()
     offered = frozenset(feature_names(supported) if offered is None else offered)
-    lacking_state = xsave_lacking(supported)
+    release = table.get("release")
+    lacking_state = xsave_lacking(supported) if applies("xsave-components", release) else set()
     found = {}
     for name, features in table["features"].items():  # features are sorted, so missing is too
         if "xsave" in features:
             missing = [f for f in features if f not in offered or f in lacking_state]
         else:
             missing = [f for f in features if f not in offered]
-        if "intel-pt" in offered and host_lip and "intel-pt" in features and "intel-pt-lip" not in features:
+        if "intel-pt" in offered and host_lip and "intel-pt" in features and "intel-pt-lip" not in features \
+                and applies("intel-pt-leaf", release):
             # QEMU cannot change the LIP bit it reports, so the model's must match the host's; a model
             # asking for LIP on a host without it already misses intel-pt-lip (and is compared without).
             missing = sorted(set(missing) | set(["intel-pt"]))
@@ -293,12 +372,16 @@ def guest_cpu_facts(kernel, table=None, detail=None):
     """The guest_cpu facts from the kernel's answers for one release's `table` (default: the newest);
     `detail` (resolve_models) limits `models`, and a detailed model the release lacks says so."""
     table = table or builtin_models()
-    supported = supported_words(kernel, table["release"])
-    features = feature_names(supported)
+    release = table["release"]
+    supported = supported_words(kernel, release)
+    allowed = vendor_words(kernel, supported, release)
+    features = feature_names(host_model_words(allowed, release))
+    offered = set(feature_names(allowed))
     level, missing_for_next = x86_64_level(features)
-    verdicts = model_verdicts(supported, bool(kernel.register(0x14, 0, "ecx") & CPUID_14_0_ECX_LIP), table, features)
+    verdicts = model_verdicts(supported, bool(kernel.register(0x14, 0, "ecx") & CPUID_14_0_ECX_LIP), table)
     return {
         "features": features,
+        "off_by_default": dict((name, why) for name, why in left_off(release, applies).items() if name in offered),
         "level": level,
         "missing_for_next_level": missing_for_next,
         "models": verdicts if detail is None else dict((name, verdicts.get(name, NOT_IN_RELEASE)) for name in detail),

@@ -7,6 +7,7 @@ that would break this.
 """
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_features
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
 
 
@@ -28,6 +29,22 @@ def _feature_words():
 
 # Every CPUID and feature-MSR bit QEMU names, in the shape of cpuid_bits.FEATURE_WORDS.
 FEATURE_WORDS = _feature_words()
+
+
+_KNOWN = {}  # release -> the feature names it knows, built on first use
+
+
+def known_features(release=None):
+    """The feature names QEMU `release` (None: the newest) knows: the bit table's less those a later release added
+    (qemu_features.FEATURES_SINCE, from what each QEMU answered on the recorded machines)."""
+    release = release or releases()[-1]
+    if release not in _KNOWN:
+        later = set()
+        for name, added in qemu_features.FEATURES_SINCE.items():
+            if release_rank(name) > release_rank(release):
+                later.update(added.split())
+        _KNOWN[release] = frozenset(name for word in FEATURE_WORDS for name in word[5].values() if name not in later)
+    return _KNOWN[release]
 
 
 def release_rank(release):

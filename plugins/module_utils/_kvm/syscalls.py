@@ -183,6 +183,44 @@ class Syscalls(object):
             raise OSError(errno.EIO, "%s exited with status %d" % (argv[0], done.returncode))
         return done.stdout.decode("utf-8", "replace")
 
+    def qmp(self, argv, commands, timeout, address_space):
+        """Start QEMU as `argv` (ending in -qmp stdio, with -S: no guest code runs), send it `commands` over QMP and
+        `quit`: [the answer to each command, or {"error": ...}]. Bounded: `timeout` seconds for all of it, then it
+        is killed, and `address_space` bytes of virtual memory (RLIMIT_AS). OSError when QEMU cannot start, exits
+        before answering, or does not answer in time. Only for the qemu_check option (_probe/qemu_check.py)."""
+        import json
+        import resource
+        import subprocess
+
+        def limit():  # in the child, before exec: QEMU cannot grow past the bound
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        requests = [{"execute": "qmp_capabilities"}] + [{"execute": name} if isinstance(name, str) else
+                                                         {"execute": name[0], "arguments": name[1]} for name in commands]
+        requests.append({"execute": "quit"})
+        data = "".join(json.dumps(request) + "\n" for request in requests).encode("ascii")
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}, preexec_fn=limit, close_fds=True)
+        try:
+            out, err = process.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise OSError(errno.ETIMEDOUT, "%s did not answer within %g s" % (argv[0], timeout))
+        answers = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and ("return" in message or "error" in message):
+                answers.append(message.get("return", {"error": message.get("error")}))
+        answers = answers[1:len(requests) - 1]  # not qmp_capabilities' answer nor quit's
+        if len(answers) < len(commands):
+            words = err.decode("utf-8", "replace").strip().splitlines()
+            raise OSError(errno.EIO, "%s exited with status %s before answering: %s" % (
+                argv[0], process.returncode, words[-1] if words else "no message"))
+        return answers
+
     def kernel_log(self, limit=4096):
         """The last `limit` messages of /dev/kmsg, oldest first; OSError when not readable. Non-blocking: EAGAIN
         ends it, and a log that never stops growing is read for 65536 records at most."""

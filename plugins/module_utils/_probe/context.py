@@ -57,7 +57,7 @@ class ProbeContext(object):
     MSR_MAX_ENTRIES = 1 << 16
     CPUID_MAX_ENTRIES = 1 << 12
 
-    def __init__(self, kernel, device, timeout, accounts, subsets, cpu_models=None, qemu_version=None):
+    def __init__(self, kernel, device, timeout, accounts, subsets, cpu_models=None, qemu_version=None, qemu_check=False):
         self.kernel = kernel
         self.machine = kernel.machine
         self.device = device
@@ -66,6 +66,7 @@ class ProbeContext(object):
         self.subsets = subsets
         self.cpu_models = cpu_models  # the QEMU models guest_cpu.models details: None for all
         self.qemu_version = qemu_version or ["auto"]  # qemu_release.parse_spec of the qemu_version option
+        self.qemu_check = bool(qemu_check)  # start the installed QEMU and compare its answer (_probe/qemu_check.py)
         self.facts = {}
         # Set by the device subset, which runs before every subset that reads them: the node's facts
         # (device.*) and, once the node opened, the system fd (ioctls.Kvm).

@@ -49,18 +49,18 @@ def resolve_subsets(spec):
 
 
 def gather(spec=None, device=DEFAULT_DEVICE, timeout=DEFAULT_TIMEOUT, kernel=None, accounts=(), cpu_models=None,
-           qemu_version=None):
+           qemu_version=None, qemu_check=False):
     """Probe the host for a gather_subset `spec`. Returns the ansible_facts.kvm dict; never raises
     for a broken host. Raises ValueError, before touching anything, for an invalid spec, cpu_models
     (the QEMU models guest_cpu.models details: None or ['all'] for every one) or qemu_version
-    (['auto'], the default, or QEMU releases)."""
+    (['auto'], the default, or QEMU releases). qemu_check starts the installed QEMU to compare its answer."""
     subsets = resolve_subsets(spec)
     releases = parse_spec(qemu_version)
     detail = resolve_models(cpu_models)
     if kernel is None:
         from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
         kernel = Syscalls()
-    ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail, releases)
+    ctx = ProbeContext(kernel, device, timeout, accounts, subsets, detail, releases, qemu_check)
     facts = ctx.facts
     facts.update(schema_version=SCHEMA_VERSION, gather_subset=list(subsets), usable=False, problems=[], errors=[])
     try:

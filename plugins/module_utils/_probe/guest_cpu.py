@@ -13,7 +13,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import (
-    KernelAnswers, builtin_models, guest_cpu_facts, since_10_0)
+    NOT_IN_RELEASE, KernelAnswers, builtin_models, guest_cpu_facts, uses_host_flags)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
@@ -88,13 +88,16 @@ def probe(ctx):
         return not_probed("QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is %s" % ctx.machine), []
     chosen = choose(ctx.qemu_version, ctx.kernel)
     try:
-        kernel, notes = gather_answers(ctx, any(since_10_0(table) for table, _qemu in chosen))
+        kernel, notes = gather_answers(ctx, any(uses_host_flags(table) for table, _qemu in chosen))
     except OSError as error:
         return {"guest_cpu": {"error": "%s; the guest CPU is unknown" % error}}, []
     facts = None
     for table, qemu in chosen:  # the first release is the main answer; each other adds its own models
-        found = guest_cpu_facts(kernel, builtin_models(table), detail=ctx.cpu_models)
+        checked = facts is None and ctx.qemu_check
+        found = guest_cpu_facts(kernel, builtin_models(table), detail=None if checked else ctx.cpu_models)
         found["qemu"] = qemu
+        if checked:
+            found["qemu_check"] = qemu_check(ctx, found, table)
         if facts is None:
             facts = found
         else:
@@ -103,6 +106,19 @@ def probe(ctx):
     if notes:
         facts["notes"] = notes
     return {"guest_cpu": facts}, []
+
+
+def qemu_check(ctx, facts, table):
+    """The qemu_check entry: QEMU's own answer compared (and, where it differs, used); the models then detailed as
+    cpu_models asks."""
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import qemu_check as check  # only when asked
+    answers, entry = check.ask(ctx.kernel, table)
+    if answers is not None:
+        check.compare(facts, answers, entry, table)
+    if ctx.cpu_models is not None:
+        facts["models"] = dict((name, facts["models"].get(name, NOT_IN_RELEASE)) for name in ctx.cpu_models)
+        facts["models_complete"] = False
+    return entry
 
 
 def not_probed(why):

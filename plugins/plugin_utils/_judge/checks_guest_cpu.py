@@ -157,15 +157,43 @@ def _judged_for(guest):
 
 
 def check_required_cpu_features(facts, value):
-    """Every listed CPU feature must be offered to guests (against the full feature set)."""
+    """Every listed CPU feature must be offered to guests: in the host model, or one QEMU leaves off by default but
+    gives when asked (off_by_default: invtsc with migratable=off, topoext=on, ...)."""
     if not value:
         return []
     guest, failed = _guest_cpu(facts, "required_cpu_features", list(value))
     if failed:
         return [failed]
-    offered = set(guest.get("features") or ())
+    off = guest.get("off_by_default") if isinstance(guest.get("off_by_default"), dict) else {}
+    offered = set(guest.get("features") or ()) | set(off)
     wanted = sorted(set(canonical_feature(f) or str(f) for f in value))
     lacking = [f for f in wanted if f not in offered]
     message = "KVM does not offer guests the CPU feature%s %s" % ("" if len(lacking) == 1 else "s", ", ".join(lacking))
     return [check("required_cpu_features", wanted, sorted(set(wanted) & offered), not lacking, message,
                   code="guest_cpu.features", subject=", ".join(lacking))]
+
+
+QEMU_CHECK_SHOWN = 8  # differences worded, per host; the facts keep every one
+
+
+def check_qemu_agrees(facts, _requirements=None, _profiles=None):
+    """A warning for each difference between QEMU's own answer on the host (kvm_facts qemu_check) and the probe's:
+    the facts already give QEMU's answer, and the machine should be recorded so that the rule missing here is found."""
+    guest = facts.get("guest_cpu") if isinstance(facts.get("guest_cpu"), dict) else {}
+    entry = guest.get("qemu_check") if isinstance(guest.get("qemu_check"), dict) else {}
+    if entry.get("agree") is not False:
+        return []
+    remedy = ("the facts give QEMU's answer; record this host (bash tools/record/record.sh DIR in fleetcheck.kvm's "
+              "source, docs/user-guide.md#recording-a-machine) and send DIR with the collection's version")
+    checks = []
+    for difference in (entry.get("differences") or [])[:QEMU_CHECK_SHOWN]:
+        model, ours, qemu = difference.get("model"), difference.get("ours") or [], difference.get("qemu") or []
+        if model == "host":
+            message = ("QEMU %s's host model on this host has %s and lacks %s, unlike the probe's guest CPU features"
+                       % (entry.get("version"), ", ".join(qemu) or "nothing more", ", ".join(ours) or "nothing"))
+        else:
+            message = ("QEMU %s on this host says CPU model %s lacks %s; the probe said %s" % (
+                entry.get("version"), model, ", ".join(qemu) or "nothing (it runs)", ", ".join(ours) or "nothing"))
+        checks.append(check("qemu_check", "agree", "differs", False, message, severity="warn",
+                            code="guest_cpu.qemu_disagrees", subject=model, remedy=remedy))
+    return checks

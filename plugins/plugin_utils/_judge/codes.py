@@ -164,6 +164,10 @@ CODES = (
     ("guest_cpu.features", "verdict",
      "required CPU features are not offered to guests",
      "the subject lists them"),
+    ("guest_cpu.qemu_disagrees", "verdict",
+     "a warning: QEMU's own answer on the host (kvm_facts `qemu_check`) differs from the probe's for a CPU model or "
+     "the host model's features; the facts give QEMU's answer",
+     "record the host (`tools/record/record.sh`) and send the recording"),
     ("guest_cpu.unavailable", "verdict",
      "the guest CPU could not be worked out (not x86, or an error)",
      "require it of x86 hosts only"),

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import check_qemu_agrees
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict, no_facts_verdict
@@ -60,6 +61,9 @@ def evaluate(facts, requirements, profiles, host=None):
             for item in entry["check"](facts, requirements, profiles):
                 item.setdefault("family", entry["name"])  # what severity selects it by, with its profile
                 checks.append(item)
+    for item in check_qemu_agrees(facts):
+        item["family"] = "qemu_check"
+        checks.append(item)
     checks.extend(_not_gathered_causes(checks))
     apply_severity(checks, requirements)
     summary = summarize(facts)

@@ -311,6 +311,18 @@ ROLE_VARIABLES = (
              "C(qemu_version) option: V(auto) (the QEMU installed on the host, else the newest table), a release "
              "such as V(10.0), or several (the first is the main answer).",
              "The fleet audit playbook sets it to C(kvm_audit_qemu_version)."]},
+    {"name": "qemu_check", "type": "bool", "default": False,
+     "summary": "start the QEMU installed on each host (stopped, no guest, bounded to 10 s and 1 GiB of address "
+                "space; about 0.1 to 0.2 s) and compare its own CPU model answer with the probe's, as `kvm_facts` "
+                "takes its `qemu_check` option; a difference is a warning (`guest_cpu.qemu_disagrees`) and QEMU's "
+                "answer is used; the fleet audit sets it to `kvm_audit_qemu_check`",
+     "doc": ["Start the QEMU installed on each host and compare its own answer (C(query-cpu-definitions) and the "
+             "C(host) model's features) with the probe's, as M(fleetcheck.kvm.kvm_facts) takes its C(qemu_check) "
+             "option. QEMU is started stopped (C(-S)), with no guest and no disk, within 10 seconds and 1 GiB of "
+             "address space.",
+             "Where they differ the facts give QEMU's answer and the verdict warns with the code "
+             "C(guest_cpu.qemu_disagrees).",
+             "The fleet audit playbook sets it to C(kvm_audit_qemu_check)."]},
     {"name": "tolerate_unreachable", "type": "bool", "default": False,
      "summary": "keep unreachable hosts in the play with the verdict `unreachable` (the audit playbook sets it)",
      "doc": ["Go on with a host that cannot be reached, so that it gets the verdict V(unreachable) (and fails in "
@@ -336,7 +348,7 @@ ROLE_VARIABLES = (
 
 
 # The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
-AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "qemu_version", "allow_unreachable", "probe_timeout",
+AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "qemu_version", "qemu_check", "allow_unreachable", "probe_timeout",
                    "previous", "gate", "models_in_use")
 # Variables the role sets itself: not the user's to misspell.
 ROLE_SET = ("result",)

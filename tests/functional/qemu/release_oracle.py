@@ -12,12 +12,14 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "record"))
 from checkout import importable  # noqa: E402  (tools/checkout.py: import the collection from this checkout)
 importable()
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather  # noqa: E402
 from qmp import Qmp, QmpError  # noqa: E402  (tools/qmp.py)
 from ask_qemu import ask  # noqa: E402  (tools/qemu/ask_qemu.py)
+from record_machine import qemu_answers  # noqa: E402  (tools/record/record_machine.py)
 
 QEMU = "qemu-system-x86_64"
 
@@ -43,6 +45,8 @@ def main():
     result = {"facts": gather(["guest_cpu"], qemu_version=release)["guest_cpu"]}
     if "--no-qemu" not in args:
         result["answers"] = ask(QEMU)
+        result["host_full"] = qemu_answers(QEMU)["host"]  # the host model's full expansion, as recordings have it
+        result["checked"] = gather(["guest_cpu"], qemu_version=release, qemu_check=True)["guest_cpu"]["qemu_check"]
     if "--start" in args:
         result["starts"] = dict((model, starts(model)) for model in args[args.index("--start") + 1:])
     json.dump(result, sys.stdout)

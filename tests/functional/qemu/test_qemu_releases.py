@@ -103,6 +103,21 @@ def test_every_model_agrees_with_that_qemus_query_cpu_definitions(release):
     assert any(d["unavailable-features"] for d in definitions), "this host lacks something, so the test can fail"
 
 
+def test_features_are_what_that_qemus_host_model_sets_and_off_by_default_what_it_leaves(release):
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import known_features
+    props, facts = release["host_full"]["props"], release["facts"]
+    known = known_features(release["release"])
+    assert facts["features"] == sorted(name for name in known if props.get(name) is True)
+    assert all(props.get(name) is False for name in facts["off_by_default"]), facts["off_by_default"]
+    assert "kvm-hint-dedicated" in facts["off_by_default"]  # KVM always offers it; QEMU never turns it on itself
+
+
+def test_qemu_check_starts_that_qemu_and_agrees(release):
+    checked = release["checked"]
+    assert checked["agree"] is True and checked["differences"] == [], checked
+    assert checked["version"] == release["facts"]["qemu"]["version"] and 0 < checked["elapsed_ms"] < 10000
+
+
 def test_the_tables_part_for_this_release_is_what_that_qemu_answers(release):
     theirs = generator.read_release(release["answers"])
     table = builtin_models(release["release"])

@@ -76,6 +76,8 @@ class FakeKernel(object):
         self.requests = abi.KvmRequests(machine)
         self.device_requests = devices_abi.DeviceRequests(machine)
         self.commands = {}  # argv tuple -> output, for run() (qemu --version)
+        self.qmp_answers = {}  # QEMU binary -> [answer per QMP command] or an OSError, for qmp() (qemu_check)
+        self.qmp_calls = []
         self.run_calls = []
         self.euid = 1000  # the probe runs as "tester"; 0 makes accounts judged by open_as
         self.xattrs = {}  # path -> raw system.posix_acl_access bytes
@@ -104,6 +106,8 @@ class FakeKernel(object):
         self.cpuid = [cpuid_entry(0x1, ecx=1 << 5 | 1 << 21 | 1 << 31), cpuid_entry(0x7, ebx=1 << 5, flags=1)]
         self.msr_indices = list(range(40))
         self.feature_msrs = [0x10a, 0x345]
+        self.msr_values = {}  # feature MSR -> the value KVM_GET_MSRS reads on the system fd (unlisted: not read)
+        self.xcomp = None  # KVM_X86_XCOMP_GUEST_SUPP, or None: the kernel has no such attribute (ENXIO)
         self.fail = {}  # ioctl name -> errno, or a list of errnos consumed one per call
         self.run_script = [("IO", GUEST_PORT, GUEST_BYTE), ("HLT",)]
         if machine == "aarch64":  # what guest_arm64's code causes: a 4-byte MMIO write, PSCI SYSTEM_OFF
@@ -227,6 +231,13 @@ class FakeKernel(object):
             raise value
         return value
 
+    def qmp(self, argv, commands, timeout, address_space):
+        self.qmp_calls.append((tuple(argv), tuple(commands), timeout, address_space))
+        value = self.qmp_answers.get(argv[0], oserror(errno.ENOENT))
+        if isinstance(value, OSError):
+            raise value
+        return list(value)
+
     def kernel_log(self, limit=4096):
         log = self.kmsg
         if isinstance(log, OSError):  # a test sets an OSError to make the log unreadable
@@ -336,6 +347,23 @@ class FakeKernel(object):
 
     def _KVM_GET_MSR_FEATURE_INDEX_LIST(self, fd, buf):
         return self._fill(buf, abi.KVM_MSR_LIST, abi.KVM_MSR_INDEX, self.feature_msrs)
+
+    def _KVM_GET_MSRS(self, fd, buf):
+        count = abi.KVM_MSRS.unpack_from(buf, 0)[0]
+        for i in range(count):
+            offset = abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size
+            index = abi.KVM_MSR_ENTRY.unpack_from(buf, offset)[0]
+            if index not in self.msr_values:
+                return i  # the kernel stops at the first MSR it cannot read
+            abi.KVM_MSR_ENTRY.pack_into(buf, offset, index, 0, self.msr_values[index])
+        return count
+
+    def _KVM_GET_DEVICE_ATTR(self, fd, buf):
+        if self.xcomp is None:
+            raise oserror(errno.ENXIO)
+        address = abi.KVM_DEVICE_ATTR.unpack_from(buf, 0)[3]
+        abi.KVM_U64.pack_into(self.user_buffers[address], 0, self.xcomp)
+        return 0
 
     def _KVM_TRACE_ENABLE(self, fd, arg):
         raise oserror(errno.EINVAL)

@@ -50,8 +50,8 @@ def run_module(monkeypatch, args, gather=None):
 
 
 def with_fake_kernel(kernel):
-    return lambda subsets, device, timeout, accounts, cpu_models, qemu_version: kvm_probe.gather(
-        subsets, device, timeout, kernel, accounts, cpu_models, qemu_version)
+    return lambda subsets, device, timeout, accounts, cpu_models, qemu_version, qemu_check: kvm_probe.gather(
+        subsets, device, timeout, kernel, accounts, cpu_models, qemu_version, qemu_check)
 
 
 def test_returns_facts_unchanged(monkeypatch):
@@ -76,7 +76,7 @@ def test_a_host_without_kvm_is_not_a_module_failure(monkeypatch):
 def test_options_reach_the_probe(monkeypatch):
     seen = {}
 
-    def gather(subsets, device, timeout, accounts, cpu_models, qemu_version):
+    def gather(subsets, device, timeout, accounts, cpu_models, qemu_version, qemu_check):
         seen.update(subsets=subsets, device=device, timeout=timeout, accounts=accounts, cpu_models=cpu_models,
                     qemu_version=qemu_version)
         return {}
@@ -120,7 +120,7 @@ def test_invalid_options_fail(monkeypatch, args, message):
 
 
 def test_a_probe_bug_is_one_clear_failure_not_a_traceback(monkeypatch):
-    def broken(subsets, device, timeout, accounts, cpu_models, qemu_version):
+    def broken(subsets, device, timeout, accounts, cpu_models, qemu_version, qemu_check):
         raise KeyError("oops")
     kind, result = run_module(monkeypatch, {}, broken)
     assert kind == "fail"

@@ -215,3 +215,66 @@ def test_the_tables_name_only_known_features():
     assert not set(unknown) & set(n for f in g.builtin_models("10.0")["features"].values() for n in f)
     assert all(target in table["features"] for target in table["aliases"].values())
     assert g.builtin_models("10.0")["qemu_version"] == bits.QEMU_VERSION  # the bits come from QEMU 10.0's source
+
+
+# -- the host model and the rules that depend on the host (qemu_rules.py) ----------------------------
+
+def vendor_leaf(vendor):
+    """Leaf 0 with a vendor string, as KVM_GET_SUPPORTED_CPUID passes the host's through."""
+    raw = vendor.encode("ascii")
+    return {(0, 0): {"ebx": int.from_bytes(raw[0:4], "little"), "edx": int.from_bytes(raw[4:8], "little"),
+                     "ecx": int.from_bytes(raw[8:12], "little")}}
+
+
+NOT_MDS = 1 << 5 | 1 << 8 | 1 << 13 | 1 << 14 | 1 << 15  # mds-no taa-no sbdr-ssdp-no fbsdp-no psdp-no
+
+
+def host_facts(names, release, vendor="GenuineIntel", arch_caps=None):
+    kwargs = {"extra": vendor_leaf(vendor)}
+    if arch_caps is not None:
+        kwargs["feature_msrs"] = {g.MSR_IA32_ARCH_CAPABILITIES: arch_caps}
+    return g.guest_cpu_facts(answers(names, **kwargs), g.builtin_models(release))
+
+
+def test_fb_clear_is_added_from_10_0_for_a_host_not_vulnerable_to_mds():
+    for release, expected in (("7.2", False), ("10.0", True), ("11.1", True)):
+        facts = host_facts(["arch-capabilities"], release, arch_caps=NOT_MDS)
+        assert ("fb-clear" in facts["features"]) is expected, release
+    partly = host_facts(["arch-capabilities"], "11.1", arch_caps=NOT_MDS & ~(1 << 14))  # fbsdp-no missing
+    assert "fb-clear" not in partly["features"] and "mds-no" in partly["features"]
+
+
+def test_amd_hosts_lose_arch_capabilities_and_its_features_from_11_1():
+    for release, expected in (("7.2", True), ("10.0", True), ("11.1", False)):
+        facts = host_facts(["arch-capabilities"], release, vendor="AuthenticAMD", arch_caps=1 << 5)
+        assert ("arch-capabilities" in facts["features"]) is expected and ("mds-no" in facts["features"]) is expected
+    intel = host_facts(["arch-capabilities"], "11.1", arch_caps=1 << 5)
+    assert "arch-capabilities" in intel["features"] and "mds-no" in intel["features"]
+
+
+def test_mca_recovery_is_for_amd_hosts_only():
+    assert {"overflow-recov", "succor"} <= set(host_facts([], "10.0", vendor="AuthenticAMD")["features"])
+    assert not {"overflow-recov", "succor"} & set(host_facts([], "10.0")["features"])
+    assert not {"overflow-recov", "succor"} & set(host_facts([], "7.2", vendor="AuthenticAMD")["features"])
+
+
+def test_the_host_model_leaves_off_what_qemu_does_not_enable_and_says_why():
+    facts = host_facts(["invtsc"], "11.1")
+    assert not {"invtsc", "topoext", "kvm-hint-dedicated", "ht"} & set(facts["features"])
+    assert sorted(facts["off_by_default"]) == ["ht", "invtsc", "kvm-hint-dedicated", "topoext"]
+    assert "migratable" in facts["off_by_default"]["invtsc"] and "topoext=on" in facts["off_by_default"]["topoext"]
+    assert "ht" not in host_facts([], "7.2")["off_by_default"]  # 7.2 does not offer ht at all
+    assert "invtsc" not in host_facts([], "11.1")["off_by_default"]  # not offered by KVM: not something to turn on
+
+
+def test_a_feature_without_its_prerequisite_is_dropped_from_the_host_model():
+    without = host_facts([], "11.1", arch_caps=1 << 5)  # the MSR, but not the CPUID bit that announces it
+    assert "mds-no" not in without["features"]
+    assert "fred" not in host_facts(["lkgs", "fred"], "11.1")["features"]  # FRED needs lm too (10.0's list)
+    assert "fred" in host_facts(["lkgs", "fred", "lm"], "11.1")["features"]
+
+
+def test_features_are_written_in_the_names_of_the_release_judged():
+    facts = host_facts(["arch-capabilities"], "7.2", arch_caps=1 << 26 | 1 << 5)  # gds-no is 10.0's name
+    assert "mds-no" in facts["features"] and "gds-no" not in facts["features"]
+    assert "gds-no" in host_facts(["arch-capabilities"], "10.0", arch_caps=1 << 26)["features"]

@@ -26,7 +26,8 @@ class GuestCpuKernel(FakeKernel):
 
     def __init__(self, machine="x86_64"):
         FakeKernel.__init__(self, machine)
-        self.cpuid = entries_for(g.builtin_models()["features"]["Nehalem-v1"])  # an x86-64-v2 model
+        # an x86-64-v2 model, with the ARCH_CAPABILITIES MSR its feature bits depend on
+        self.cpuid = entries_for(g.builtin_models()["features"]["Nehalem-v1"] + ["arch-capabilities"])
         self.caps[CAP_NUMBER["KVM_CAP_GET_MSR_FEATURES"]] = 1
         self.caps[CAP_NUMBER["KVM_CAP_SYS_ATTRIBUTES"]] = 1
         self.caps[CAP_NUMBER["KVM_CAP_TSC_DEADLINE_TIMER"]] = 1
@@ -34,21 +35,6 @@ class GuestCpuKernel(FakeKernel):
         self.msr_values = {0x10a: 1 << 5, 0x345: 0}
         self.msr_indices = [0x10a]
         self.xcomp = 0x3
-
-    def _KVM_GET_MSRS(self, fd, buf):
-        count = abi.KVM_MSRS.unpack_from(buf, 0)[0]
-        for i in range(count):
-            offset = abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size
-            index = abi.KVM_MSR_ENTRY.unpack_from(buf, offset)[0]
-            if index not in self.msr_values:
-                return i
-            abi.KVM_MSR_ENTRY.pack_into(buf, offset, index, 0, self.msr_values[index])
-        return count
-
-    def _KVM_GET_DEVICE_ATTR(self, fd, buf):
-        address = abi.KVM_DEVICE_ATTR.unpack_from(buf, 0)[3]
-        abi.KVM_U64.pack_into(self.user_buffers[address], 0, self.xcomp)
-        return 0
 
 
 def test_the_subset_reports_level_models_and_features():

@@ -67,7 +67,8 @@ def test_a_host_without_qemu_is_judged_for_the_newest_table():
     guest = kvm_probe.gather(["guest_cpu"], kernel=kernel_with())["guest_cpu"]
     assert guest["qemu"]["why"] == "newest" and guest["qemu"]["table"] == "11.1"
     assert guest["qemu_version"] == "11.1.2" and "DiamondRapids" in guest["models"]
-    assert "ht" in guest["features"]  # QEMU 10.0 and later offer HT
+    # QEMU 10.0 and later offer HT, and set it themselves for a guest with more than one thread per package
+    assert "ht" in guest["off_by_default"] and "ht" not in guest["features"]
 
 
 def test_requested_releases_each_get_their_models_and_the_first_is_the_answer():
@@ -75,7 +76,7 @@ def test_requested_releases_each_get_their_models_and_the_first_is_the_answer():
     guest = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2", "11.1", "8.2.2"],
                              cpu_models=["Nehalem", "EPYC-Genoa"])["guest_cpu"]
     assert guest["qemu"] == {"version": "7.2", "why": "requested", "table": "7.2"}
-    assert "ht" not in guest["features"]  # QEMU 7.2 does not add it
+    assert "ht" not in guest["features"] and "ht" not in guest["off_by_default"]  # QEMU 7.2 does not add it
     assert guest["models"]["EPYC-Genoa"] == {"runnable": False, "missing": [], "not_in_release": True}
     assert guest["models"]["Nehalem"]["runnable"] is True
     others = guest["other_releases"]
