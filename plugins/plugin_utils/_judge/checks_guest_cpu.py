@@ -183,8 +183,8 @@ def check_qemu_agrees(facts, _requirements=None, _profiles=None):
     entry = guest.get("qemu_check") if isinstance(guest.get("qemu_check"), dict) else {}
     if entry.get("agree") is not False:
         return []
-    remedy = ("the facts give QEMU's answer; record this host (bash tools/record/record.sh DIR in fleetcheck.kvm's "
-              "source, docs/user-guide.md#recording-a-machine) and send DIR with the collection's version")
+    remedy = ("record this host (bash tools/record/record.sh DIR in fleetcheck.kvm's source, "
+              "docs/user-guide.md#recording-a-machine) and send DIR with the collection's version")
     checks = []
     for difference in (entry.get("differences") or [])[:QEMU_CHECK_SHOWN]:
         model, ours, qemu = difference.get("model"), difference.get("ours") or [], difference.get("qemu") or []
@@ -194,6 +194,7 @@ def check_qemu_agrees(facts, _requirements=None, _profiles=None):
         else:
             message = ("QEMU %s on this host says CPU model %s lacks %s; the probe said %s" % (
                 entry.get("version"), model, ", ".join(qemu) or "nothing (it runs)", ", ".join(ours) or "nothing"))
+        message += "; the facts give QEMU's answer: %s" % remedy
         checks.append(check("qemu_check", "agree", "differs", False, message, severity="warn",
                             code="guest_cpu.qemu_disagrees", subject=model, remedy=remedy))
     return checks

@@ -131,8 +131,8 @@ def build_view(fleet):
             "groups": [dict((k, _capped(g.get(k)) if k == "cause" else g.get(k))
                             for k in ("cause", "code", "requirement", "status", "count", "blocked")) for g in groups],
             "warned": fleet.get("warned") or 0,
-            "warnings": [dict((k, _capped(g[k]) if k == "cause" else g[k]) for k in ("cause", "requirement", "count"))
-                         for g in fleet.get("warnings") or []],
+            "warnings": [dict((k, _capped(g.get(k)) if k == "cause" else g.get(k))
+                              for k in ("cause", "code", "requirement", "count")) for g in fleet.get("warnings") or []],
             "drift": {"judged": drift["judged"], "majority": majority, "counts": drift["counts"],
                       "bits": DRIFT_BITS, "values": [[fact, value, len(hosts)] for fact, value, hosts
                                                      in drift_by_value(drift)[:MAX_DRIFT_VALUES]]},

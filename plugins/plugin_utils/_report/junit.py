@@ -70,8 +70,9 @@ def iter_junit(fleet):
                 continue
             if check.get("severity") == "warn":
                 cases.append('<testcase classname="kvm.%s" name="%s"><system-out>%s</system-out></testcase>' % (
-                    host, name, xml_text("warning (severity warn, not gating): %s\nexpected: %s\nactual: %s" % (
-                        check["message"], check.get("expected"), check.get("actual")))))
+                    host, name, xml_text("warning (severity warn, not gating): %s\ncode: %s\nexpected: %s\nactual: %s" % (
+                        check["message"], check.get("code") or check["requirement"], check.get("expected"),
+                        check.get("actual")))))
                 continue
             failed += 1
             cases.append('<testcase classname="kvm.%s" name="%s"><%s message="%s" type="%s">%s</%s></testcase>' % (

@@ -61,8 +61,9 @@ def _warnings(fleet):
     lines = [u"## Warnings (%s, not gating)" % _plural(fleet.get("warned") or 0, "host"), "",
              "Unmet checks of severity warn; they do not fail a host.", ""]
     for group in groups[:MAX_GROUPS]:
-        lines.append(u"- \u26a0 **warn** %s: %s \u2014 %s" % (
-            _plural(group["count"], "host"), markdown(group["cause"]), names(group["hosts"])))
+        code = u" `%s`" % markdown_code(group["code"]) if group.get("code") else ""
+        lines.append(u"- \u26a0 **warn** %s%s: %s \u2014 %s" % (
+            _plural(group["count"], "host"), code, markdown(group["cause"]), names(group["hosts"])))
     if len(groups) > MAX_GROUPS:
         lines.append("- and %s more (see fleet.json)" % _plural(len(groups) - MAX_GROUPS, "warning"))
     return lines + [""]

@@ -271,5 +271,5 @@ def test_warnings_show_apart_from_failures(tmp_path):
     assert text_of(dom, "count-warn") == u"\u26a0 with warnings: 1"
     assert re.search(r'<td class="warn" data-requirement="profile qemu: vhost_net">\u26a0</td>', dom)
     panel = dom.split('id="warnings"', 1)[1].split("</section>", 1)[0]
-    assert u"\u26a0 warn \u2014 1 host: " + html.escape(vhost, quote=False) in panel
+    assert u"\u26a0 warn \u2014 1 host:<code> profile qemu </code> " + html.escape(vhost, quote=False) in panel
     assert 'id="groups-none"' in dom and "No host needs action." in dom

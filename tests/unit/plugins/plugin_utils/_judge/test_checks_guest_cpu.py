@@ -214,3 +214,35 @@ def test_every_unknown_name_is_listed_at_once():
         check_requirements({"min_guest_cpu_level": "v9", "required_cpu_models": ["Nehalen"],
                             "required_cpu_features": ["avx3"]}, PROFILES)
     assert "'v9'" in str(raised.value) and "'Nehalen'" in str(raised.value) and "'avx3'" in str(raised.value)
+
+
+def disagreeing(nehalem):
+    facts = dict(nehalem)
+    facts["guest_cpu"] = dict(facts["guest_cpu"], qemu_check={
+        "version": "10.0.13", "binary": "/usr/bin/qemu-system-x86_64", "agree": False, "elapsed_ms": 120.5,
+        "differences": [{"model": "Icelake-Server-v8", "ours": ["fb-clear"], "qemu": []},
+                        {"model": "host", "ours": [], "qemu": ["fb-clear"]}]})
+    return facts
+
+
+def test_qemus_own_answer_differing_is_a_warning_naming_the_model_and_the_feature_in_every_report(nehalem):
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
+    verdict = judge(disagreeing(nehalem))
+    warned = [c for c in verdict["checks"] if c.get("code") == "guest_cpu.qemu_disagrees"]
+    assert [(c["subject"], c["severity"]) for c in warned] == [("Icelake-Server-v8", "warn"), ("host", "warn")]
+    assert "Icelake-Server-v8 lacks nothing (it runs); the probe said fb-clear" in warned[0]["message"]
+    assert "has fb-clear" in warned[1]["message"] and "record.sh" in warned[0]["remedy"]
+    assert verdict["passed"] == judge(nehalem)["passed"]  # a warning never gates
+    fleet = build_fleet(["h1"], {"h1": verdict}, "2026-12-07T00:00:00Z")
+    for text in (render_markdown(fleet), render_junit(fleet), "\n".join(render_summary(fleet, {}))):
+        assert "guest_cpu.qemu_disagrees" in text and "Icelake-Server-v8" in text and "fb-clear" in text, text[:3000]
+
+
+def test_agreement_or_no_check_adds_nothing(nehalem):
+    facts = disagreeing(nehalem)
+    facts["guest_cpu"]["qemu_check"] = {"version": "10.0.13", "agree": True, "differences": []}
+    assert not [c for c in judge(facts)["checks"] if c.get("code") == "guest_cpu.qemu_disagrees"]
+    assert not [c for c in judge(nehalem)["checks"] if c.get("code") == "guest_cpu.qemu_disagrees"]

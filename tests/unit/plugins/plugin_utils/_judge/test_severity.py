@@ -165,7 +165,7 @@ def test_fleet_md_shows_warnings_separately():
     text = render_markdown(fleet())
     assert u"\u26a0 2 hosts with warnings (reported, not gating; see Warnings)." in text
     section = text.split("## Warnings (2 hosts, not gating)", 1)[1].split("##", 1)[0]
-    assert u"- \u26a0 **warn** 2 hosts: /dev/vhost-net is absent: modprobe vhost_net \u2014 kvm1, kvm2" in section
+    assert u"- \u26a0 **warn** 2 hosts `profile qemu`: /dev/vhost-net is absent: modprobe vhost_net \u2014 kvm1, kvm2" in section
     causes = text.split("## Root causes", 1)[1].split("## Warnings", 1)[0]
     assert "modprobe tun" in causes and "vhost" not in causes
 
