@@ -15,8 +15,10 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes impo
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices, read_slice
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.lifeline import tie_to_parent
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import FILENAMES, FORMATS, write_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import (
+    FILENAMES, FORMATS, AuditGone, Interrupted, ReportDirectoryError, check_directory, write_reports)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
 
 ARGUMENT_SPEC = dict(
@@ -41,6 +43,12 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
+        alive = tie_to_parent()  # this worker dies with the playbook, and publishes only while it lives
+        try:  # refused before anything is read or written (check mode too): what reports cannot be published over
+            check_directory(args["dest"])
+        except ReportDirectoryError as error:
+            result.update(failed=True, msg="dest: %s" % error.strerror)
+            return result
         guest_cpu, cap_sets, previous = args["guest_cpu_pools"], args["cap_sets"], None
         if args["previous"] is not None:  # read before the new reports replace it: it may be dest's own
             try:
@@ -82,8 +90,15 @@ class ActionModule(ControllerAction):
                           % ", ".join(sorted(result["paths"].values())))
             return result
         try:
-            result["paths"] = write_reports(args["dest"], fleet, args["formats"])
-        except OSError as error:
+            result["paths"] = write_reports(args["dest"], fleet, args["formats"], alive=alive)
+        except (AuditGone, Interrupted, KeyboardInterrupt):
+            if not alive():  # nobody is left to answer: a result sent to the dead playbook would block for ever
+                os._exit(1)  # pylint: disable=protected-access
+            raise
+        except ReportDirectoryError as error:
+            result.update(failed=True, msg="dest: %s" % error.strerror)
+            return result
+        except (OSError, AuditGone) as error:
             result.update(failed=True, msg="cannot write the reports to %s: %s" % (args["dest"], error))
             return result
         result.update(changed=True, summary=render_summary(fleet, result["paths"]),

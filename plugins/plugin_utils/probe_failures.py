@@ -111,7 +111,15 @@ def _timeout(result, evidence):
     return None
 
 
-CAUSES = (_timeout, _interpreter_not_found, _too_old, _permission)
+def _died(result, evidence):
+    """The audit's probe strategy (plugins/strategy/probe.py) gave the host this result: its worker died."""
+    if "worker process running this task for the host died" in _text(result.get("msg")):
+        return ("the controller's process that ran the probe for this host died before the host answered (%s)"
+                % evidence, "died")
+    return None
+
+
+CAUSES = (_died, _timeout, _interpreter_not_found, _too_old, _permission)
 FIXES = {
     "interpreter": FIX_INTERPRETER,
     "too_old": FIX_INTERPRETER,
@@ -119,6 +127,8 @@ FIXES = {
                    "directory writable (ansible_remote_tmp), or set ansible_python_interpreter to a Python 3.x "
                    "(%s or newer) that the user may run"),
     "become": "give the audit user passwordless sudo for Python, or set ansible_become_password (or run without become)",
+    "died": ("the audit reported the host and went on; find what ended the process on the controller (the kernel's "
+             "OOM killer: dmesg; a signal from a person or a supervisor), then audit this host again"),
     "timeout": ("the audit reports the host and goes on; look on the host for a process stuck in an ioctl on "
                 "/dev/kvm (state D in ps) and for an overloaded host, or raise the task timeout "
                 "(kvm_audit_probe_timeout in the audit) for a host that is only slow"),
@@ -126,8 +136,9 @@ FIXES = {
 
 
 def probe_failure_code(result):
-    """The problem code of a probe result that carries no facts: probe.timeout or probe.failed."""
-    return "probe.timeout" if _timeout(result if isinstance(result, dict) else {}, "") else "probe.failed"
+    """The problem code of a probe result that carries no facts: probe.worker_died, probe.timeout or probe.failed."""
+    result = result if isinstance(result, dict) else {}
+    return "probe.worker_died" if _died(result, "") else "probe.timeout" if _timeout(result, "") else "probe.failed"
 
 
 def describe_probe_failure(result, core_version=None):

@@ -97,8 +97,8 @@ def main(argv):
 
 def dumps(document):
     """One key a line, each value compact: recordings are committed, and diffs stay readable."""
-    return "{\n%s\n}\n" % ",\n".join("%s: %s" % (json.dumps(key), json.dumps(value, sort_keys=True))
-                                      for key, value in sorted(document.items()))
+    lines = ["%s: %s" % (json.dumps(key), json.dumps(value, sort_keys=True)) for key, value in sorted(document.items())]
+    return "{\n%s\n}\n" % ",\n".join(lines)
 
 
 if __name__ == "__main__":

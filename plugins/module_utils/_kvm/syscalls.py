@@ -194,8 +194,9 @@ class Syscalls(object):
 
         def limit():  # in the child, before exec: QEMU cannot grow past the bound
             resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        requests = [{"execute": "qmp_capabilities"}] + [{"execute": name} if isinstance(name, str) else
-                                                         {"execute": name[0], "arguments": name[1]} for name in commands]
+        requests = [{"execute": "qmp_capabilities"}]
+        for name in commands:  # a name, or (name, arguments)
+            requests.append({"execute": name} if isinstance(name, str) else {"execute": name[0], "arguments": name[1]})
         requests.append({"execute": "quit"})
         data = "".join(json.dumps(request) + "\n" for request in requests).encode("ascii")
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

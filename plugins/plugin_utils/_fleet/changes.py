@@ -22,7 +22,8 @@ __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import (
-    FLEET_SCHEMA, PausedGC, clean_cap_sets, normalize_verdict, safe_text)
+    FLEET_SCHEMA, PausedGC, clean_cap_sets, normalize_verdict)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 
 # The summary facts compared as one value each: (key in the summary, name in the changes).

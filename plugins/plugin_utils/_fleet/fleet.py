@@ -14,8 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gc
-import re
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE as _UNSAFE, cap, is_clean as _is_clean, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
@@ -26,39 +26,7 @@ FLEET_SCHEMA_VERSION = 1
 STATUS_ORDER = STATUSES
 
 
-# What host text may not carry into any report: control characters (a terminal obeys them, a Markdown table
-# row breaks on a carriage return) and lone surrogates (no UTF-8 encoder writes them).
-_UNSAFE = re.compile(u"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SPACES = {"\t": " ", "\n": " ", "\r": " "}
-# Every text from a host is kept whole in fleet.json up to this length; the other reports cap it shorter
-# (escape.REPORT_TEXT_MAX). A hostile host cannot make the reports huge.
-JSON_TEXT_MAX = 65536
 MAX_SET_NAMES = 4096  # capability names kept per set: the kernel knows some 250
-
-
-def cap(text, limit, where):
-    """text cut to limit characters, saying how much was left out and where the whole is."""
-    if len(text) <= limit:
-        return text
-    return u"%s\u2026 [%d more characters%s]" % (text[:limit], len(text) - limit, where)
-
-
-def safe_text(value, lines=False):
-    """Text that every report format can carry: undecodable bytes and lone surrogates become U+FFFD, tabs and
-    line breaks a space (kept, with `lines`, for a text a report composes of several lines), other control
-    characters U+FFFD, and it is capped at JSON_TEXT_MAX characters."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    value = value if type(value) is str else str(value)  # pylint: disable=unidiomatic-typecheck
-    if _UNSAFE.search(value):
-        keep = u"\n" if lines else u""
-        value = _UNSAFE.sub(lambda m: m.group(0) if m.group(0) == keep else _SPACES.get(m.group(0), u"\ufffd"), value)
-    return cap(value, JSON_TEXT_MAX, "")
-
-
-def _is_clean(value):
-    # exactly str: a subclass may encode differently
-    return type(value) is str and len(value) <= JSON_TEXT_MAX and not _UNSAFE.search(value)  # pylint: disable=unidiomatic-typecheck
 
 
 def clean_value(value, depth=0):
@@ -160,14 +128,43 @@ def _texts(values):
     return [safe_text(value) for value in values] if isinstance(values, list) else []
 
 
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def host_name(host):
+    """(the name every report shows, what was changed or ""): a clean name as it is; otherwise each control
+    character written as an escape (\\t, \\x1b) and each byte that is not UTF-8 as \\xNN, so that names that
+    differ stay different and readable."""
+    if isinstance(host, bytes):
+        decoded = host.decode("utf-8", "backslashreplace")
+        return (cap(_escaped(decoded), JSON_TEXT_MAX, ""),
+                "is not valid UTF-8, shown escaped")
+    if type(host) is not str:  # pylint: disable=unidiomatic-typecheck
+        return safe_text(host), "is not a string"
+    if _is_clean(host):
+        return host, ""
+    broken = any(u"\ud800" <= c <= u"\udfff" for c in host)  # undecodable bytes, carried as lone surrogates
+    return cap(_escaped(host), JSON_TEXT_MAX, ""), (
+        "is not valid UTF-8" if broken else "has control characters") + ", shown escaped"
+
+
+def _escaped(text):
+    def one(match):
+        char = match.group(0)
+        if u"\udc80" <= char <= u"\udcff":  # a byte that was not UTF-8 (surrogateescape)
+            return "\\x%02x" % (ord(char) - 0xdc00)
+        return _ESCAPES.get(char) or ("\\x%02x" % ord(char) if ord(char) < 0x100 else "\\u%04x" % ord(char))
+    return _UNSAFE.sub(one, text)
+
+
 def normalize_verdict(host, verdict, clean_names=None):
     """A well-formed verdict for host, or a 'no_facts' one that says what was wrong with it.
 
     Every text is made safe (safe_text) and every key is of the type the reports read, whatever the
     verdict (from a slice file, a cache, another version) holds: a malformed verdict costs its own host
     its record, never another's."""
-    name = safe_text(host)
-    note = "" if name == host else " (the inventory name is not valid UTF-8)"
+    name, changed = host_name(host)
+    note = " (the inventory name %s)" % changed if changed else ""
     if verdict is None:
         return no_facts_verdict(name, "the audit reached no verdict for this host%s: it was not judged, "
                                       "e.g. because the play stopped before the role ran" % note)
@@ -197,7 +194,7 @@ def normalize_verdict(host, verdict, clean_names=None):
     record["blocked"] = blocked if isinstance(blocked, int) and not isinstance(blocked, bool) and blocked >= 0 else 0
     record["summary"] = clean_value(record["summary"]) if isinstance(record.get("summary"), dict) else {}
     if note:
-        record["failures"].append("note: the inventory name of this host is not valid UTF-8")
+        record["failures"].append("note: the inventory name of this host %s" % changed)
     return record
 
 
@@ -227,9 +224,31 @@ def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cp
         return _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets)
 
 
+def _unique_names(records):
+    """Records whose names are the same once escaped (or given twice) get #2, #3, ... in inventory order, and say so:
+    every report, fleet.prom's labels included, needs one record per name."""
+    taken = set(record["host"] for record in records)
+    if len(taken) == len(records):
+        return records
+    seen = set()
+    for index, record in enumerate(records):
+        name = record["host"]
+        if name in seen:
+            number = 2
+            while "%s #%d" % (name, number) in taken:
+                number += 1
+            record = dict(record, host="%s #%d" % (name, number))
+            record["failures"] = list(record["failures"]) + [
+                "note: another host of the inventory is shown as %s; this one is numbered apart" % name]
+            records[index] = record
+            taken.add(record["host"])
+        seen.add(record["host"])
+    return records
+
+
 def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
     clean_names = set()
-    records = [normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts]
+    records = _unique_names([normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts])
     counts = dict((status, 0) for status in STATUS_ORDER)
     warned = 0  # hosts with at least one unmet check of severity warn, passing or not
     requirements = []

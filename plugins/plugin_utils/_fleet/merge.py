@@ -16,7 +16,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict
 
 MAX_SLICE_BYTES = 1 << 30  # a fleet.json of 100,000 hosts is some 200 MB

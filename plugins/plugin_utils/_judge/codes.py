@@ -95,6 +95,10 @@ CODES = (
     ("probe.failed", "verdict",
      "the `kvm_facts` task returned no facts (no Python, a Python too old, a timeout, ...)",
      "the message names the cause and the fix"),
+    ("probe.worker_died", "verdict",
+     "the controller's worker process that ran the probe for this host died before the host answered (killed by a "
+     "signal, or crashed); the audit went on without its facts",
+     "find what ended it (the OOM killer, a signal), then audit the host again"),
     ("probe.timeout", "verdict",
      "the probe did not finish within kvm_audit_probe_timeout (a host that hangs in an ioctl, or is overloaded)",
      "the audit reports the host and goes on; look for a process stuck on /dev/kvm, or raise the timeout"),

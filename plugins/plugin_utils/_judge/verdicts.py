@@ -15,6 +15,8 @@ Pure standard library, no Ansible imports, no host-side code.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import is_clean, safe_text
+
 VERDICT_SCHEMA_VERSION = 1
 STATUSES = ("fail", "unreachable", "no_facts", "pass")  # failing hosts first
 SEVERITIES = ("fail", "warn")  # fail gates the deployment; warn is reported and does not
@@ -26,17 +28,23 @@ def check(requirement, expected, actual, ok, message, severity="fail", code=None
     `code` is stable (automation branches on it), `subject` what it is about (a path, a capability, a
     model, an account), `message` the whole sentence with what to do, `remedy` what to do alone."""
     item = {"requirement": requirement, "expected": expected, "actual": actual, "ok": bool(ok),
-            "message": None if ok else message, "severity": severity}
+            "message": None if ok else _safe(message), "severity": severity}
     if not ok:
-        item.update(code=code or requirement.partition(":")[0], subject=subject, remedy=remedy)
+        item.update(code=code or requirement.partition(":")[0], subject=_safe(subject), remedy=_safe(remedy))
     return item
+
+
+def _safe(text):
+    """A message or subject that may quote a host: no control character reaches a terminal, a log or a report
+    (a str that is clean, by far the most, is kept as it is)."""
+    return text if not isinstance(text, str) or is_clean(text) else safe_text(text)
 
 
 def blocked_check(requirement, expected, by, why):
     """A requirement that was not judged: its input was never gathered. `by` names the root cause (the
     subset whose failure stopped it, or the subset that was not gathered); it is never a failure of its own."""
     return {"requirement": requirement, "expected": expected, "actual": None, "ok": False,
-            "message": "not judged: %s" % why, "severity": "fail", "blocked_by": by}
+            "message": _safe("not judged: %s" % why), "severity": "fail", "blocked_by": by}
 
 
 def is_blocked(item):
@@ -89,11 +97,12 @@ def _empty_verdict(host, status, message, code):
 
 
 def no_facts_verdict(host, message, code="facts.missing"):
-    return _empty_verdict(host, "no_facts", message, code=code)
+    return _empty_verdict(host, "no_facts", _safe(message), code=code)
 
 
 def unreachable_verdict(host, message):
-    return _empty_verdict(host, "unreachable", "host unreachable: %s" % (message or "no answer"), code="host.unreachable")
+    return _empty_verdict(host, "unreachable", _safe("host unreachable: %s" % (message or "no answer")),
+                          code="host.unreachable")
 
 
 def _listed(messages):

@@ -9,7 +9,7 @@ audit's console summary. Each list is capped; fleet.json's `changes` has everyth
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
 
 MAX_ITEMS = 25  # host changes listed per report; fleet.json has all

@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, nova_conf
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
 
 MAX_POOLS = 20  # pools shown in fleet.md and fleet.html; fleet.json has all

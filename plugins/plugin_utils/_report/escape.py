@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Text from hosts is data: one escaper per output format, each over text made safe (fleet.safe_text).
+"""Text from hosts is data: one escaper per output format, each over text made safe (_text.safe_text).
 
 Every renderer escapes through this module and nowhere else.
 """
@@ -13,7 +13,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap, safe_text
 
 # Every text from a host is cut to this many characters in fleet.md, fleet.html, junit.xml and on the console;
 # fleet.json keeps it whole up to fleet.JSON_TEXT_MAX.

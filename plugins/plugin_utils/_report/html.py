@@ -16,7 +16,8 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, cap, failing_first
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, failing_first
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX, html, script_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import (

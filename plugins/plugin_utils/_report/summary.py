@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import summary_lines
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
 

@@ -13,9 +13,11 @@ are written as they come, so that 100,000 hosts never exist as one string per fo
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import os
 import shutil
 import signal
+import stat
 import threading
 import time
 
@@ -42,16 +44,62 @@ RENDERERS = dict((fmt, render) for fmt, _name, render in REPORTS)
 SETS = ".sets"  # in the report directory: one directory per set written
 LATEST = "latest"  # in the report directory: the link to the set the reports are
 KEEP = 2  # sets kept: the latest and the one before (a later audit compares with it)
+# Files with no name until they are published (Linux's O_TMPFILE): a writer killed even by SIGKILL leaves nothing.
+O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+PUBLISH_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # held back while a set is switched in
 
 
-def _rendered(fleet, fmt, path):
-    with open(path, "wb") as out, PausedGC():
+class ReportDirectoryError(OSError):
+    """The report directory holds something the reports cannot be published over; nothing was written."""
+
+
+class AuditGone(RuntimeError):
+    """The audit that asked for the reports is gone (its process died): nothing is published."""
+
+
+def check_directory(directory):
+    """Refuse, before anything is written, a report directory whose names are not what the writer made: the report
+    names and `latest` must be links or absent, `.sets` a directory or absent. Raises ReportDirectoryError."""
+    if not directory:
+        raise ReportDirectoryError(errno.EINVAL, "the report directory is empty: give a directory")
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise ReportDirectoryError(errno.ENOTDIR, "%s is %s, not a directory" % (directory, _kind(directory)))
+    for name in tuple(FILENAMES.values()) + (LATEST,):
+        path = os.path.join(directory, name)
+        if os.path.lexists(path) and not os.path.islink(path):
+            raise ReportDirectoryError(errno.EEXIST, "%s is %s, not the link the reports are published through; "
+                                                     "move it away (nothing was written)" % (path, _kind(path)))
+    sets = os.path.join(directory, SETS)
+    if os.path.lexists(sets) and (os.path.islink(sets) or not os.path.isdir(sets)):
+        raise ReportDirectoryError(errno.EEXIST, "%s is %s, not the directory of report sets; move it away "
+                                                 "(nothing was written)" % (sets, _kind(sets)))
+
+
+def _kind(path):
+    mode = os.lstat(path).st_mode
+    return "a directory" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode) else \
+        "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+def _render_into(handle, fleet, fmt):
+    with PausedGC():
         rendered = RENDERERS[fmt](fleet)
         for chunk in [rendered] if isinstance(rendered, str) else rendered:
-            out.write(chunk.encode("utf-8"))
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(path, 0o644)
+            handle.write(chunk.encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _unnamed(sets):
+    """A file without a name in `sets`, or None where the system or file system has no O_TMPFILE."""
+    if not O_TMPFILE:
+        return None
+    try:
+        return os.fdopen(os.open(sets, O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o644), "wb")
+    except OSError as error:
+        if error.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return None
+        raise
 
 
 def _replace_link(directory, name, target):
@@ -60,64 +108,124 @@ def _replace_link(directory, name, target):
     if os.path.lexists(temporary):
         os.unlink(temporary)
     os.symlink(target, temporary)
-    os.rename(temporary, os.path.join(directory, name))
+    try:
+        os.rename(temporary, os.path.join(directory, name))
+    except OSError:
+        os.unlink(temporary)
+        raise
 
 
-class _Interrupted(Exception):
-    """SIGTERM while a set is written: unwound like SIGINT, so that nothing half-written stays."""
+class Interrupted(Exception):
+    """SIGTERM or SIGHUP while a set is written: unwound like SIGINT, so that nothing half-written stays."""
 
 
 def _on_term(signum, frame):
-    raise _Interrupted("interrupted by signal %d" % signum)
+    raise Interrupted("interrupted by signal %d" % signum)
 
 
-def write_reports(directory, fleet, formats=FORMATS):
-    """Publish the reports as one consistent set. Returns {format: path}.
-
-    The set is written, each file fsynced, into a fresh directory under directory/.sets, then switched in
-    with one rename of the link directory/latest; directory/fleet.json and the others are links through
-    latest. A reader sees the old set or the new one, never a mix. An interrupt (SIGINT, SIGTERM, an error)
-    removes the unfinished set; one killed outright is removed by the next run. The set before the latest
-    is kept."""
-    sets = os.path.join(directory, SETS)
-    if not os.path.isdir(sets):
-        os.makedirs(sets)
-    for name in os.listdir(sets):  # an unfinished set of a run that was killed outright
-        if name.startswith(".tmp-"):
-            shutil.rmtree(os.path.join(sets, name), ignore_errors=True)
+def _stamp(sets):
     stamp = "%s-%d" % (time.strftime("%Y%m%dT%H%M%S", time.gmtime()), os.getpid())
     taken = [n[len(stamp) + 1:] for n in os.listdir(sets) if n == stamp or n.startswith(stamp + ".")]
     if taken:  # another set within the same second of the same process: numbered on, so names sort as written
         stamp = "%s.%03d" % (stamp, 1 + max([int(n) for n in taken if n.isdigit()] or [0]))
+    return stamp
+
+
+def write_reports(directory, fleet, formats=FORMATS, alive=None):
+    """Publish the reports as one consistent set. Returns {format: path}.
+
+    The directory is checked first (check_directory): nothing is written over what the writer did not make. Each
+    report is rendered and fsynced into a file that has no name yet (O_TMPFILE; elsewhere a .tmp- directory that an
+    interrupt removes), so a writer interrupted or killed, even by SIGKILL, leaves nothing. Then, with SIGINT,
+    SIGTERM and SIGHUP held back, and only if `alive()` says the audit that asked is still there, the set is named
+    under directory/.sets and switched in by one rename of the link directory/latest; directory/fleet.json and the
+    others are links through latest. A reader sees the old set or the new one, never a mix. The set before the
+    latest is kept."""
+    check_directory(directory)
+    sets = os.path.join(directory, SETS)
+    if not os.path.isdir(sets):
+        os.makedirs(sets)
+    for name in os.listdir(sets):  # an unfinished set of a writer killed outright where O_TMPFILE is missing
+        if name.startswith(".tmp-"):
+            shutil.rmtree(os.path.join(sets, name), ignore_errors=True)
+    stamp = _stamp(sets)
     unfinished = os.path.join(sets, ".tmp-" + stamp)
-    os.mkdir(unfinished)
     previous = _signals(_on_term)
+    files = []
     try:
         for fmt in formats:
-            _rendered(fleet, fmt, os.path.join(unfinished, FILENAMES[fmt]))
-        os.rename(unfinished, os.path.join(sets, stamp))
+            handle = _unnamed(sets)
+            if handle is None:  # named files in a directory an interrupt removes
+                if not os.path.isdir(unfinished):
+                    os.mkdir(unfinished)
+                handle = open(os.path.join(unfinished, FILENAMES[fmt]), "wb")
+            files.append((fmt, handle))
+            _render_into(handle, fleet, fmt)
+        held = _hold(PUBLISH_SIGNALS)
+        try:
+            if alive is not None and not alive():
+                raise AuditGone("the audit that asked for these reports is gone: nothing was published")
+            _publish(directory, sets, unfinished, stamp, files, formats)
+        finally:
+            _release(held)
     except BaseException:
         shutil.rmtree(unfinished, ignore_errors=True)
         raise
     finally:
+        for _fmt, handle in files:
+            handle.close()
         _signals(previous)
+    for name in sorted(n for n in os.listdir(sets) if not n.startswith("."))[:-KEEP]:
+        shutil.rmtree(os.path.join(sets, name), ignore_errors=True)
+    return dict((fmt, os.path.join(directory, FILENAMES[fmt])) for fmt in formats)
+
+
+def _publish(directory, sets, unfinished, stamp, files, formats):
+    """Name the rendered files as one set and switch it in (signals held back by the caller)."""
+    if not os.path.isdir(unfinished):
+        os.mkdir(unfinished)
+    where = os.open(unfinished, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for fmt, handle in files:
+            name = FILENAMES[fmt]
+            if not os.path.exists(os.path.join(unfinished, name)):
+                # an unnamed file gets its name through /proc (no capability needed); a dir fd makes os.link call
+                # linkat with AT_SYMLINK_FOLLOW, where plain link() would link the /proc symlink itself
+                os.link("/proc/self/fd/%d" % handle.fileno(), name, dst_dir_fd=where, follow_symlinks=True)
+            os.chmod(os.path.join(unfinished, name), 0o644)
+    finally:
+        os.close(where)
+    os.rename(unfinished, os.path.join(sets, stamp))
     _replace_link(directory, LATEST, os.path.join(SETS, stamp))
-    paths = {}
     for fmt in formats:
         path = os.path.join(directory, FILENAMES[fmt])
         if not os.path.islink(path) or os.readlink(path) != os.path.join(LATEST, FILENAMES[fmt]):
             _replace_link(directory, FILENAMES[fmt], os.path.join(LATEST, FILENAMES[fmt]))
-        paths[fmt] = path
     for fmt in set(FORMATS) - set(formats):  # a format left out is not shown from an older set
         if os.path.islink(os.path.join(directory, FILENAMES[fmt])):
             os.unlink(os.path.join(directory, FILENAMES[fmt]))
-    for name in sorted(n for n in os.listdir(sets) if not n.startswith("."))[:-KEEP]:
-        shutil.rmtree(os.path.join(sets, name), ignore_errors=True)
-    return paths
+
+
+def _hold(numbers):
+    """Block the signals in this thread; returns what to restore. A signal that comes meanwhile is delivered when
+    they are released: after the set is switched in, whole."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, numbers)
+
+
+def _release(held):
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _signals(handler):
-    """Install handler for SIGTERM (in the main thread only: elsewhere Python cannot); returns the previous one."""
+    """Install handler for SIGTERM and SIGHUP (in the main thread only: elsewhere Python cannot); returns the
+    previous ones."""
     if handler is None or threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, handler)
+    if isinstance(handler, tuple):
+        for number, old in zip((signal.SIGTERM, signal.SIGHUP), handler):
+            signal.signal(number, old)
+        return None
+    return tuple(signal.signal(number, handler) for number in (signal.SIGTERM, signal.SIGHUP))

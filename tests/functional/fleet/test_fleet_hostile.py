@@ -76,14 +76,18 @@ CASES = {
 }
 HEALTHY = ["healthy-a", "healthy-b"]
 HANG = "hang"
+# Healthy hosts whose names the old cleaning made one ("twin\ufffda" thrice): a tab, a space and a control byte.
+TWINS = ["twin\ta", "twin a", "twin\x01a"]
+TWINS_SHOWN = {"twin\ta": "twin\\ta", "twin a": "twin a", "twin\x01a": "twin\\x01a"}
 
 
 def inventory_text(work):
-    lines = ["[fleet]"]
-    order = [HEALTHY[0]] + sorted(CASES)[:7] + [HANG] + sorted(CASES)[7:] + [HEALTHY[1]]
+    """A YAML inventory (JSON is YAML): INI cannot carry a tab or a control byte in a name."""
+    hosts = {}
+    order = [HEALTHY[0]] + sorted(CASES)[:7] + [HANG] + sorted(CASES)[7:] + TWINS + [HEALTHY[1]]
     for host in order:
-        if host in HEALTHY:
-            lines.append("%s ansible_python_interpreter=/usr/bin/python3" % host)
+        if host in HEALTHY or host in TWINS:
+            hosts[host] = {"ansible_python_interpreter": "/usr/bin/python3"}
             continue
         script = os.path.join(str(work), "py-" + host)
         with open(script, "w") as handle:
@@ -97,9 +101,9 @@ def inventory_text(work):
                     json.dump(result, data)
                 handle.write("#!/bin/sh\nexec cat %s.json\n" % script)
         os.chmod(script, 0o755)
-        lines.append("%s ansible_python_interpreter=%s" % (host, script))
-    lines += ["[all:vars]", "ansible_connection=local", ""]
-    return "\n".join(lines), order
+        hosts[host] = {"ansible_python_interpreter": script}
+    inventory = {"all": {"vars": {"ansible_connection": "local"}, "children": {"fleet": {"hosts": hosts}}}}
+    return json.dumps(inventory), [TWINS_SHOWN.get(host, host) for host in order]
 
 
 def audit(ansible_bin, inventory, reports, *extra):
@@ -116,8 +120,8 @@ def audit(ansible_bin, inventory, reports, *extra):
 def audited(tmp_path_factory, kvm_device, ansible_bin):
     work = tmp_path_factory.mktemp("hostile")
     text, order = inventory_text(work)
-    (work / "hosts.ini").write_text(text)
-    rc, output, took = audit(ansible_bin, work / "hosts.ini", work / "reports")
+    (work / "hosts.yml").write_text(text)
+    rc, output, took = audit(ansible_bin, work / "hosts.yml", work / "reports")
     (work / "healthy.ini").write_text(u"[fleet]\n%s\n[all:vars]\nansible_connection=local\n"
                                       % "\n".join("%s ansible_python_interpreter=/usr/bin/python3" % h for h in HEALTHY))
     reference = audit(ansible_bin, work / "healthy.ini", work / "reference")
@@ -144,8 +148,9 @@ def test_every_report_is_written_with_every_host(audited):
     assert sorted(suites) == sorted(order)
     markdown = (reports / "fleet.md").read_text()
     page = (reports / "fleet.html").read_text()
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown as in_markdown
     for host in order:
-        assert host in markdown and host in page, host
+        assert in_markdown(host) in markdown and json.dumps(host)[1:-1] in page, host  # the page carries JSON
 
 
 def test_each_bad_host_is_reported_with_its_cause_and_no_other_host_is_touched(audited):
@@ -167,6 +172,35 @@ def test_a_host_that_never_answers_is_cut_off_by_the_default_deadline(audited):
     assert record["status"] == "no_facts" and record["root_causes"][0]["code"] == "probe.timeout"
     assert "did not finish within %d s" % DEADLINE in record["failures"][0]
     assert took < DEADLINE + 120, "the audit waited %.0f s" % took
+
+
+def test_names_that_cleaning_would_merge_stay_distinct_everywhere_and_notes_are_true(audited):
+    reports = audited[0] / "reports"
+    records = dict((r["host"], r) for r in load(reports)["hosts"])
+    for raw, shown in TWINS_SHOWN.items():
+        assert records[shown]["status"] == "pass", (shown, records[shown]["failures"])
+        notes = [f for f in records[shown]["failures"] if f.startswith("note:")]
+        assert notes == ([] if raw == shown else ["note: the inventory name of this host has control characters, "
+                                                  "shown escaped"]), notes
+    series = [line for line in (reports / "fleet.prom").read_text().splitlines() if not line.startswith("#")]
+    assert len(series) == len(set(series)), "a series twice: node_exporter would serve only one"
+    for shown in TWINS_SHOWN.values():
+        assert 'host="%s"' % shown.replace("\\", "\\\\") in "\n".join(series), shown
+
+
+def test_no_host_text_reaches_the_console_raw(audited):
+    """What the audit prints: no escape sequence, BEL, NUL, backspace or carriage return from a host. (Ansible
+    prints each inventory name itself, in its [host] labels and recap: the twins' tab and control byte are there,
+    and only there.)"""
+    output = audited[3]
+    for line in output.splitlines():
+        labels = line.count("twin\t") + line.count("twin\x01")
+        bad = [c for c in line if (ord(c) < 32 and c != "\t" and c != "\x01") or 0x7f <= ord(c) < 0xa0]
+        assert not bad, repr(line[:300])
+        if "\t" in line or "\x01" in line:
+            assert labels, repr(line[:300])
+    assert "KVM is not usable: [click]" in output  # the hostile reason did reach the console, made safe
+    assert u"\ufffd]0;owned\ufffd" in output
 
 
 def test_fleet_md_renders_without_links_images_html_or_control_bytes(audited):

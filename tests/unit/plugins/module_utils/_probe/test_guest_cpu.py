@@ -14,7 +14,6 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import X86_64_LEVELS
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils._cpu.test_guest_cpu import entries_for

@@ -17,7 +17,7 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fl
 def test_every_host_is_kept_with_its_status(fleet):
     assert [(r["host"], r["status"]) for r in fleet["hosts"]] == [
         ("good", "pass"), ("small", "fail"), ("gone", "unreachable"), ("blank", "no_facts"),
-        ("old", "no_facts"), (u"kvm-\ufffd", "pass")]
+        ("old", "no_facts"), (u"kvm-\\xff", "pass")]
     assert fleet["counts"] == {"total": 6, "pass": 2, "fail": 1, "unreachable": 1, "no_facts": 2}
 
 
@@ -27,7 +27,8 @@ def test_malformed_input_gives_clear_messages(fleet):
     assert by_host["old"]["failures"] == [
         "the verdict of this host has schema version 0, this collection reads 1: "
         "re-run the audit with this version of fleetcheck.kvm"]
-    assert by_host[u"kvm-\ufffd"]["failures"] == ["note: the inventory name of this host is not valid UTF-8"]
+    assert by_host[u"kvm-\\xff"]["failures"] == [
+        "note: the inventory name of this host is not valid UTF-8, shown escaped"]
 
 
 @pytest.mark.parametrize("bad", ["text", 42, {"schema_version": 1, "status": "pass", "checks": "x"},

@@ -21,6 +21,9 @@ SAMPLE = re.compile(r'^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (
 LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
+UNESCAPE = re.compile(r'\\(["n\\\\])')  # the exposition format's escapes, read in one pass
+
+
 def parse(text):
     """[(name, {label: value}, value)] of every sample, and the families in the order their TYPE lines come."""
     samples, families = [], []
@@ -32,7 +35,7 @@ def parse(text):
             continue
         match = SAMPLE.match(line)
         assert match, line
-        labels = dict((k, v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\"))
+        labels = dict((k, UNESCAPE.sub(lambda m: {'"': '"', "n": "\n", "\\": "\\"}[m.group(1)], v))
                       for k, v in LABEL.findall(match.group(2) or ""))
         samples.append((match.group(1), labels, float(match.group(3))))
     return samples, families
@@ -74,7 +77,7 @@ def test_hostile_values_are_escaped_and_bounded_and_unknown_codes_are_other():
     samples, _families = parse(text)
     assert len([s for s in samples if s[0] == "fleetcheck_kvm_hosts"]) == 4, "no sample was injected"
     info = [s[1] for s in samples if s[0] == "fleetcheck_kvm_host_info"][0]
-    assert info["host"] == host.replace("\n", " ")
+    assert info["host"] == host.replace("\n", "\\n")  # the inventory name, its line break shown escaped
     assert len(info["kernel"]) < PROMETHEUS_LABEL_MAX + 60 and info["kernel"].startswith("6.1xxx")
     assert info["backend"] == u"kvm\ufffd[2J\ufffd" and info["api_version"] == "" and info["pool"] == ""
     assert [s[1]["code"] for s in samples if s[0] == "fleetcheck_kvm_host_root_causes"] == ["other"]

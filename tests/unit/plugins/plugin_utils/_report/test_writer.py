@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test_json_is_versioned_and_round_trips(fleet):
 def test_junit_has_a_testcase_per_host_and_requirement(fleet):
     root = ET.fromstring(render_junit(fleet).encode("utf-8"))
     suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
-    assert set(suites) == set(["good", "small", "gone", "blank", "old", u"kvm-\ufffd"])
+    assert set(suites) == set(["good", "small", "gone", "blank", "old", u"kvm-\\xff"])
     small = [c for c in suites["small"].findall("testcase") if c.find("failure") is not None]
     assert [c.get("name") for c in small] == ["KVM_CAP_NR_VCPUS"]
     assert small[0].find("failure").get("message").startswith("KVM_CAP_NR_VCPUS is 4, the fleet needs at least 64")
@@ -49,7 +50,7 @@ def test_markdown_puts_failing_hosts_first_with_reasons(fleet):
     assert "| 6 | 2 | 1 | 1 | 2 |" in text
     need = text.index("## Hosts that need action")
     assert need < text.index("| small | fail | KVM_CAP_NR_VCPUS is 4") < text.index("| gone | unreachable |")
-    assert text.rstrip().endswith(u"good, kvm-\ufffd")
+    assert text.rstrip().endswith(u"good, kvm-\\\\xff")  # the escaped name, its backslash escaped for Markdown
 
 
 def test_html_is_self_contained_and_carries_the_data(fleet):
@@ -165,3 +166,143 @@ def test_sets_written_within_one_second_keep_their_order(tmp_path, monkeypatch):
         assert json.load(handle)["hosts"][0]["summary"]["kernel"] == "4"
     kept = sorted(n for n in os.listdir(str(tmp_path / ".sets")) if not n.startswith("."))
     assert len(kept) == kvm_reports.KEEP and kept[-1].endswith(".003")
+
+
+@pytest.mark.parametrize("name,make", [("fleet.json", os.mkdir), ("latest", os.mkdir),
+                                       ("junit.xml", lambda p: open(p, "w").close()),
+                                       (".sets", lambda p: open(p, "w").close())])
+def test_a_name_the_writer_did_not_make_is_refused_before_anything_is_written(tmp_path, fleet, name, make):
+    out = str(tmp_path / "out")
+    kvm_reports.write_reports(out, fleet)
+    before = sorted(os.listdir(out))
+    latest = os.readlink(os.path.join(out, "latest"))
+    victim = os.path.join(out, name)
+    if os.path.isdir(victim) and not os.path.islink(victim):
+        shutil.rmtree(victim)
+    else:
+        os.unlink(victim)
+    make(victim)
+    with pytest.raises(kvm_reports.ReportDirectoryError) as raised:
+        kvm_reports.write_reports(out, fleet)
+    assert victim in raised.value.strerror and "nothing was written" in raised.value.strerror
+    assert sorted(os.listdir(out)) == before  # no .link file, no new set, latest untouched
+    if name != "latest":
+        assert os.readlink(os.path.join(out, "latest")) == latest
+
+
+def test_an_empty_directory_name_is_refused(fleet):
+    with pytest.raises(kvm_reports.ReportDirectoryError) as raised:
+        kvm_reports.write_reports("", fleet)
+    assert "empty" in raised.value.strerror
+
+
+def test_nothing_is_published_once_the_audit_is_gone(tmp_path, fleet):
+    out = str(tmp_path / "out")
+    old = kvm_reports.write_reports(out, fleet, ["json"])
+    before = open(old["json"]).read()
+    with pytest.raises(kvm_reports.AuditGone):
+        kvm_reports.write_reports(out, build_fleet(["other"], {}, NOW), ["json"], alive=lambda: False)
+    assert open(old["json"]).read() == before and len(reports_in(out)[1]) == 1
+    assert [n for n in os.listdir(os.path.join(out, ".sets")) if n.startswith(".")] == []
+
+
+@pytest.mark.skipif(not kvm_reports.O_TMPFILE, reason="needs Linux's O_TMPFILE")
+def test_a_writer_killed_outright_while_rendering_leaves_nothing(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    out = str(tmp_path / "reports")
+    assert subprocess.run([sys.executable, "-c", INTERRUPTED, root, out, "old", "0", "none"], check=False).returncode == 0
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED, root, out, "new", str(int(signal.SIGKILL)), "html"],
+                          check=False)
+    assert done.returncode == -signal.SIGKILL
+    names, sets = reports_in(out)
+    assert len(sets) == 1 and os.listdir(os.path.join(out, ".sets")) == sets  # no .tmp- left, even by SIGKILL
+    assert [n for n in os.listdir(out) if n.startswith(".") and n != ".sets"] == []
+    assert "new" not in open(os.path.join(out, "fleet.md")).read().replace("news", "")
+
+
+HELD = r'''
+import os, signal, sys
+sys.path.insert(0, os.path.join(sys.argv[1], "tools"))
+from checkout import importable
+importable()
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
+signal.signal(signal.SIGINT, signal.default_int_handler)
+real = writer._publish
+def publish(*args):
+    os.kill(os.getpid(), int(sys.argv[3]))  # Ctrl-C just as the set is switched in
+    real(*args)
+    sys.stdout.write("published\n")
+    sys.stdout.flush()
+writer._publish = publish
+writer.write_reports(sys.argv[2], build_fleet(["new-a"], {}, "2026-12-07T00:00:00Z", "new"))
+'''
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_while_the_set_is_switched_in_waits_until_it_is_whole(tmp_path, number):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    out = str(tmp_path / "reports")
+    done = subprocess.run([sys.executable, "-c", HELD, root, out, str(int(number))], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    assert done.stdout == "published\n" and done.returncode != 0  # the signal came after, and still ended it
+    names, sets = reports_in(out)
+    assert len(names) == 5 and len(sets) == 1 and "new" in open(os.path.join(out, "fleet.md")).read()
+    assert [n for n in os.listdir(out) if n.startswith(".") and n != ".sets"] == []
+
+
+ORPHAN = r'''
+import os, signal, sys, time
+sys.path.insert(0, os.path.join(sys.argv[1], "tools"))
+from checkout import importable
+importable()
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.lifeline import tie_to_parent
+if os.fork():  # the parent stands for ansible-playbook: it waits for its worker, and is killed (SIGKILL)
+    time.sleep(600)
+alive = tie_to_parent()  # the worker, as the kvm_report action starts
+with open(sys.argv[3], "w") as handle:
+    handle.write("%d\n" % os.getpid())
+original = writer.RENDERERS["html"]
+def slow(document):
+    time.sleep(float(sys.argv[4]))  # rendering when the playbook dies
+    return original(document)
+writer.RENDERERS["html"] = slow
+writer.write_reports(sys.argv[2], build_fleet(["orphan-a"], {}, "2026-12-07T00:00:00Z", "orphan"), alive=alive)
+'''
+
+
+@pytest.mark.parametrize("death", ["pdeathsig", "alive"])
+def test_a_writer_whose_audit_is_killed_outright_dies_and_publishes_nothing(tmp_path, death):
+    """The audit (the parent) is killed with SIGKILL while its writer renders: the writer must not live on, and
+    must not publish. With the tie's signal ignored, as on a system without it, alive() alone stops it."""
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    out, pid_file = str(tmp_path / "reports"), str(tmp_path / "worker.pid")
+    os.makedirs(out)
+    script = ORPHAN if death == "pdeathsig" else ORPHAN.replace("alive = tie_to_parent()",
+                                                                "alive = tie_to_parent(signal.SIGUSR2); "
+                                                                "signal.signal(signal.SIGUSR2, signal.SIG_IGN)")
+    parent = subprocess.Popen([sys.executable, "-c", script, root, out, pid_file, "1.5"])
+    deadline = time.monotonic() + 30
+    while not os.path.exists(pid_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    worker = int(open(pid_file).read())
+    parent.kill()
+    parent.wait()
+    while time.monotonic() < deadline:  # the orphan must end on its own, soon
+        try:
+            os.kill(worker, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the writer outlived its audit")
+    assert reports_in(out) == ([], []), "nothing published"
+    assert os.listdir(os.path.join(out, ".sets")) == [], "nothing left behind"

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The probe play's strategy: ansible.builtin.free, where a worker that dies without answering fails its own host.
+
+ansible-core's free strategy waits for a worker's result as long as the host is blocked on it; a worker process
+killed outright (SIGKILL, or a signal it does not handle) never sends one, so the play never ends and the audit
+writes no report. The probe's own deadline (the task's timeout) lives in that dead worker and cannot fire. This
+strategy looks at its workers each time it reads results: one that has exited with a non-zero status while its host
+still waits is given, after a short grace (a result it sent may still be in the queue), a failed result saying
+that it died, and its slot is freed, so that the host is reported (probe.worker_died) and the audit goes on.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: probe
+short_description: Free strategy in which a worker that dies without answering fails its own host
+description:
+  - Runs tasks as the C(ansible.builtin.free) strategy does.
+  - When the worker process running a task for a host dies before it sends a result (killed by a signal, or exited
+    with an error), that host's task fails with a message naming the exit status, instead of the play waiting for
+    it forever. The other hosts are not touched.
+  - The fleet audit playbook C(fleetcheck.kvm.audit) runs its probe play with it.
+author:
+  - fleetcheck.kvm developers (@fleetcheck)
+version_added: 0.1.0
+"""
+
+import inspect
+import signal
+import time
+
+from ansible.errors import AnsibleError
+from ansible.plugins.strategy.free import StrategyModule as FreeStrategy
+
+GRACE = 1.0  # seconds a dead worker's host waits for a result the worker may have sent just before it died
+DIED = "the worker process running this task for the host died before it answered (%s)"
+
+
+def exit_status(code):
+    """Words for a multiprocessing exit code: negative is the signal that ended the process."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "signal %d" % -code
+        return "killed by %s" % name
+    return "exit status %d" % code
+
+
+def send_failure(final_q, host, task, message):
+    """Send the host's failed result through the queue the worker would have used, in this ansible-core's form."""
+    parameters = list(inspect.signature(final_q.send_task_result).parameters)
+    if parameters[:3] == ["host", "task", "utr"]:  # ansible-core 2.21 and later
+        from ansible._internal import _task  # pylint: disable=import-outside-toplevel
+        result = None
+        try:
+            raise AnsibleError(message)
+        except AnsibleError as error:
+            result = _task.UnifiedTaskResult.create_from_action_exception(error)
+        result.finalize_registered_values()
+        final_q.send_task_result(host, task, result)
+    elif parameters[:1] == ["task_result"]:  # 2.19 and 2.20
+        from ansible.executor.task_result import _RawTaskResult  # pylint: disable=import-outside-toplevel
+        final_q.send_task_result(_RawTaskResult(host=host, task=task, return_data={"failed": True, "msg": message},
+                                                task_fields={}))
+    else:  # 2.16 to 2.18
+        final_q.send_task_result(host.name, task._uuid, {"failed": True, "msg": message}, task_fields={})
+
+
+class StrategyModule(FreeStrategy):
+    """ansible.builtin.free, and a dead worker's host fails instead of blocking the play."""
+
+    def __init__(self, tqm):
+        super(StrategyModule, self).__init__(tqm)
+        self._dead_since = {}  # worker slot -> when it was first seen dead
+
+    def _process_pending_results(self, iterator, one_pass=False, max_passes=None):
+        self._fail_dead_workers()
+        return super(StrategyModule, self)._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
+
+    def _fail_dead_workers(self):
+        now = time.monotonic()
+        for slot, worker in enumerate(self._workers):
+            code = getattr(worker, "exitcode", None)
+            if not code:  # no worker, still running, or done after sending its result
+                self._dead_since.pop(slot, None)
+                continue
+            host, task = getattr(worker, "_host", None), getattr(worker, "_task", None)
+            if host is None or task is None or not self._blocked_hosts.get(host.name):
+                self._workers[slot] = None  # its result came: nothing waits on it
+                self._dead_since.pop(slot, None)
+                continue
+            if now - self._dead_since.setdefault(slot, now) < GRACE:
+                continue
+            self._workers[slot] = None
+            del self._dead_since[slot]
+            send_failure(self._final_q, host, task, DIED % exit_status(code))
