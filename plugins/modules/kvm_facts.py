@@ -56,7 +56,7 @@ def main():
                          % device)
     timeout = module.params["timeout"]
     if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
-        module.fail_json(msg="timeout must be between %g and %g seconds, got %g" % (TIMEOUT_RANGE + (timeout,)))
+        module.fail_json(msg="timeout must be between %g and %g seconds, got %r" % (TIMEOUT_RANGE + (timeout,)))
     try:
         facts = gather(module.params["gather_subset"], device, timeout,
                        accounts=module.params["accounts"], cpu_models=module.params["cpu_models"],

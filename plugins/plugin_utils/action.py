@@ -68,7 +68,13 @@ def judge_host(facts, requirements, profiles, host=None, probe_result=None, core
     if isinstance(probe_result, dict) and not probe_result.get("skipped"):
         if probe_result.get("unreachable"):
             return unreachable_verdict(host, probe_result.get("msg")), None
-        facts = (probe_result.get("ansible_facts") or {}).get("kvm")
+        answered = probe_result.get("ansible_facts")
+        facts = answered.get("kvm") if isinstance(answered, dict) else None
+        if facts is None and isinstance(answered, dict) and "kvm" in answered and not probe_result.get("failed"):
+            # the module ran and answered, with null where the facts belong: say what came, not "no output"
+            return no_facts_verdict(host, "the facts of this host are malformed: kvm_facts returned ansible_facts.kvm "
+                                          "as null, not a mapping; probe it again with this version of fleetcheck.kvm",
+                                    code="facts.malformed"), None
         if facts is None:
             return no_facts_verdict(host, describe_probe_failure(probe_result, core_version),
                                     code=probe_failure_code(probe_result)), None

@@ -99,6 +99,15 @@ def _no_driver(kernel, path, facts, message):
 
 def _missing(ctx):
     path = ctx.device
+    directory = os.path.dirname(path.rstrip("/")) or "/"
+    try:
+        ctx.kernel.stat(directory)
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):  # not a missing node: a path that cannot be one
+            return problem("device.missing.no_directory", path, "%s does not exist, and neither does its directory %s:"
+                           " the device path looks mistyped (the KVM node is /dev/kvm)" % (path, directory),
+                           "set device (kvm_validate_device) to the KVM node's path: /dev/kvm, unless it is "
+                           "bind-mounted elsewhere", ": ")
     try:
         backends = [name for name in KVM_BACKENDS if name in ctx.loaded_modules()]
     except OSError:

@@ -85,6 +85,29 @@ def _available(kernel, release, module):
     return None
 
 
+# Where each x86 backend's module file lies in a kernel's tree, and the endings modules are compressed with.
+MODULE_DIRECTORY = "kernel/arch/x86/kvm"
+MODULE_ENDINGS = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
+
+
+def _module_file(kernel, release, module):
+    """The module's own file under /lib/modules/<release>, whatever modules.dep says, or None."""
+    directory = "/lib/modules/%s/%s" % (release, MODULE_DIRECTORY)
+    try:
+        names = kernel.listdir(directory)
+    except OSError:
+        return None
+    for name in sorted(names):
+        if name.endswith(MODULE_ENDINGS) and _name(name) == module:
+            return directory + "/" + name
+    return None
+
+
+def stale_why(kernel, release):
+    """What is wrong with modules.dep: missing, or without the module."""
+    return "does not list it" if _read(kernel, "/lib/modules/%s/modules.dep" % release) is not None else "is missing"
+
+
 def diagnose(ctx, path):
     """The problem of a missing node with no backend loaded: the first cause the kernel's statements show."""
     kernel, release = ctx.kernel, ctx.kernel.kernel_release
@@ -142,6 +165,12 @@ def diagnose(ctx, path):
         return problem("device.missing.blacklisted", module, "%s: %s is kept from loading by %s line %d: %r"
                        % ((missing, module) + rule), "remove that line, then modprobe %s" % module)
     available = _available(kernel, release, module)
+    stale = _module_file(kernel, release, module) if available is None else None
+    if stale:  # the file is there, but depmod never listed it: modprobe cannot find what it does not index
+        return problem("device.missing.depmod_stale", module, "%s: %s is there (%s) but modules.dep of kernel %s %s, "
+                       "so modprobe cannot load it%s" % (missing, module, stale, release, stale_why(kernel, release),
+                                                          unread),
+                       "depmod -a %s, then modprobe %s" % (release, module))
     if available is None:
         return problem("device.missing.module_absent", module, "%s: %s is not among the modules of kernel %s "
                        "(/lib/modules/%s/modules.dep, modules.builtin)%s" % (missing, module, release, release, unread),

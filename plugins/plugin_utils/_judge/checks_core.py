@@ -102,7 +102,7 @@ def extension_checks(facts, req, profiles):
     if stopped:
         return [stopped]
     if not isinstance(facts.get("extensions"), dict):
-        return [not_gathered("extensions", "%d capabilities" % len(wanted), "extensions")]
+        return [not_gathered("extensions", "%d capabilities" % len(wanted), "extensions", facts)]
     checks = [cap_check(cap, facts["extensions"], cap, minimum, "the fleet") for cap, minimum in wanted]
     for item in checks:  # a capability in both lists is judged, and selected for severity, as required
         cap = item["requirement"]
@@ -135,14 +135,14 @@ def profile_checks(facts, req, profiles):
         sections = profile.get("extensions") or {}
         if arch is None and any(a != ALL_ARCHES for a in sections):
             checks.append(blocked("profile %s: architecture" % name, "x86_64 or aarch64", facts, "host") or
-                          not_gathered("profile %s: architecture" % name, "x86_64 or aarch64", "host"))
+                          not_gathered("profile %s: architecture" % name, "x86_64 or aarch64", "host", facts))
         for section in (ALL_ARCHES, arch):
             entry = sections.get(section) if section else None
             if not entry:
                 continue
             stopped = blocked("profile %s" % name, "%s capabilities" % title, facts, "extensions")
             if stopped or not isinstance(facts.get("extensions"), dict):
-                checks.append(stopped or not_gathered("profile %s" % name, "%s capabilities" % title, "extensions"))
+                checks.append(stopped or not_gathered("profile %s" % name, "%s capabilities" % title, "extensions", facts))
                 break
             for cap in entry.get("require", []):
                 cap = canonical_cap(cap)
@@ -165,7 +165,7 @@ def vcpu_run_checks(facts, req, profiles):
         return [stopped]
     run = facts.get("vcpu_run")
     if not isinstance(run, dict):
-        return [not_gathered("require_vcpu_run", "ok", "vcpu_run")]
+        return [not_gathered("require_vcpu_run", "ok", "vcpu_run", facts)]
     remedy = "see the vcpu_run facts and the kernel log (dmesg)"
     if run.get("status") == "skipped" and facts.get("usable"):
         remedy = "where the run cannot be made, waive it with kvm_validate_require_vcpu_run: false"
@@ -187,7 +187,7 @@ def nested_checks(facts, req, profiles):
         if reason:  # gathered, and KVM_GET_SUPPORTED_CPUID could not be asked here (not x86, or refused)
             return [check("require_nested", True, None, False, "nested virtualization cannot be judged: %s" % reason,
                           code="nested.unknown", subject="cpuid", remedy="require it of x86 hosts only")]
-        return [not_gathered("require_nested", True, "cpuid")]
+        return [not_gathered("require_nested", True, "cpuid", facts)]
     host = facts.get("host") or {}
     offered = bool(features.get("vmx") or features.get("svm"))
     # the parameter as the kernel reports it (kvm_amd says 0 or 1, kvm_intel N or Y), else the probe's reading of it
@@ -209,7 +209,7 @@ def backend_checks(facts, req, profiles):
         return [stopped]
     host = facts.get("host")
     if not isinstance(host, dict):
-        return [not_gathered("allowed_backends", req["allowed_backends"], "host")]
+        return [not_gathered("allowed_backends", req["allowed_backends"], "host", facts)]
     return [check("allowed_backends", req["allowed_backends"], host.get("backend"),
                   host.get("backend") in req["allowed_backends"],
                   "KVM backend %s is not allowed here (allowed: %s)"
@@ -225,8 +225,13 @@ def _node(device):
 
 
 def world_writable_checks(facts, req, profiles):
-    device = facts.get("device") or {}
-    if not (req["forbid_world_writable_device"] and device.get("exists")):
+    if not req["forbid_world_writable_device"]:
+        return []
+    device = facts.get("device")
+    if not isinstance(device, dict):  # the input is missing: not judged, never dropped
+        return [blocked("forbid_world_writable_device", False, facts, "device")
+                or not_gathered("forbid_world_writable_device", False, "device", facts)]
+    if not device.get("exists"):
         return []
     path, node = _node(device)
     remedy = 'set GROUP="kvm", MODE="0660" in a udev rule'

@@ -52,7 +52,7 @@ def _judges(subset, requirement, expected=lambda wanted: wanted):
                 return [stopped]
             section = facts.get(subset)
             if not isinstance(section, dict):
-                return [not_gathered(requirement, expected(wanted), subset)]
+                return [not_gathered(requirement, expected(wanted), subset, facts)]
             return judge(section, wanted)
         checks.__name__, checks.__doc__ = judge.__name__, judge.__doc__
         return checks
@@ -224,7 +224,7 @@ def device_check(requirement, facts, name, who, severity="fail"):
     devices = facts.get("devices")
     stopped = blocked(requirement, "usable", facts, "devices")
     if stopped or not isinstance(devices, dict):
-        return stopped or not_gathered(requirement, "usable", "devices")
+        return stopped or not_gathered(requirement, "usable", "devices", facts)
     entry = devices.get(name) or {}
     path = entry.get("path") or dict(DEVICE_PATHS)[name]
     message = "%s (%s) is %s, %s needs it: %s" % (path, name, _device_state(entry), who,
@@ -345,4 +345,47 @@ def check_module_parameters(parameters, wanted):
         checks.append(check(requirement, expected, actual, parameter_matches(key, actual, expected),
                             "%s is %r, the fleet requires %r: %s" % (key, actual, expected, remedy),
                             code="parameter.mismatch", subject=key, remedy=remedy))
+    return checks
+
+
+# Module parameters that an expert calls a misconfiguration, or a host that cannot run guests at full speed: KVM
+# still works, slowly. (module, parameter, code, what it costs, source). Bool parameters print Y or N; a few
+# kernels print 0 or 1.
+SLOW_PARAMETERS = (
+    ("kvm_intel", "ept", "parameter.shadow_paging",
+     "EPT is off: KVM shadows every guest's page tables (each guest page-table change exits to KVM), so guests run "
+     "much slower", "arch/x86/kvm/vmx/vmx.c enable_ept; Documentation/virt/kvm/x86/mmu.rst (shadow paging)"),
+    ("kvm_amd", "npt", "parameter.shadow_paging",
+     "NPT is off: KVM shadows every guest's page tables (each guest page-table change exits to KVM), so guests run "
+     "much slower", "arch/x86/kvm/svm/svm.c npt_enabled; Documentation/virt/kvm/x86/mmu.rst (shadow paging)"),
+    ("kvm_intel", "vpid", "parameter.vpid_off",
+     "VPID is off: the TLB is flushed on every VM entry and exit", "arch/x86/kvm/vmx/vmx.c enable_vpid"),
+    ("kvm_intel", "unrestricted_guest", "parameter.unrestricted_guest_off",
+     "unrestricted guest is off: guest code in real mode (boot loaders, firmware) is emulated instruction by "
+     "instruction", "arch/x86/kvm/vmx/vmx.c enable_unrestricted_guest"),
+    ("kvm_intel", "enable_apicv", "parameter.apicv_off",
+     "APIC virtualization is off: every guest interrupt and APIC access exits to KVM",
+     "arch/x86/kvm/vmx/vmx.c enable_apicv"),
+)
+OFF = ("N", "n", "0")
+
+
+def slow_parameter_checks(facts, _requirements=None, _profiles=None):
+    """A warning for each loaded backend parameter of SLOW_PARAMETERS that is off. KVM turns it off itself where the
+    CPU (or the hypervisor below) lacks the feature; an option turns it off otherwise: the remedy says both."""
+    parameters = facts.get("parameters") if isinstance(facts.get("parameters"), dict) else {}
+    checks = []
+    for module, name, code, cost, source in SLOW_PARAMETERS:
+        values = parameters.get(module) if isinstance(parameters.get(module), dict) else {}
+        value = values.get(name)
+        if not isinstance(value, str) or value.strip() not in OFF:
+            continue
+        key = "%s.%s" % (module, name)
+        remedy = ("remove %s=%s from /etc/modprobe.d (options %s) and from the kernel command line, then reload %s; if "
+                  "no option sets it, the CPU or the hypervisor below does not offer it: enable it there (for a VM, "
+                  "nested %s on its hypervisor)" % (name, value.strip(), module, module, name.upper()
+                                                    if name in ("ept", "npt", "vpid") else name))
+        checks.append(check("parameter warning: %s" % key, "on", value.strip(), False,
+                            "%s is %s: %s (%s); %s" % (key, value.strip(), cost, source, remedy), severity="warn",
+                            code=code, subject=key, remedy=remedy))
     return checks

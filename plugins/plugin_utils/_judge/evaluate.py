@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import check_qemu_agrees
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import slow_parameter_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict, no_facts_verdict
@@ -61,9 +62,10 @@ def evaluate(facts, requirements, profiles, host=None):
             for item in entry["check"](facts, requirements, profiles):
                 item.setdefault("family", entry["name"])  # what severity selects it by, with its profile
                 checks.append(item)
-    for item in check_qemu_agrees(facts):
-        item["family"] = "qemu_check"
-        checks.append(item)
+    for family, warnings in (("qemu_check", check_qemu_agrees), ("parameters", slow_parameter_checks)):
+        for item in warnings(facts):  # warnings that no requirement asks for: what an expert would point out
+            item["family"] = family
+            checks.append(item)
     checks.extend(_not_gathered_causes(checks))
     apply_severity(checks, requirements)
     summary = summarize(facts)

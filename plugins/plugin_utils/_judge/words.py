@@ -46,8 +46,16 @@ def fingerprint(names):
     return hashlib.sha256(",".join(sorted(str(n) for n in names)).encode("utf-8")).hexdigest()[:12]
 
 
-def not_gathered(requirement, expected, subset):
-    """The failed check of a requirement whose input was not asked for (an option of kvm_facts, not a subset)."""
+def not_gathered(requirement, expected, subset, facts=None):
+    """The failed check of a requirement whose input is not in the facts: not asked for, or, when the facts'
+    gather_subset lists it (so the probe was asked and would have answered), facts that are malformed or were
+    written by another version, where adding it to gather_subset would change nothing."""
+    listed = facts.get("gather_subset") if isinstance(facts, dict) else None
+    if isinstance(listed, list) and subset in listed:
+        remedy = "probe again with this version of fleetcheck.kvm (its kvm_facts), and judge what it returns"
+        return check(requirement, expected, None, False, "%s cannot be judged: gather_subset lists %s, yet the facts "
+                     "hold no %s entry: they are malformed or from another version of fleetcheck.kvm; %s"
+                     % (requirement, subset, subset, remedy), code="facts.malformed", subject=subset, remedy=remedy)
     return check(requirement, expected, None, False, "%s cannot be judged: the %s facts were not gathered (add %r "
                  "to gather_subset)" % (requirement, subset, subset), code="facts.not_gathered", subject=subset,
                  remedy="add %r to gather_subset" % subset)

@@ -98,6 +98,7 @@ class FakeKernel(object):
         self.identity_value = ("tester", ["tester", "kvm"])
         self.accounts = {"root": (0, 0, [0]), "nova": (1001, 1001, [1001]), "qemu": (1002, 1002, [1002, KVM_GID])}
         self.open_errno = {}
+        self.directories = {"/", "/dev", "/dev/net", "/run", "/tmp"}  # they exist, whatever nodes they hold
         self.api_version = abi.KVM_API_VERSION
         self.mmap_size = 12288
         self.caps = {CAP_NUMBER["KVM_CAP_IRQCHIP"]: 1, CAP_NUMBER["KVM_CAP_USER_MEMORY"]: 1,
@@ -132,6 +133,8 @@ class FakeKernel(object):
     # -- Syscalls interface --------------------------------------------
     def stat(self, path):
         if path not in self.nodes:
+            if path in self.directories or any(node.startswith(path.rstrip("/") + "/") for node in self.nodes):
+                return FakeNode(stat.S_IFDIR | 0o755)
             raise oserror(errno.ENOENT)
         return self.nodes[path]
 

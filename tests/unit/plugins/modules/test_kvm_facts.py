@@ -101,8 +101,9 @@ def test_the_probe_resolves_the_subsets_once(monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"timeout": 0}, "timeout must be between 0.01 and 300 seconds, got 0"),
-    ({"timeout": 301}, "timeout must be between 0.01 and 300 seconds, got 301"),
+    ({"timeout": 0}, "timeout must be between 0.01 and 300 seconds, got 0.0"),
+    ({"timeout": 301}, "timeout must be between 0.01 and 300 seconds, got 301.0"),
+    ({"timeout": 300.0001}, "timeout must be between 0.01 and 300 seconds, got 300.0001"),  # as given, not rounded
     ({"gather_subset": ["cpu"]}, "unknown gather_subset 'cpu'"),
     ({"cpu_models": ["Nehalm"]}, "unknown QEMU CPU model(s) in cpu_models: 'Nehalm' (did you mean Nehalem"),
     ({"device": ""}, "device must be the absolute path of the KVM device node, such as /dev/kvm, got ''"),

@@ -83,3 +83,11 @@ def test_a_probe_cut_off_by_the_deadline_is_coded_as_a_timeout():
                                      "frame (60) and was terminated"}
     verdict = judge_host(None, check_requirements({}, PROFILES), PROFILES, host="slow", probe_result=result)[0]
     assert verdict["root_causes"][0]["code"] == "probe.timeout" and "within 60 s" in verdict["failures"][0]
+
+
+def test_facts_that_are_null_are_named_as_received_not_as_no_output():
+    verdict, judged = judge_host(None, check_requirements({}, PROFILES), PROFILES, host="kvm4",
+                                 probe_result={"changed": False, "ansible_facts": {"kvm": None}})
+    assert judged is None and verdict["status"] == "no_facts"
+    assert verdict["root_causes"][0]["code"] == "facts.malformed"
+    assert "returned ansible_facts.kvm as null" in verdict["failures"][0] and "no output" not in verdict["failures"][0]

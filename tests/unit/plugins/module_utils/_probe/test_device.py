@@ -171,3 +171,14 @@ def test_character_device_that_is_not_kvm(kernel):
     assert "KVM_GET_API_VERSION failed with ENOTTY" in reason
     assert "character device 1:3, not KVM (10:232)" in reason
     assert facts["device"]["kvm_node"] is False and facts["extensions"] == {}
+
+
+def test_a_path_whose_directory_does_not_exist_is_a_typo_not_a_missing_node():
+    kernel = FakeKernel()
+    facts = probe(kernel, ["device"], device="/nonexistent/kvm")
+    found = facts["problems"][0]
+    assert (found["code"], found["subject"]) == ("device.missing.no_directory", "/nonexistent/kvm")
+    assert "mistyped" in found["message"] and "mknod" not in found["remedy"] and "/dev/kvm" in found["remedy"]
+    del kernel.nodes["/dev/kvm"]  # the real directory, without the node: still the missing-node diagnosis
+    assert probe(kernel, ["device"])["problems"][0]["code"].startswith("device.missing.") and \
+        probe(kernel, ["device"])["problems"][0]["code"] != "device.missing.no_directory"

@@ -173,3 +173,20 @@ def test_another_architecture_keeps_the_general_answer(host):
 def test_usable_stays_the_devices_answer_whatever_the_cpu_flags_say(host):
     host.sysfs["/proc"]["cpuinfo"] = INTEL  # vmx offered, yet no node: not usable
     assert gather(["min"], kernel=host)["usable"] is False
+
+
+@pytest.mark.parametrize("dep", [None, "kernel/fs/ext4/ext4.ko:\n"], ids=["no modules.dep", "not listed"])
+def test_a_module_file_that_depmod_never_indexed_says_depmod_not_reinstall(host, dep):
+    tree = "/lib/modules/%s/kernel/arch/x86/kvm" % RELEASE
+    host.sysfs[tree] = {"kvm.ko.xz": "", "kvm-intel.ko.xz": "", "kvm-amd.ko.xz": ""}
+    if dep is None:
+        del host.sysfs["/lib/modules/" + RELEASE]["modules.dep"]
+    else:
+        host.sysfs["/lib/modules/" + RELEASE]["modules.dep"] = dep
+    found = problem(host)
+    assert (found["code"], found["subject"]) == ("device.missing.depmod_stale", "kvm_amd")
+    assert "%s/kvm-amd.ko.xz" % tree in found["message"]
+    assert ("is missing" if dep is None else "does not list it") in found["message"]
+    assert found["remedy"] == "depmod -a %s, then modprobe kvm_amd" % RELEASE
+    del host.sysfs[tree]  # no file either: the module really is absent
+    assert problem(host)["code"] == "device.missing.module_absent"

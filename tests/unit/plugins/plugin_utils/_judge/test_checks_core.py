@@ -33,3 +33,26 @@ def test_an_account_in_the_group_refused_by_the_device_cgroup_is_told_so():
 def test_a_derived_refusal_keeps_the_group_remedy():
     failures = verdict(FakeKernel(), ["nova"])["failures"]
     assert failures[0].endswith("add nova to group kvm")
+
+
+def judge(facts, **requirements):
+    return evaluate(facts, check_requirements(requirements, PROFILES), PROFILES, host="kvm1")
+
+
+def test_a_listed_subset_missing_from_the_facts_is_malformed_facts_not_a_missing_gather_subset():
+    facts = gather(["all"], kernel=FakeKernel())
+    assert "vcpu_run" in facts["gather_subset"]
+    del facts["vcpu_run"]
+    checks = [c for c in judge(facts)["checks"] if c["requirement"] == "require_vcpu_run"]
+    assert [c["code"] for c in checks] == ["facts.malformed"]
+    assert "gather_subset lists vcpu_run, yet the facts hold no vcpu_run entry" in checks[0]["message"]
+    assert "add 'vcpu_run' to gather_subset" not in checks[0]["message"]
+
+
+def test_facts_without_the_device_entry_leave_the_world_writable_check_not_judged_never_dropped():
+    facts = gather(["all"], kernel=FakeKernel())
+    del facts["device"]
+    checks = [c for c in judge(facts)["checks"] if c["requirement"] == "forbid_world_writable_device"]
+    assert len(checks) == 1 and checks[0]["ok"] is False and checks[0]["code"] == "facts.malformed", checks
+    waived = judge(facts, forbid_world_writable_device=False)["checks"]
+    assert not [c for c in waived if c["requirement"] == "forbid_world_writable_device"]

@@ -342,3 +342,20 @@ def test_a_custom_profile_with_an_unknown_device_is_rejected():
     with pytest.raises(RequirementError) as error:
         check_requirements({"profiles": ["mine"]}, profiles)
     assert "profile 'mine': unknown device 'tap' in devices.require" in str(error.value)
+
+
+@pytest.mark.parametrize("module, name, value, code", [
+    ("kvm_amd", "npt", "N", "parameter.shadow_paging"), ("kvm_intel", "ept", "0", "parameter.shadow_paging"),
+    ("kvm_intel", "vpid", "N", "parameter.vpid_off"),
+    ("kvm_intel", "unrestricted_guest", "N", "parameter.unrestricted_guest_off"),
+    ("kvm_intel", "enable_apicv", "N", "parameter.apicv_off")])
+def test_a_parameter_that_makes_guests_slow_is_a_warning_with_its_code_and_source(module, name, value, code):
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import slow_parameter_checks
+    facts = {"parameters": {module: {name: value, "nested": "1"}}}
+    found = slow_parameter_checks(facts)
+    assert [(c["code"], c["subject"], c["severity"], c["ok"]) for c in found] == [
+        (code, "%s.%s" % (module, name), "warn", False)]
+    assert "arch/x86/kvm/" in found[0]["message"] and "remove %s=%s" % (name, value) in found[0]["remedy"]
+    facts["parameters"][module][name] = "Y"
+    assert slow_parameter_checks(facts) == []
+    assert slow_parameter_checks({"parameters": "garbage"}) == [] and slow_parameter_checks({}) == []
