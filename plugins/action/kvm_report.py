@@ -91,14 +91,16 @@ class ActionModule(ControllerAction):
             return result
         try:
             result["paths"] = write_reports(args["dest"], fleet, args["formats"], alive=alive)
-        except (AuditGone, Interrupted, KeyboardInterrupt):
-            if not alive():  # nobody is left to answer: a result sent to the dead playbook would block for ever
+        except AuditGone:  # nobody is left to answer: a result sent to the dead playbook would block for ever
+            os._exit(1)  # pylint: disable=protected-access
+        except (Interrupted, KeyboardInterrupt):
+            if not alive():  # the same, when the signal came from the playbook's death
                 os._exit(1)  # pylint: disable=protected-access
             raise
         except ReportDirectoryError as error:
             result.update(failed=True, msg="dest: %s" % error.strerror)
             return result
-        except (OSError, AuditGone) as error:
+        except OSError as error:
             result.update(failed=True, msg="cannot write the reports to %s: %s" % (args["dest"], error))
             return result
         result.update(changed=True, summary=render_summary(fleet, result["paths"]),

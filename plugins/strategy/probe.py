@@ -51,17 +51,18 @@ def exit_status(code):
     return "exit status %d" % code
 
 
-def send_failure(final_q, host, task, message):
+def send_failure(final_q, host, task, message, task_vars=None):
     """Send the host's failed result through the queue the worker would have used, in this ansible-core's form."""
     parameters = list(inspect.signature(final_q.send_task_result).parameters)
-    if parameters[:3] == ["host", "task", "utr"]:  # ansible-core 2.21 and later
+    if parameters[:3] == ["host", "task", "utr"]:  # ansible-core 2.21 and later: a result made in the task's context
         from ansible._internal import _task  # pylint: disable=import-outside-toplevel
-        result = None
-        try:
-            raise AnsibleError(message)
-        except AnsibleError as error:
-            result = _task.UnifiedTaskResult.create_from_action_exception(error)
-        result.finalize_registered_values()
+        with _task.TaskContext.create(task=task, task_vars=dict(task_vars or {}), host_name=host.name):
+            result = None
+            try:
+                raise AnsibleError(message)
+            except AnsibleError as error:
+                result = _task.UnifiedTaskResult.create_from_action_exception(error)
+            result.finalize_registered_values()
         final_q.send_task_result(host, task, result)
     elif parameters[:1] == ["task_result"]:  # 2.19 and 2.20
         from ansible.executor.task_result import _RawTaskResult  # pylint: disable=import-outside-toplevel
@@ -98,4 +99,4 @@ class StrategyModule(FreeStrategy):
                 continue
             self._workers[slot] = None
             del self._dead_since[slot]
-            send_failure(self._final_q, host, task, DIED % exit_status(code))
+            send_failure(self._final_q, host, task, DIED % exit_status(code), getattr(worker, "_task_vars", None))

@@ -167,9 +167,9 @@ def diagnose(ctx, path):
     available = _available(kernel, release, module)
     stale = _module_file(kernel, release, module) if available is None else None
     if stale:  # the file is there, but depmod never listed it: modprobe cannot find what it does not index
+        why = stale_why(kernel, release)
         return problem("device.missing.depmod_stale", module, "%s: %s is there (%s) but modules.dep of kernel %s %s, "
-                       "so modprobe cannot load it%s" % (missing, module, stale, release, stale_why(kernel, release),
-                                                          unread),
+                       "so modprobe cannot load it%s" % (missing, module, stale, release, why, unread),
                        "depmod -a %s, then modprobe %s" % (release, module))
     if available is None:
         return problem("device.missing.module_absent", module, "%s: %s is not among the modules of kernel %s "

@@ -92,12 +92,17 @@ def hanging_fleet(tmp_path):
             pass
 
 
-@pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["SIGKILL", "SIGTERM", "SIGINT"])
-def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansible_bin, number):
+@pytest.mark.parametrize("core,number", [("current", signal.SIGKILL), ("current", signal.SIGTERM),
+                                         ("current", signal.SIGINT), ("oldest", signal.SIGKILL),
+                                         ("newest", signal.SIGKILL)],
+                         ids=["SIGKILL", "SIGTERM", "SIGINT", "SIGKILL-oldest-core", "SIGKILL-newest-core"])
+def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansible_bin, core, number):
+    """Each ansible-core takes a dead worker's result in its own form (plugins/strategy/probe.py send_failure)."""
+    from ansible_collections.fleetcheck.kvm.tests.functional.galaxy.test_round_trip import core_bin
     work, pids = hanging_fleet
     reports = str(work / "reports")
     started = time.monotonic()
-    playbook = subprocess.Popen([os.path.join(ansible_bin, "ansible-playbook"), "fleetcheck.kvm.audit", "-i",
+    playbook = subprocess.Popen([os.path.join(core_bin(core, ansible_bin), "ansible-playbook"), "fleetcheck.kvm.audit", "-i",
                                  str(work / "hosts.ini"), "-e", "kvm_audit_report_dir=%s" % reports,
                                  "-e", "kvm_audit_probe_timeout=%d" % PROBE_DEADLINE],
                                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
@@ -108,7 +113,7 @@ def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansibl
             worker = parent_of(worker)
         assert worker != playbook.pid
         os.kill(worker, number)
-        output, _ = playbook.communicate(timeout=PROBE_DEADLINE - 30)
+        output = playbook.communicate(timeout=PROBE_DEADLINE - 30)[0]
     finally:
         if playbook.poll() is None:
             playbook.kill()
