@@ -44,7 +44,8 @@ stage_sanity_and_units() {
 }
 
 stage_generated() {  # every generated file is what its generator makes of the committed data
-  python tools/gen_kvm_caps.py --check && python tools/gen_docs.py --check
+  python tools/gen_kvm_caps.py --check && python tools/gen_docs.py --check && python tools/gen_qemu_rules.py --check \
+    && python tools/gen_qemu_features.py --check
 }
 
 fc_stage "generated tables and docs in step with their sources" stage_generated

@@ -14,10 +14,18 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases impor
 
 
 def test_every_rule_names_its_source_and_release():
-    for rule_id, since, until, where, what, _origin in qemu_rules.RULES:
-        assert where.startswith("target/i386/") and what, rule_id
-        for release in (since, until):
-            assert release is None or qemu_rules.rank(release) >= (7, 2), rule_id
+    import os
+    import sys
+    tools = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__))))))), "tools")
+    sys.path.insert(0, tools)
+    from gen_qemu_rules import read_rules  # tools/gen_qemu_rules.py: the source of the probe's table
+    documented = read_rules()
+    assert [(r["id"], r["since"], r["until"]) for r in documented] == list(qemu_rules.RULES)
+    for rule in documented:
+        assert rule["where"].startswith("target/i386/") and rule["what"], rule["id"]
+        for release in (rule["since"], rule["until"]):
+            assert release is None or qemu_rules.rank(release) >= (7, 2), rule["id"]
     assert qemu_rules.applies("fb-clear", "10.0") and not qemu_rules.applies("fb-clear", "7.2")
     assert qemu_rules.applies("arch-cap-amd", None) and not qemu_rules.applies("arch-cap-amd", "10.0")
 
