@@ -28,8 +28,8 @@ def read_rules(path=TSV):
                 continue
             values = line.rstrip("\n").split("\t")
             if len(values) != len(FIELDS):
-                raise SystemExit("%s:%d: %d fields, expected %d (%s)" % (path, number, len(values), len(FIELDS),
-                                                                          ", ".join(FIELDS)))
+                raise SystemExit("%s:%d: %d fields, expected %d (%s)"
+                                 % (path, number, len(values), len(FIELDS), ", ".join(FIELDS)))
             rule = dict((key, None if value == "-" else value) for key, value in zip(FIELDS, values))
             if not rule["where"] or not rule["where"].startswith("target/i386/") or not rule["what"]:
                 raise SystemExit("%s:%d: every rule names its file and function (target/i386/...) and what it does"
