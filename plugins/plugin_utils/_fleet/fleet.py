@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import gc
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE as _UNSAFE, cap, is_clean as _is_clean, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE, cap, is_clean, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
@@ -33,7 +33,7 @@ def clean_value(value, depth=0):
     """A JSON value from a host with every text made safe; numbers, booleans and null stay as they are."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    if isinstance(value, str) and _is_clean(value):
+    if isinstance(value, str) and is_clean(value):
         return value
     if depth < 8 and isinstance(value, (list, tuple)):
         return [clean_value(item, depth + 1) for item in value]
@@ -52,7 +52,7 @@ _SEVERITIES = ("fail", "warn")
 def _text_or_none(value, clean):
     if value is None or (isinstance(value, str) and value in clean):
         return value
-    if _is_clean(value):
+    if is_clean(value):
         if len(value) < 200 and len(clean) < 100000:
             clean.add(value)
         return value
@@ -141,7 +141,7 @@ def host_name(host):
                 "is not valid UTF-8, shown escaped")
     if type(host) is not str:  # pylint: disable=unidiomatic-typecheck
         return safe_text(host), "is not a string"
-    if _is_clean(host):
+    if is_clean(host):
         return host, ""
     broken = any(u"\ud800" <= c <= u"\udfff" for c in host)  # undecodable bytes, carried as lone surrogates
     return cap(_escaped(host), JSON_TEXT_MAX, ""), (
@@ -154,7 +154,7 @@ def _escaped(text):
         if u"\udc80" <= char <= u"\udcff":  # a byte that was not UTF-8 (surrogateescape)
             return "\\x%02x" % (ord(char) - 0xdc00)
         return _ESCAPES.get(char) or ("\\x%02x" % ord(char) if ord(char) < 0x100 else "\\u%04x" % ord(char))
-    return _UNSAFE.sub(one, text)
+    return UNSAFE.sub(one, text)
 
 
 def normalize_verdict(host, verdict, clean_names=None):

@@ -23,7 +23,6 @@ import sys
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import known_features
 from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as machine
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing
 from ansible_collections.fleetcheck.kvm.tests.functional.x86.test_x86_kvm_amd import _image_dir
@@ -112,27 +111,12 @@ def booted(request, tmp_path_factory):
     return recording
 
 
-def _check_against_qemu(guest, answer, release):
-    """[(what, probe, QEMU)] where the probe's guest_cpu differs from that QEMU's answer."""
-    found = []
-    for model, unavailable in sorted(machines.expected_models(answer).items()):
-        ours = guest["models"].get(model)
-        if ours is None or sorted(ours["missing"]) != unavailable:
-            found.append((model, ours, unavailable))
-    on, off = machines.expected_features(answer, known_features(release))
-    if guest["features"] != on:
-        found.append(("features", sorted(set(guest["features"]) ^ set(on)), on))
-    if not set(guest["off_by_default"]) <= set(off):
-        found.append(("off_by_default", guest["off_by_default"], off))
-    return found
-
-
 @pytest.mark.parametrize("release", [release for release, _where in RELEASES])
 def test_the_probe_says_what_each_qemu_says_on_this_cpu(booted, release):
     answer, guest = booted["qemu-" + release], booted["probe-" + release]
     assert answer["version"].startswith(release + ".")
     assert guest["qemu"]["table"] == release and "error" not in guest
-    assert _check_against_qemu(guest, answer, release) == []
+    assert machines.differences_from_qemu(guest, answer, release) == []
     assert any(d["unavailable-features"] for d in answer["definitions"]), "the CPU lacks something: the test can fail"
 
 

@@ -15,6 +15,7 @@ __metaclass__ = type
 import json
 import os
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import known_features
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -78,3 +79,19 @@ def expected_features(answer, known):
     on = sorted(name for name in known if props.get(name) is True)
     off = sorted(name for name in known if props.get(name) is False)
     return on, off
+
+
+def differences_from_qemu(guest, answer, release):
+    """[(what, the probe's, QEMU's)] where the probe's guest_cpu for `release` says what that QEMU's `answer` did
+    not: a model's missing features, the host model's features, or a feature left off that QEMU turns on."""
+    found = []
+    for model, unavailable in sorted(expected_models(answer).items()):
+        ours = guest["models"].get(model)
+        if ours is None or sorted(ours["missing"]) != unavailable:
+            found.append((model, ours and ours["missing"], unavailable))
+    on, off = expected_features(answer, known_features(release))
+    if guest["features"] != on:
+        found.append(("features", guest["features"], on))
+    if not set(guest["off_by_default"]) <= set(off):
+        found.append(("off_by_default", sorted(guest["off_by_default"]), off))
+    return found

@@ -21,7 +21,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases impor
     builtin_models, known_features, nearest_table)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.machines import (
-    RecordedKernel, expected_features, expected_models, machine_names, qemu_answers, recorded_pairs)
+    RecordedKernel, differences_from_qemu, expected_features, expected_models, machine_names, qemu_answers,
+    recorded_pairs)
 
 PAIRS = recorded_pairs()
 
@@ -35,19 +36,7 @@ def judged(name, release):
 
 def differences(name, release, guest=None):
     """What the probe says that QEMU did not, on a recorded machine: [(what, ours, qemu)]."""
-    guest = guest or judged(name, release)
-    answer = qemu_answers(name)[release]
-    found = []
-    for model, unavailable in sorted(expected_models(answer).items()):
-        ours = guest["models"].get(model)
-        if ours is None or sorted(ours["missing"]) != unavailable:
-            found.append((model, ours and ours["missing"], unavailable))
-    on, off = expected_features(answer, known_features(release))
-    if guest["features"] != on:
-        found.append(("features", guest["features"], on))
-    if not set(guest["off_by_default"]) <= set(off):
-        found.append(("off_by_default", sorted(guest["off_by_default"]), off))
-    return found
+    return differences_from_qemu(guest or judged(name, release), qemu_answers(name)[release], release)
 
 
 def test_there_are_machines_of_both_vendors_and_every_release():
