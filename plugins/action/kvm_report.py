@@ -31,6 +31,7 @@ ARGUMENT_SPEC = dict(
     guest_cpu_pools=dict(type="dict"),
     guest_cpu_slices=dict(type="list", elements="dict"),
     cap_sets=dict(type="dict"),
+    requirement_sets=dict(type="dict"),
     previous=dict(type="path"),
     models_in_use=dict(type="list", elements="str"),
     allow_unreachable=dict(type="bool", default=False),
@@ -75,7 +76,7 @@ class ActionModule(ControllerAction):
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if args["guest_cpu_slices"]:  # fleetcheck.kvm.merge_reports: the slices' pools merge exactly
             guest_cpu = merge_views(args["guest_cpu_slices"])
-        fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu, cap_sets)
+        fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu, cap_sets, args["requirement_sets"])
         result.update(counts=fleet["counts"], failed_hosts=[
             r["host"] for r in fleet["hosts"] if r["status"] != "pass"],
             warned_hosts=[r["host"] for r in fleet["hosts"] if r["warnings"]])

@@ -7,6 +7,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 from ansible.errors import AnsibleError
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -15,12 +17,13 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import profiles_with
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
-    REQUIREMENT_NAMES, requirement_options, unknown_variables)
+    REQUIREMENT_NAMES, fleet_wide_differences, given_requirements, requirement_options, unknown_variables)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     MODES, RequirementError, capabilities, check_requirements)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
-    failure_message, pass_message, warning_message)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables, judge_host
+    failure_message, invalid_requirements_verdict, pass_message, warning_message)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import fingerprint
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, TaskVariables, judge_host
 
 REQUIREMENT_OPTIONS = requirement_options()
 MAX_WARNINGS = 20  # on the console; the reports list every one
@@ -47,15 +50,15 @@ class ActionModule(ControllerAction):
         result, args, task_vars = self.start(tmp, task_vars)
         result["changed"] = False
         profiles = profiles_with(args["custom_profiles"])
+        if args["check_only"] and args["hosts"] is not None:
+            return self._check_fleet(result, args, profiles, task_vars)
         try:
             requirements = check_requirements(self._merged_requirements(args, task_vars), profiles)
         except RequirementError as error:
             result.update(failed=True, msg=str(error))
             return result
         if args["check_only"]:
-            unknown = unknown_variables(task_vars) if args["vars_prefix"] else []
-            said = ["%s is not a variable of fleetcheck.kvm%s" % (name, "; did you mean %s?" % close if close else "")
-                    for name, close in unknown]
+            said = self._unknown(args, task_vars)
             if said and args["strict"]:
                 result.update(failed=True, msg="invalid KVM requirements: " + "; ".join(said) +
                               " (kvm_validate_strict is true)")
@@ -66,7 +69,7 @@ class ActionModule(ControllerAction):
                           guest_profiles=GUEST_PROFILES)
             return result
         if args["hosts"] is not None:
-            return self._judge_fleet(result, args, requirements, profiles, task_vars)
+            return self._judge_fleet(result, args, profiles, task_vars)
         facts = args["facts"]
         if facts is None:
             facts = task_vars.get("ansible_facts", {}).get("kvm")
@@ -83,20 +86,29 @@ class ActionModule(ControllerAction):
             result["msg"] = failure_message(verdict)
         return result
 
-    def _merged_requirements(self, args, task_vars):
+    @staticmethod
+    def _unknown(args, variables):
+        """What is said of each kvm_validate_* or kvm_audit_* variable this collection does not read."""
+        unknown = unknown_variables(variables) if args["vars_prefix"] else []
+        return ["%s is not a variable of fleetcheck.kvm%s" % (name, "; did you mean %s?" % close if close else "")
+                for name, close in unknown]
+
+    def _merged_requirements(self, args, variables, templar=None):
         """The requirements: the vars_prefix variables, then the requirements dict, then each own option."""
-        merged = self._prefixed_variables(args["vars_prefix"], task_vars) if args["vars_prefix"] else {}
+        merged = self._prefixed_variables(args["vars_prefix"], variables, templar or self._templar) \
+            if args["vars_prefix"] else {}
         merged.update((k, v) for k, v in (args["requirements"] or {}).items() if v is not None)
         merged.update((k, args[k]) for k in REQUIREMENT_OPTIONS if args[k] is not None)
         return merged
 
-    def _prefixed_variables(self, prefix, task_vars):
+    @staticmethod
+    def _prefixed_variables(prefix, variables, templar):
         """Each requirement set as the variable <prefix><name>, templated and typed as the option would be."""
         spec = dict((prefix + name, REQUIREMENT_OPTIONS[name]) for name in REQUIREMENT_NAMES)
         values = {}
-        for variable in (v for v in spec if v in task_vars):
+        for variable in (v for v in spec if v in variables):
             try:
-                values[variable] = self._templar.template(task_vars[variable])
+                values[variable] = templar.template(variables[variable])
             except AnsibleError as error:
                 raise RequirementError("invalid KVM requirements: cannot template %s: %s" % (variable, error))
         validation = ArgumentSpecValidator(spec).validate(values)
@@ -105,16 +117,70 @@ class ActionModule(ControllerAction):
         return dict((variable[len(prefix):], value) for variable, value in validation.validated_parameters.items()
                     if value is not None)
 
-    def _judge_fleet(self, result, args, requirements, profiles, task_vars):
-        """Judge every named host from its hostvars in one go; return verdicts by host, counts and CPU pools."""
-        verdicts, counts, guest_cpu, excluded, cap_sets = {}, {}, {}, {}, {}
+    def _requirements_by_host(self, args, profiles, task_vars):
+        """(variables by host, {host: (requirements or None, error or None, set name)}, {set name: requirements}).
+
+        Each host's requirements are its own variables as Ansible resolves them for this task on that host
+        (TaskVariables); hosts that resolve to the same values share one check and one set name."""
+        resolve = TaskVariables(self._task, task_vars)
+        variables, by_host, sets, checked = {}, {}, {}, {}
+        defaults = check_requirements({}, profiles)
         for host in args["hosts"]:
-            variables = host_variables(task_vars, host)
-            probe_result = variables.get(args["probe_var"])
+            variables[host] = resolve(host)
+            templar = self._templar.copy_with_new_env(available_variables=variables[host])
+            try:
+                merged = self._merged_requirements(args, variables[host], templar)
+                key = json.dumps(merged, sort_keys=True, default=repr)
+                if key not in checked:
+                    checked[key] = check_requirements(merged, profiles)
+                    sets[fingerprint([key])] = given_requirements(checked[key], defaults)
+                by_host[host] = (checked[key], None, fingerprint([key]))
+            except RequirementError as error:
+                by_host[host] = (None, str(error), None)
+        return variables, by_host, sets
+
+    def _check_fleet(self, result, args, profiles, task_vars):
+        """check_only for every host of `hosts`: each host's requirements are checked; the check fails only when no
+        host has valid ones (an invalid set on some hosts fails those hosts when they are judged)."""
+        variables, by_host, sets = self._requirements_by_host(args, profiles, task_vars)
+        invalid = dict((host, error) for host, (_r, error, _s) in by_host.items() if error)
+        said = sorted(set(w for host in args["hosts"] for w in self._unknown(args, variables[host])))
+        if said and args["strict"]:
+            result.update(failed=True, msg="invalid KVM requirements: " + "; ".join(said) +
+                          " (kvm_validate_strict is true)")
+            return result
+        warnings = said + (["set kvm_validate_strict: true to fail on such variables"] if said else [])
+        if invalid and len(invalid) == len(by_host):
+            result.update(failed=True, msg=_by_error(invalid))
+            return result
+        if invalid:
+            warnings.append(_by_error(invalid) + "; these hosts fail, and every other host is judged")
+        warnings.extend(fleet_wide_differences(args["hosts"], variables, task_vars.get("inventory_hostname")))
+        if warnings:
+            result["warnings"] = warnings
+        result.update(msg="the KVM requirements are valid" + (" on %d of %d hosts" % (len(by_host) - len(invalid),
+                                                                                        len(by_host)) if invalid else ""),
+                      requirement_sets=sets, profiles=profiles, guest_profiles=GUEST_PROFILES)
+        return result
+
+    def _judge_fleet(self, result, args, profiles, task_vars):
+        """Judge every named host, each with its own requirements, from its variables in one go; return verdicts by
+        host, counts, CPU pools and the requirement sets the verdicts name."""
+        verdicts, counts, guest_cpu, excluded, cap_sets = {}, {}, {}, {}, {}
+        variables, by_host, sets = self._requirements_by_host(args, profiles, task_vars)
+        for host in args["hosts"]:
+            requirements, error, set_name = by_host[host]
+            if error is not None:
+                verdicts[host] = invalid_requirements_verdict(host, error)
+                counts["fail"] = counts.get("fail", 0) + 1
+                excluded[host] = verdicts[host]["failures"][0]
+                continue
+            probe_result = variables[host].get(args["probe_var"])
             probe_result = probe_result if isinstance(probe_result, dict) else None
-            facts = (variables.get("ansible_facts") or {}).get("kvm")
+            facts = (variables[host].get("ansible_facts") or {}).get("kvm")
             verdicts[host], judged = judge_host(facts, requirements, profiles, host=host, probe_result=probe_result,
                                                 core_version=ANSIBLE_CORE_VERSION)
+            verdicts[host].setdefault("summary", {})["requirements"] = set_name
             counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
             if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
                 guest_cpu[host] = judged.get("guest_cpu")
@@ -129,16 +195,25 @@ class ActionModule(ControllerAction):
             for host in pool["hosts"]:
                 verdicts[host].setdefault("summary", {})["guest_cpu_model"] = (pool["config"] or {}).get("model")
         result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
-                      guest_cpu_pools=pools, cap_sets=cap_sets)
+                      guest_cpu_pools=pools, cap_sets=cap_sets, requirement_sets=sets)
         warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
         result["warned_hosts"] = [v["host"] for v in warned]
         result["msg"] = "\n".join([failure_message(v) for v in failed] +
                                   ["%s: %s" % (v["host"], warning_message(v)) for v in warned]) or \
             "all %d hosts meet the KVM requirements" % len(verdicts)
-        said = ["%s: %s" % (v["host"], w) for v in verdicts.values() for w in v.get("warnings") or ()]
+        said = fleet_wide_differences(args["hosts"], variables, task_vars.get("inventory_hostname")) + [
+            "%s: %s" % (v["host"], w) for v in verdicts.values() for w in v.get("warnings") or ()]
         if said:
             result["warnings"] = said[:MAX_WARNINGS] + (["and %d more warnings (see the reports)"
                                                          % (len(said) - MAX_WARNINGS)] if len(said) > MAX_WARNINGS else [])
         # Never failed here: this task runs once, and a failure would be charged to the play's first host. Each
         # failing host fails its own task after it (the role's judge_fleet in enforce mode, the audit's gate).
         return result
+
+
+def _by_error(invalid):
+    """'invalid KVM requirements on a, b: <error>' for each distinct error, its hosts named."""
+    hosts_of = {}
+    for host, error in invalid.items():
+        hosts_of.setdefault(error, []).append(host)
+    return "; ".join("on %s: %s" % (", ".join(hosts), error) for error, hosts in hosts_of.items())

@@ -79,6 +79,13 @@ options:
         distinct capability set by its fingerprint. Kept in C(fleet.json), so that a later audit compared with this
         one names the capabilities a host gained or lost (without them it says only that the set changed).
     type: dict
+  requirement_sets:
+    description:
+      - The RV(fleetcheck.kvm.kvm_validate#module:requirement_sets) of a fleet-mode M(fleetcheck.kvm.kvm_validate) -
+        each distinct set of requirements the hosts were judged with (their own host, group and play variables), by
+        the name a verdict's C(summary.requirements) gives it. Kept in C(fleet.json); C(fleet.md) lists the sets and
+        their hosts when there is more than one.
+    type: dict
   previous:
     description:
       - An earlier audit's C(fleet.json) to compare with, for example O(dest)C(/fleet.json) before it is replaced,

@@ -190,6 +190,15 @@ cap_sets:
   returned: when O(hosts) is given
   type: dict
   sample: {"3f2a9c01b7de": [KVM_CAP_IRQCHIP, KVM_CAP_HLT, KVM_CAP_USER_MEMORY]}
+requirement_sets:
+  description:
+    - With O(hosts), each distinct set of requirements the hosts were judged with, by name (a verdict's
+      C(summary.requirements)), as what differs from the defaults. Each host's requirements are its own variables as
+      Ansible resolves them for that host - host_vars, group_vars, facts, the play's vars, the role's defaults and the
+      task's vars - so hosts of two groups may carry two sets.
+  returned: when O(hosts) is given
+  type: dict
+  sample: {"8d1e0c55a3f2": {"device_users": [nova]}, "44136fa355b3": {}}
 guest_cpu_pools:
   description:
     - With O(hosts), the live-migration pools of the fleet, from each judged host's C(ansible_facts.kvm.guest_cpu)

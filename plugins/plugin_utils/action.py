@@ -57,6 +57,48 @@ def host_variables(task_vars, host):
     return variables if isinstance(variables, Mapping) else {}
 
 
+class TaskVariables(object):
+    """Each host's variables as Ansible resolves them for this task had it run on that host.
+
+    A task that runs once for the fleet (run_once) is given the variables of one host; the requirements of
+    every other host are its own: host and group variables, facts and set_fact, then the play's vars, the
+    role's defaults and the task's vars, by Ansible's precedence (VariableManager.get_vars with this play,
+    this host and this task, as the strategy calls it). Where the variables are a plain mapping (no variable
+    manager, as in unit tests), a host's own variables are laid over the task's.
+    """
+
+    INHERITED = ("kvm_validate_", "kvm_audit_")
+
+    def __init__(self, task, task_vars):
+        self._task = task
+        self._task_vars = task_vars
+        hostvars = task_vars.get("hostvars", {})
+        self._manager = getattr(hostvars, "_variable_manager", None)
+        self._inventory = getattr(hostvars, "_inventory", None)
+        get_play = getattr(task, "get_play", None)
+        self._play = get_play() if self._manager is not None and callable(get_play) else None
+        # The play's host lists, as the strategy passes them: never recomputed per host.
+        self._hosts = task_vars.get("ansible_play_batch")
+        self._hosts_all = task_vars.get("ansible_play_hosts_all")
+
+    @property
+    def exact(self):
+        """Whether the variables come from Ansible's variable manager (else the fallback)."""
+        return self._manager is not None and self._inventory is not None and self._play is not None
+
+    def __call__(self, host):
+        """The host's variables; {} for a host the inventory does not know."""
+        if not self.exact:  # the task's settings (kvm_validate_*, kvm_audit_*), then the host's own
+            variables = dict((k, v) for k, v in self._task_vars.items() if k.startswith(self.INHERITED))
+            variables.update(host_variables(self._task_vars, host))
+            return variables
+        found = self._inventory.get_host(host)
+        if found is None:
+            return {}
+        return self._manager.get_vars(play=self._play, host=found, task=self._task, include_hostvars=True,
+                                      _hosts=self._hosts, _hosts_all=self._hosts_all)
+
+
 def judge_host(facts, requirements, profiles, host=None, probe_result=None, core_version=None):
     """(verdict, the facts judged) of one host.
 

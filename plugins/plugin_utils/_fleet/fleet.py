@@ -216,12 +216,16 @@ class PausedGC(object):
         return False
 
 
-def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None):
+def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None,
+                requirement_sets=None):
     """The fleet document: one record per host in inventory order, the counts, causes and drift, the
     guest CPU view (kvm_cpu_pools.fleet_view: pools, common set, hosts holding it back) when given, and the
-    capability sets ({fingerprint: names}) that the hosts' summaries name."""
+    capability sets ({fingerprint: names}) and requirement sets ({name: requirements that differ from the
+    defaults}) that the hosts' summaries name."""
     with PausedGC():
-        return _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets)
+        fleet = _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets)
+        fleet["requirement_sets"] = _used_requirement_sets(fleet["hosts"], requirement_sets)
+        return fleet
 
 
 def _unique_names(records):
@@ -271,6 +275,16 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
 def _used_sets(records, cap_sets):
     """The capability sets some host's summary names."""
     return clean_cap_sets(cap_sets, set(r["summary"].get("caps") for r in records))
+
+
+def _used_requirement_sets(records, sets):
+    """{set name: {requirement: value}} of the sets some host's summary names (each host's own requirements, as
+    Ansible resolved them for it), cleaned like any value that may quote a host."""
+    used = set(r["summary"].get("requirements") for r in records)
+    if not isinstance(sets, dict):
+        return {}
+    return dict((safe_text(name), clean_value(given)) for name, given in sorted(sets.items(), key=lambda kv: str(kv[0]))
+                if isinstance(name, str) and name in used and isinstance(given, dict))
 
 
 def clean_cap_sets(value, used=None):

@@ -125,6 +125,10 @@ CODES = (
     ("host.unreachable", "verdict",
      "Ansible could not reach the host",
      "fix the connection, or set `kvm_audit_allow_unreachable`"),
+    ("requirements.invalid", "verdict",
+     "this host's own requirements (its host or group variables, as Ansible resolves them for it) cannot be used; "
+     "the host is not judged, every other host is",
+     "correct the variable the message names where this host gets it"),
     ("facts.malformed", "verdict",
      "the host's facts do not have the shape this collection reads (a broken, patched or hostile host)",
      "the message names the first few keys that do not fit; probe the host again with this collection"),

@@ -350,6 +350,10 @@ ROLE_VARIABLES = (
 # The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
 AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "qemu_version", "qemu_check", "allow_unreachable", "probe_timeout",
                    "previous", "gate", "models_in_use")
+# What is one value for the whole audit, read once (by the task that runs once): the gate, the pools' models,
+# the reports' place and the comparison, and the profiles' definitions. Every other variable is each host's own.
+FLEET_WIDE = ("kvm_audit_gate", "kvm_audit_models_in_use", "kvm_audit_report_dir", "kvm_audit_previous",
+              "kvm_audit_allow_unreachable", "kvm_validate_custom_profiles")
 # Variables the role sets itself: not the user's to misspell.
 ROLE_SET = ("result",)
 
@@ -381,3 +385,28 @@ def requirement_options():
     """
     return dict((entry["name"], dict((key, entry[key]) for key in ("type", "elements") if key in entry))
                 for entry in REQUIREMENTS)
+
+
+def given_requirements(requirements, defaults):
+    """The requirements that differ from their defaults: what a set of requirements is, in a report."""
+    return dict((name, value) for name, value in requirements.items() if defaults.get(name) != value)
+
+
+def fleet_wide_differences(hosts, variables, reference):
+    """A warning for each fleet-wide variable (FLEET_WIDE) that some host sets to another value than the host
+    the audit read it from (`reference`): that host's value is not used."""
+    said = []
+    base = variables.get(reference, {})
+    for name in FLEET_WIDE:
+        differ = [h for h in hosts if h != reference and variables[h].get(name, None) != base.get(name, None)]
+        if differ:
+            said.append("%s is one value for the whole audit (read on %s: %s), yet %s set%s it otherwise; that value "
+                        "is not used: set it once, for all hosts (group all, the play, or -e)"
+                        % (name, reference, _shown(base.get(name)), ", ".join(differ[:5]) +
+                           (" and %d more" % (len(differ) - 5) if len(differ) > 5 else ""),
+                           "s" if len(differ) == 1 else ""))
+    return said
+
+
+def _shown(value):
+    return "unset" if value is None else repr(value)[:60]

@@ -87,8 +87,8 @@ def _keys(item):
     return [key for key in (item.get("subset"), item.get("code")) if key]
 
 
-def _empty_verdict(host, status, message, code):
-    item = check(status, "facts", None, False, message, code=code, subject=host)
+def _empty_verdict(host, status, message, code, requirement=None, remedy=None):
+    item = check(requirement or status, "facts", None, False, message, code=code, subject=host, remedy=remedy)
     cause = dict((key, item.get(key)) for key in ("code", "subject", "message", "remedy", "requirement", "severity"))
     cause["blocks"] = []
     return {"schema_version": VERDICT_SCHEMA_VERSION, "host": host, "status": status, "passed": False,
@@ -98,6 +98,15 @@ def _empty_verdict(host, status, message, code):
 
 def no_facts_verdict(host, message, code="facts.missing"):
     return _empty_verdict(host, "no_facts", _safe(message), code=code)
+
+
+def invalid_requirements_verdict(host, message):
+    """A host whose own requirements (its host or group variables) cannot be used: it fails, unjudged, with the
+    error that names the variable; every other host is judged with its own."""
+    return _empty_verdict(host, "fail", _safe("this host's KVM requirements cannot be used, so it was not judged: %s"
+                                              % message), code="requirements.invalid", requirement="requirements",
+                          remedy="correct the variable the message names where this host gets it (host_vars, "
+                                 "group_vars, the play or -e)")
 
 
 def unreachable_verdict(host, message):

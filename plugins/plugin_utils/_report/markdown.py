@@ -11,6 +11,8 @@ and those that pass. Every list is capped ("and 402 more"); fleet.json has every
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
@@ -96,6 +98,35 @@ def _drift(fleet):
     return lines + [""]
 
 
+def requirement_groups(fleet):
+    """[(set name, requirements, hosts)] when the hosts were judged with more than one set of requirements (host or
+    group variables), the most hosts first; [] when every host had the same."""
+    sets = fleet.get("requirement_sets") or {}
+    hosts = {}
+    for record in fleet["hosts"]:
+        name = record["summary"].get("requirements")
+        if name in sets:
+            hosts.setdefault(name, []).append(record["host"])
+    if len(hosts) < 2:
+        return []
+    return sorted(((name, sets[name], names_) for name, names_ in hosts.items()), key=lambda g: (-len(g[2]), g[0]))
+
+
+def _requirements(fleet):
+    groups = requirement_groups(fleet)
+    if not groups:
+        return []
+    lines = ["## Requirements per host", "", "The hosts were judged with %d sets of requirements (their own host, "
+             "group and play variables); each set is what differs from the defaults." % len(groups), ""]
+    for name, given, hosts in groups[:MAX_GROUPS]:
+        shown = "; ".join("%s=%s" % (markdown(k), markdown(json.dumps(v, sort_keys=True))) for k, v in sorted(given.items()))
+        lines.append(u"- `%s` %s: %s — %s" % (markdown_code(name), _plural(len(hosts), "host"),
+                                                   shown or "the defaults", names(hosts)))
+    if len(groups) > MAX_GROUPS:
+        lines.append("- and %d more sets (see fleet.json)" % (len(groups) - MAX_GROUPS))
+    return lines + [""]
+
+
 def _needing_action(fleet):
     bad = [r for r in failing_first(fleet["hosts"]) if r["status"] != "pass"]
     if not bad:
@@ -119,7 +150,8 @@ def render_markdown(fleet):
     if fleet.get("warned"):
         lines += [u"\u26a0 %s with warnings (reported, not gating; see Warnings)." % _plural(fleet["warned"], "host"),
                   ""]
-    lines += changes_section(fleet.get("changes")) + _causes(fleet) + _warnings(fleet) + _drift(fleet)
+    lines += changes_section(fleet.get("changes")) + _causes(fleet) + _warnings(fleet) + _requirements(fleet)
+    lines += _drift(fleet)
     lines += markdown_section(fleet.get("guest_cpu")) + _needing_action(fleet)
     good = [r["host"] for r in fleet["hosts"] if r["status"] == "pass"]
     lines += ["## Hosts that pass (%d)" % len(good), ""]
