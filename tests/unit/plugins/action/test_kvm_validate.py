@@ -227,6 +227,54 @@ def test_fleet_mode_reads_the_probe_result_named_by_probe_var():
     assert named["verdicts"]["h"]["status"] == "unreachable"
 
 
+def test_fleet_mode_judges_each_host_with_its_own_requirements_and_names_the_sets():
+    # The task's host sets one requirement; another host sets its own: neither leaks to the other.
+    hostvars = {"first": {"ansible_facts": {"kvm": good_facts()}},
+                "second": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": 13}}
+    result = validate({"hosts": ["first", "second"], "mode": "audit", "vars_prefix": "kvm_validate_"},
+                      {"hostvars": hostvars, "inventory_hostname": "first", "kvm_validate_device_users": []})
+    expected = dict((h, [c["expected"] for c in v["checks"] if c["requirement"] == "min_api_version"])
+                    for h, v in result["verdicts"].items())
+    assert expected == {"first": [">= 12"], "second": [">= 13"]}
+    assert result["verdicts"]["second"]["status"] == "fail" and result["verdicts"]["first"]["status"] == "pass"
+    names = dict((h, v["summary"]["requirements"]) for h, v in result["verdicts"].items())
+    assert names["first"] != names["second"]
+    assert result["requirement_sets"] == {names["first"]: {}, names["second"]: {"min_api_version": 13}}
+
+
+def test_fleet_mode_fails_alone_a_host_whose_own_requirements_are_invalid():
+    hostvars = {"good": {"ansible_facts": {"kvm": good_facts()}},
+                "typo": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": "twelve"}}
+    result = validate({"hosts": ["good", "typo"], "mode": "audit", "vars_prefix": "kvm_validate_"},
+                      {"hostvars": hostvars, "inventory_hostname": "good"})
+    assert result["verdicts"]["good"]["status"] == "pass"
+    typo = result["verdicts"]["typo"]
+    assert typo["status"] == "fail" and typo["root_causes"][0]["code"] == "requirements.invalid"
+    assert "kvm_validate_min_api_version" in typo["failures"][0] and "host_vars" in typo["root_causes"][0]["remedy"]
+    assert result["counts"] == {"pass": 1, "fail": 1} and result["failed_hosts"] == ["typo"]
+
+
+def test_the_fleet_check_fails_only_when_no_host_has_valid_requirements():
+    hostvars = {"good": {}, "typo": {"kvm_validate_profiles": ["firecrackr"]}}
+    some = validate({"hosts": ["good", "typo"], "check_only": True, "vars_prefix": "kvm_validate_"},
+                    {"hostvars": hostvars, "inventory_hostname": "good"})
+    assert "failed" not in some and some["msg"] == "the KVM requirements are valid on 1 of 2 hosts"
+    assert any(w.startswith("on typo: invalid KVM requirements: unknown profile 'firecrackr'") for w in some["warnings"])
+    every = validate({"hosts": ["typo"], "check_only": True, "vars_prefix": "kvm_validate_"},
+                     {"hostvars": hostvars, "inventory_hostname": "good"})
+    assert every["failed"] is True and every["msg"].startswith("on typo: invalid KVM requirements")
+
+
+def test_a_fleet_wide_variable_that_a_host_sets_otherwise_is_said_to_be_unused():
+    hostvars = {"a": {"ansible_facts": {"kvm": good_facts()}},
+                "b": {"ansible_facts": {"kvm": good_facts()}, "kvm_audit_gate": "regressions"}}
+    result = validate({"hosts": ["a", "b"], "mode": "audit", "vars_prefix": "kvm_validate_"},
+                      {"hostvars": hostvars, "inventory_hostname": "a", "kvm_audit_gate": "all"})
+    assert result["warnings"][0] == ("kvm_audit_gate is one value for the whole audit (read on a: 'all'), yet b sets "
+                                     "it otherwise; that value is not used: set it once, for all hosts (group all, the "
+                                     "play, or -e)")
+
+
 def test_a_run_leaves_the_argument_spec_as_it_was():
     before = copy.deepcopy(ARGUMENT_SPEC)
     validate({"requirements": {"min_api_version": 12}}, {"ansible_facts": {"kvm": good_facts()}})
