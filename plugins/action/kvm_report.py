@@ -15,6 +15,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes impo
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices, read_slice
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.side_outputs import textfile_check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import with_warning
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.lifeline import tie_to_parent
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import (
@@ -35,6 +37,7 @@ ARGUMENT_SPEC = dict(
     previous=dict(type="path"),
     models_in_use=dict(type="list", elements="str"),
     allow_unreachable=dict(type="bool", default=False),
+    textfile_hosts=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -73,6 +76,8 @@ class ActionModule(ControllerAction):
         verdicts = args["verdicts"]
         if verdicts is None:  # read each host's kvm_validate_result from hostvars
             verdicts = dict((h, host_variables(task_vars, h).get("kvm_validate_result")) for h in args["hosts"])
+        if args["textfile_hosts"]:  # each host's record of metrics it could not write: a warning of that host
+            verdicts = with_textfile_warnings(verdicts, args["textfile_hosts"], task_vars)
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if args["guest_cpu_slices"]:  # fleetcheck.kvm.merge_reports: the slices' pools merge exactly
             guest_cpu = merge_views(args["guest_cpu_slices"])
@@ -110,3 +115,17 @@ class ActionModule(ControllerAction):
         if fleet["warned"]:  # warnings never gate: counted apart from the statuses
             result["msg"] += "; %d with warnings" % fleet["warned"]
         return result
+
+
+TEXTFILE_RECORD = "__kvm_validate_textfile_problem"  # set by the validate role's metrics tasks (metrics.yml)
+
+
+def with_textfile_warnings(verdicts, hosts, task_vars):
+    """The verdicts, the record of each host of `hosts` (those the validate role put in the group
+    fleetcheck_kvm_metrics_not_written) added as its warning metrics.not_written: only those hosts are read."""
+    verdicts = dict(verdicts) if isinstance(verdicts, dict) else {}
+    for host in hosts:
+        item = textfile_check(host_variables(task_vars, host).get(TEXTFILE_RECORD)) if isinstance(host, str) else None
+        if item is not None and isinstance(verdicts.get(host), dict):
+            verdicts[host] = with_warning(verdicts[host], item)
+    return verdicts

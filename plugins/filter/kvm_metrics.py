@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import normalize_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.side_outputs import textfile_record
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.prometheus import host_textfile
 
 
@@ -23,6 +24,11 @@ def kvm_metrics(verdict):
     return host_textfile(normalize_verdict(host if isinstance(host, str) else "host", verdict))
 
 
+def kvm_textfile_problem(looked, directory, made=None, written=None):
+    """{subject, message, remedy} when the metrics were not written where asked, else {} (kvm_textfile_problem.yml)."""
+    return textfile_record(directory, looked, made, written)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"kvm_metrics": kvm_metrics}
+        return {"kvm_metrics": kvm_metrics, "kvm_textfile_problem": kvm_textfile_problem}

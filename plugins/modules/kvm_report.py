@@ -86,6 +86,15 @@ options:
         the name a verdict's C(summary.requirements) gives it. Kept in C(fleet.json); C(fleet.md) lists the sets and
         their hosts when there is more than one.
     type: dict
+  textfile_hosts:
+    description:
+      - The hosts whose metrics the C(fleetcheck.kvm.validate) role could not write to their
+        C(kvm_validate_textfile_directory) - it puts them in the group C(fleetcheck_kvm_metrics_not_written). The
+        role's record of each (why, and what to do) becomes its warning C(metrics.not_written) in every report; the
+        host's status does not change, and every report is written. Only these hosts' variables are read.
+    type: list
+    elements: str
+    default: []
   previous:
     description:
       - An earlier audit's C(fleet.json) to compare with, for example O(dest)C(/fleet.json) before it is replaced,

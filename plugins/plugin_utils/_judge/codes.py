@@ -125,6 +125,12 @@ CODES = (
     ("host.unreachable", "verdict",
      "Ansible could not reach the host",
      "fix the connection, or set `kvm_audit_allow_unreachable`"),
+    ("metrics.not_written", "verdict",
+     "a warning: `kvm_validate_textfile_directory` is set, and this host's metrics could not be written there (the "
+     "directory is missing and `kvm_validate_textfile_create` is false, it is not a directory, or the write failed); "
+     "the subject is the directory or the file",
+     "create the directory node_exporter reads, or set `kvm_validate_textfile_create: true`; the message quotes the "
+     "host's error"),
     ("requirements.invalid", "verdict",
      "this host's own requirements (its host or group variables, as Ansible resolves them for it) cannot be used; "
      "the host is not judged, every other host is",

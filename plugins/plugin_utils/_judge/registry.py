@@ -341,6 +341,12 @@ ROLE_VARIABLES = (
              "collector, for example V(/var/lib/prometheus/node-exporter).",
              "Off when unset: this writes on the host. Check mode and diff mode apply, and an unchanged verdict "
              "leaves the file as it is."]},
+    {"name": "textfile_create", "type": "bool", "default": False,
+     "summary": "create `kvm_validate_textfile_directory` on the host when it is missing (off: a missing directory is "
+                "a warning, `metrics.not_written`, and nothing is created)",
+     "doc": ["Create C(kvm_validate_textfile_directory) on the host, mode C(0755), when it does not exist.",
+             "Off by default - a missing directory is then a warning of that host, C(metrics.not_written), in the "
+             "reports and on the console, and nothing is created: a side output never fails a host."]},
     {"name": "custom_profiles", "type": "dict", "default": {},
      "summary": "your own profiles, in the shape of the built-in ones; a name here replaces a built-in profile",
      "doc": ["More profiles, in the shape of the built-in ones; a name here replaces a built-in profile."]},

@@ -82,6 +82,16 @@ def host_verdict(host, checks, summary):
             "root_causes": causes, "blocked": len(blocked), "summary": summary}
 
 
+def with_warning(verdict, item):
+    """A copy of the verdict with one more unmet check of severity warn (a side output that failed): listed in its
+    checks, warnings and root causes; its status is unchanged."""
+    cause = dict((key, item.get(key)) for key in ("code", "subject", "message", "remedy", "requirement", "severity"))
+    cause["blocks"] = []
+    return dict(verdict, checks=list(verdict.get("checks") or []) + [item],
+                warnings=list(verdict.get("warnings") or []) + [item["message"]],
+                root_causes=list(verdict.get("root_causes") or []) + [cause])
+
+
 def _keys(item):
     """What a blocked check's blocked_by may name to point at this root cause: its subset, or its code."""
     return [key for key in (item.get("subset"), item.get("code")) if key]

@@ -46,3 +46,10 @@ def test_a_malformed_verdict_gives_the_metrics_of_a_host_without_facts(verdict):
 def test_no_verdict_is_an_error_that_says_what_to_give():
     with pytest.raises(AnsibleFilterError, match="give it kvm_validate_result"):
         kvm_metrics(None)
+
+
+def test_kvm_textfile_problem_is_the_role_record_of_a_directory_not_there():
+    from ansible_collections.fleetcheck.kvm.plugins.filter.kvm_metrics import FilterModule
+    problem = FilterModule().filters()["kvm_textfile_problem"]
+    assert problem({"stat": {"exists": False}}, "/srv/textfile")["subject"] == "/srv/textfile"
+    assert problem({"stat": {"exists": True, "isdir": True}}, "/srv/textfile", None, {"changed": False}) == {}
