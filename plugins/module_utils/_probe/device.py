@@ -8,6 +8,8 @@ import stat
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.container import detect as detect_container, \
+    device_remedy
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (
     denied_remedy, judge_accounts, misc_number, node_facts, node_text, read_acl, unmapped_remedy)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
@@ -26,7 +28,8 @@ def probe(ctx):
     user, groups = kernel.identity()
     facts = {"path": path, "exists": False, "char_device": False, "major": None, "minor": None,
              "kvm_node": False, "mode": None, "owner": None, "group": None, "world_writable": False,
-             "can_open_rw": False, "open_error": None, "user": user, "user_groups": groups}
+             "can_open_rw": False, "open_error": None, "user": user, "user_groups": groups,
+             "container": detect_container(kernel)}
     found = {"device": facts}
     ctx.node = facts
     try:
@@ -34,7 +37,7 @@ def probe(ctx):
     except OSError as error:
         facts["open_error"] = errno_name(error)
         if error.errno == errno.ENOENT:
-            return found, [_missing(ctx)]
+            return found, [_in_container(_missing(ctx), facts["container"], path)]
         return found, [problem("device.stat_failed", path, "%s: cannot stat: %s for user %s"
                                % (path, errno_text(error), user),
                                "make every directory on the path searchable for this user, or probe as another")]
@@ -64,12 +67,27 @@ def probe(ctx):
             if unmapped:
                 return found, [problem("device.unmapped_owner", path, message, unmapped)]
             return found, [problem("device." + errno_name(error).lower(), path, message, denied_remedy(
-                kernel, path, st, acl, user, kernel.effective_uid(), kernel.process_gids(), error.errno))]
+                kernel, path, st, acl, user, kernel.effective_uid(), kernel.process_gids(), error.errno,
+                facts["container"]))]
         if error.errno in (errno.ENXIO, errno.ENODEV):
             return found, [_no_driver(kernel, path, facts, message)]
         return found, [problem("device.open_failed", path, message, "see the kernel log (dmesg) for the driver's account")]
     facts["can_open_rw"] = True
     return found, []
+
+
+def _in_container(found, container, path):
+    """A missing node, inside a container: the node is the container's to be given. Where the module is loaded that
+    is all there is to do; otherwise the host that runs the container is fixed first. A container whose device
+    cgroup allows the node (privileged, read from cgroup v1) may make it, as a host does."""
+    if not container or container.get("mknod_allowed") or found["code"] == "device.missing.no_directory":
+        return found
+    if found["code"] == "device.missing.module_loaded":
+        found["remedy"] = device_remedy(container, path)
+    elif found["remedy"]:
+        given = device_remedy(container, path)
+        found["remedy"] = "on the host that runs this container: %s; then %s" % (found["remedy"], given)
+    return found
 
 
 def _not_a_node(kernel, path, st):

@@ -14,6 +14,7 @@ import struct
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cgroup import eperm_note
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.container import device_remedy
 
 # include/uapi/linux/posix_acl_xattr.h: a little-endian u32 version (2), then entries of
 # (le16 tag, le16 perm, le32 id); tags from include/uapi/linux/posix_acl.h.
@@ -152,23 +153,30 @@ def unmapped_remedy(kernel, st):
             % (" and ".join(unmapped), uid_map))
 
 
-def denied_remedy(kernel, path, st, acl, user, uid, gids, number):
-    """What to do when `user` may not open path read-write (number: the kernel's errno, or None)."""
+def denied_remedy(kernel, path, st, acl, user, uid, gids, number, container=None, account=False):
+    """What to do when `user` may not open path read-write (number: the kernel's errno, or None). In a container
+    (container.detect's answer) a refusal by the device cgroup is the container's to lift. An `account` (a service
+    account of kvm_validate_device_users, not this session's user) gets its new group in the processes started
+    after the change: its services are restarted, where a person logs in again."""
     allowed, via = dac_access(kernel, st, acl, uid, gids)
     major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
     if allowed or number == errno.EPERM:
         cause = eperm_note(kernel, major, minor) if number == errno.EPERM else \
             "the device cgroup or a security module (SELinux, AppArmor) denies it"
+        why = "the mode and ACL allow %s (%s), so " % (user, via) if allowed \
+            else "EPERM is not a mode or ACL refusal: "
+        if container and number == errno.EPERM:
+            return "%s%s: %s" % (why, cause, device_remedy(container, path, major, minor))
         return ("%s%s: in a container pass --device %s, or add c %d:%d rw to the device cgroup's allow-list "
-                "(systemd: DeviceAllow=%s rw)" % ("the mode and ACL allow %s (%s), so " % (user, via) if allowed
-                                                  else "EPERM is not a mode or ACL refusal: ", cause, path,
-                                                  major, minor, path))
+                "(systemd: DeviceAllow=%s rw)" % (why, cause, path, major, minor, path))
     group = kernel.group_name(st.st_gid)
+    again = "restart the services that run as %s (a running process keeps the groups it started with)" % user \
+        if account else "log in again"
     if (st.st_mode >> 3) & RW == RW and st.st_gid != 0 and not _acl_perm(acl, "mask"):
-        return "add %s to group %s and log in again" % (user, group)
+        return "add %s to group %s and %s" % (user, group, again)
     if _acl_perm(acl, "mask") is not None and _acl_perm(acl, "group_obj") and \
             _acl_perm(acl, "group_obj") & RW == RW and st.st_gid != 0:
-        return "add %s to group %s and log in again, or setfacl -m u:%s:rw %s" % (user, group, user, path)
+        return "add %s to group %s and %s, or setfacl -m u:%s:rw %s" % (user, group, again, user, path)
     return ("the node is open to its owner %s only; give it a group, e.g. a udev rule "
             'KERNEL=="%s", GROUP="kvm", MODE="0660", and add %s to that group (or setfacl -m u:%s:rw %s)'
             % (kernel.user_name(st.st_uid), os.path.basename(path), user, user, path))
@@ -208,7 +216,7 @@ def judge_accounts(kernel, path, st, acl, names):
                 else "%s may not open it read-write (derived from the mode and ACL, not observed)" % name,
                 " (groups: %s)" % (", ".join(group_names) or "none"), node_text(kernel, st, acl),
                 denied_remedy(kernel, path, st, acl, name, uid, gids,
-                              number if entry["judged"] == "observed" else None))
+                              number if entry["judged"] == "observed" else None, account=True))
         result[name] = entry
     return result
 

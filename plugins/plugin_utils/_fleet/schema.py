@@ -34,7 +34,8 @@ FACTS = {
     "blocked": {"*": {"by": "str", "why": "str"}},
     "api_version": "int?", "vcpu_mmap_size": "int?", "extensions": {"*": "int"},
     "nr_vcpus": "int?", "max_vcpus": "int?", "max_vcpu_id": "int?", "nr_memslots": "int?",
-    "device": dict(_NODE, kvm_node="bool", world_writable="bool", user="str?", user_groups=["str"]),
+    "device": dict(_NODE, kvm_node="bool", world_writable="bool", user="str?", user_groups=["str"],
+                   container={"?": True, "runtime": "str", "evidence": "str", "mknod_allowed": "bool?"}),
     "vm": {"created": "bool", "error": "str?"}, "vm_types": ["str"],
     "vcpu_run": {"status": "str", "reason": "str?", "exits": [{"reason": "str"}], "elapsed_ms": "float?"},
     "host": {"arch": "str?", "kernel": "str?", "kvm_module": "bool", "backends": ["str"], "backend": "str?",
@@ -85,8 +86,10 @@ def _check(value, spec, where, errors):
         for index, item in enumerate(value):
             _check(item, spec[0], "%s[%d]" % (where, index), errors)
         return
+    if value is None and spec.get("?"):  # a mapping that may be null: {"?": True, ...}
+        return
     if not isinstance(value, dict):
-        errors.append("%s is %s, expected a mapping" % (where, _name(value)))
+        errors.append("%s is %s, expected a mapping%s" % (where, _name(value), " or null" if spec.get("?") else ""))
         return
     for key, item in value.items():
         if not isinstance(key, str):

@@ -162,8 +162,17 @@ def test_a_node_outside_the_device_cgroup_is_eperm_for_root(scenario):
         "crw-rw-rw- root:root; the mode and ACL allow root (root), so the device cgroup")
     reason = facts["reasons"][0]
     assert "does not allow c %d:%d" % (major, minor) in reason
-    assert reason.endswith(": in a container pass --device /dev/kvm, or add c %d:%d rw to the device cgroup's "
-                           "allow-list (systemd: DeviceAllow=/dev/kvm rw)" % (major, minor))
+    # the probe sees podman's /run/.containerenv: the remedy is the container's, never a mknod inside
+    container = facts["device"]["container"]
+    assert (container["runtime"], container["evidence"]) == ("podman", "/run/.containerenv")
+    # v1: the list the kernel enforces says a node made inside is refused; v2: a BPF program nobody can read
+    assert container["mknod_allowed"] is (False if facts["cgroup"]["devices_list"] is not None else None)
+    inside = "a node made inside with mknod stays refused" if container["mknod_allowed"] is False else \
+        "mknod inside works only where its device cgroup allows c %d:%d (a privileged container)" % (major, minor)
+    assert reason.endswith(": this host is a podman container (/run/.containerenv): give it the host's node - "
+                           "recreate it with --device /dev/kvm (podman, docker; Kubernetes: a KVM device plugin) - "
+                           "or let its device cgroup allow c %d:%d rw (--device-cgroup-rule='c %d:%d rwm'); %s"
+                           % (major, minor, major, minor, inside))
     if facts["cgroup"]["devices_list"] is not None:  # cgroup v1: the list the kernel enforces is quoted
         assert "(its devices.list: %s)" % "; ".join(facts["cgroup"]["devices_list"]) in reason
     assert "add root" not in facts["reasons"][0]

@@ -117,7 +117,8 @@ def test_as_root_a_denial_carries_the_kernels_errno_and_remedy(kernel):
     found = judge_accounts(kernel, "/dev/kvm", kvm_node(), [], ["nova"])["nova"]
     assert found["may_open"] is False and found["open_error"] == "EACCES" and found["judged"] == "observed"
     assert found["reason"] == ("/dev/kvm: EACCES (Permission denied) opening read-write as nova (groups: 1001); "
-                               "node is crw-rw---- root:kvm; add nova to group kvm and log in again")
+                               "node is crw-rw---- root:kvm; add nova to group kvm and restart the services that "
+                               "run as nova (a running process keeps the groups it started with)")
 
 
 def test_as_root_eperm_for_an_allowed_account_is_the_device_cgroup(kernel):
