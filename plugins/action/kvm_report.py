@@ -63,12 +63,13 @@ class ActionModule(ControllerAction):
         if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
             try:
                 # relative paths are taken from the working directory, not from the playbook's
-                hosts, verdicts, views, title, sets = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
+                hosts, verdicts, views, title, sets, requirements = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
             except SliceError as error:
                 result.update(failed=True, msg=str(error))
                 return result
             args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
             cap_sets = dict(sets, **(cap_sets or {}))
+            args["requirement_sets"] = dict(requirements, **(args["requirement_sets"] or {}))
             guest_cpu = merge_views(views) if views else None
         elif args["hosts"] is None:
             result.update(failed=True, msg="hosts is required (or sources, the slices to merge)")

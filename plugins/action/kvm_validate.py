@@ -158,8 +158,8 @@ class ActionModule(ControllerAction):
         warnings.extend(fleet_wide_differences(args["hosts"], variables, task_vars.get("inventory_hostname")))
         if warnings:
             result["warnings"] = warnings
-        result.update(msg="the KVM requirements are valid" + (" on %d of %d hosts" % (len(by_host) - len(invalid),
-                                                                                        len(by_host)) if invalid else ""),
+        where = " on %d of %d hosts" % (len(by_host) - len(invalid), len(by_host)) if invalid else ""
+        result.update(msg="the KVM requirements are valid" + where,
                       requirement_sets=sets, profiles=profiles, guest_profiles=GUEST_PROFILES)
         return result
 

@@ -52,12 +52,12 @@ def read_slice(path, what="the slice"):
 
 
 def merge_slices(sources, cwd, inventory=()):
-    """(hosts in order, {host: verdict}, guest CPU views, title, capability sets) of the slices. Hosts come in the inventory's
+    """(hosts in order, {host: verdict}, guest CPU views, title, capability sets, requirement sets) of the slices. Hosts come in the inventory's
     order, then those the inventory lacks in the slices' order. Raises SliceError for a slice that cannot be
     read and for a host in more than one slice."""
     if not sources:
         raise SliceError("set kvm_merge_sources to the report directories (or fleet.json files) of the slices")
-    records, origin, views, title, sets = [], {}, [], None, {}
+    records, origin, views, title, sets, requirements = [], {}, [], None, {}, {}
     for source in sources:
         path = slice_file(safe_text(source), cwd)
         document = read_slice(path)
@@ -66,6 +66,8 @@ def merge_slices(sources, cwd, inventory=()):
             views.append(document["guest_cpu"])
         if isinstance(document.get("cap_sets"), dict):  # a fingerprint names one set: the slices agree on it
             sets.update(document["cap_sets"])
+        if isinstance(document.get("requirement_sets"), dict):  # so does a requirement set's name (a fingerprint)
+            requirements.update(document["requirement_sets"])
         for index, record in enumerate(document["hosts"]):
             host = record.get("host") if isinstance(record, dict) else None
             if not isinstance(host, str) or not host:
@@ -83,4 +85,4 @@ def merge_slices(sources, cwd, inventory=()):
     listed = [host for host in inventory if isinstance(host, str) and host in verdicts]
     first = set(listed)
     ordered = listed + [host for host, _record in records if host not in first]
-    return ordered, verdicts, views, title, sets
+    return ordered, verdicts, views, title, sets, requirements

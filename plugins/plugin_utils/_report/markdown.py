@@ -120,8 +120,9 @@ def _requirements(fleet):
              "group and play variables); each set is what differs from the defaults." % len(groups), ""]
     for name, given, hosts in groups[:MAX_GROUPS]:
         shown = "; ".join("%s=%s" % (markdown(k), markdown(json.dumps(v, sort_keys=True))) for k, v in sorted(given.items()))
-        lines.append(u"- `%s` %s: %s — %s" % (markdown_code(name), _plural(len(hosts), "host"),
-                                                   shown or "the defaults", names(hosts)))
+        count = _plural(len(hosts), "host")
+        line = u"- `%s` %s: %s — %s" % (markdown_code(name), count, shown or "the defaults", names(hosts))
+        lines.append(line)
     if len(groups) > MAX_GROUPS:
         lines.append("- and %d more sets (see fleet.json)" % (len(groups) - MAX_GROUPS))
     return lines + [""]

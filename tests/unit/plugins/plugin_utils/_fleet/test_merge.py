@@ -60,7 +60,7 @@ RECORDS = {
 def test_a_damaged_record_becomes_a_host_that_says_so_and_the_others_stay(tmp_path, name):
     change, phrase = RECORDS[name]
     path = slice_of(tmp_path, "slice.json", damaged(change))
-    hosts, verdicts, views, title, _sets = merge_slices([path], str(tmp_path))
+    hosts, verdicts, views, title, _sets, _requirements = merge_slices([path], str(tmp_path))
     fleet = build_fleet(hosts, verdicts, "2026-12-04T00:00:00Z", title)
     assert len(fleet["hosts"]) == len(good_slice()["hosts"])
     bad = [r for r in fleet["hosts"] if r["status"] == "no_facts" and phrase in r["failures"][0]]
@@ -111,3 +111,17 @@ def test_a_damaged_pool_leaves_its_hosts_out_of_the_pools_with_the_reason(damage
     assert view["excluded"]["arm"] == "x86 only"
     if isinstance(pool.get("hosts"), list):
         assert "malformed" in view["excluded"]["good"]
+
+
+def test_each_slices_requirement_sets_survive_the_merge_and_only_used_ones_are_reported(tmp_path):
+    first, second = good_slice(), good_slice()
+    for document, name, value in ((first, "aaaa", "x86-64-v2"), (second, "bbbb", "x86-64-v3")):
+        document["requirement_sets"] = {name: {"min_guest_cpu_level": value}}
+        for record in document["hosts"]:
+            record["host"] = "%s-%s" % (name, record["host"])
+            record.setdefault("summary", {})["requirements"] = name
+    paths = [slice_of(tmp_path, "a.json", first), slice_of(tmp_path, "b.json", second)]
+    hosts, verdicts, _views, title, _sets, requirements = merge_slices(paths, str(tmp_path))
+    assert requirements == {"aaaa": {"min_guest_cpu_level": "x86-64-v2"}, "bbbb": {"min_guest_cpu_level": "x86-64-v3"}}
+    fleet = build_fleet(hosts, verdicts, "2026-12-04T00:00:00Z", title, requirement_sets=dict(requirements, cccc={}))
+    assert sorted(fleet["requirement_sets"]) == ["aaaa", "bbbb"]
