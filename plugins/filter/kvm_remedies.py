@@ -9,22 +9,31 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import RemedyError, plan
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import RemedyError, plan, prove
 
 
 def kvm_remedies(verdict, facts=None, codes=None, accounts=None, group="kvm", mode="0660", backend=None,
-                 hugepages_minimums=None):
-    if not isinstance(verdict, dict):
-        given = "undefined or null" if verdict is None else type(verdict).__name__
-        raise AnsibleFilterError("kvm_remedies: the input is %s; give it kvm_validate_result, the verdict "
-                                 "fleetcheck.kvm.validate sets" % given)
+                 hugepages_minimums=None, errors="strict"):
+    """The plan; with errors='return', an unusable option is the plan's `error` (a task fails with it, naming the
+    variable) instead of a templating error."""
     try:
+        if not isinstance(verdict, dict):
+            given = "undefined or null" if verdict is None else type(verdict).__name__
+            raise RemedyError("kvm_remedies: the input is %s; give it kvm_validate_result, the verdict "
+                              "fleetcheck.kvm.validate sets" % given)
         return plan(verdict, facts, codes if codes is not None else [], accounts if accounts is not None else [],
                     group, mode, backend, hugepages_minimums)
     except RemedyError as error:
+        if errors == "return":
+            return {"fixes": [], "left": [], "causes": [], "error": str(error)}
         raise AnsibleFilterError(str(error))
+
+
+def kvm_remedy_proof(planned, verdict):
+    """Each cause the plan answered, judged again from the host's verdict after the fixes."""
+    return prove(planned, verdict)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"kvm_remedies": kvm_remedies}
+        return {"kvm_remedies": kvm_remedies, "kvm_remedy_proof": kvm_remedy_proof}

@@ -22,8 +22,10 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm i
 # code -> the fix that answers it; the one list of what the role can do (docs and argument spec read it).
 # tools/gen_docs.py writes the role README's table of fixes from it.
 FIXES = (
-    ("device.user_denied", "group", "the account (the subject) joins the node's group, if it is listed"),
-    ("device.eacces", "group", "the probing user joins the node's group, if it is listed"),
+    ("device.user_denied", "group", "the account (the subject) joins the node's group, if it is listed; where the "
+                                    "node's mode grants its group nothing, the node also gets the udev fix"),
+    ("device.eacces", "group", "the probing user joins the node's group, if it is listed; where the node's mode "
+                               "grants its group nothing, the node also gets the udev fix"),
     ("device.world_writable", "udev", "`/etc/udev/rules.d/65-fleetcheck-kvm.rules` with the group and mode, and the "
                                       "node given them now"),
     ("device.missing.module_loaded", "node", "the node created (`c 10 232`) with the group and mode"),
@@ -43,7 +45,7 @@ UDEV_RULE = "/etc/udev/rules.d/65-fleetcheck-kvm.rules"
 MODULES_LOAD = "/etc/modules-load.d/fleetcheck-kvm.conf"
 MODPROBE_NESTED = "/etc/modprobe.d/fleetcheck-kvm-nested.conf"
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.I)
-_MODE = re.compile(r"^0?[0-7]{3}$")
+_MODE = re.compile(r"^[0-7]{3,4}$")
 _BACKEND = re.compile(r"^kvm(_[a-z0-9]+)?$")  # kvm_intel, kvm_amd, kvm_pvm, ...: a module name, no shell word
 
 
@@ -54,8 +56,14 @@ class RemedyError(ValueError):
 def _mode(value):
     text = str(value)
     if not _MODE.match(text):
-        raise RemedyError("kvm_remediate_device_mode is %r: give an octal mode such as '0660'" % (value,))
+        raise RemedyError("kvm_remediate_device_mode is %r: give an octal mode of three or four digits, such as "
+                          "'0660'" % (value,))
     mode = int(text, 8)
+    if mode & 0o7000:
+        raise RemedyError("kvm_remediate_device_mode %s sets %s: a device node takes read and write bits only; "
+                          "use '0660'" % (text, " and ".join(name for bit, name in (
+                              (0o4000, "setuid (4000)"), (0o2000, "setgid (2000)"), (0o1000, "the sticky bit (1000)"))
+                              if mode & bit)))
     if mode & 0o002:
         raise RemedyError("kvm_remediate_device_mode %s lets every local user write the node (create VMs): this role "
                           "never makes it world-writable; use '0660' and list the accounts" % text)
@@ -77,13 +85,31 @@ def check_options(codes, accounts, group, mode):
     return codes, accounts, group, _mode(mode)
 
 
-def _node_group(device, fallback):
-    """The group a user joins to open the node: the node's own, when its mode lets the group read and write."""
+def _group_grants(device):
+    """The node's group, when its mode lets that group read and write (and it is not root's); else None."""
     group, mode = device.get("group"), device.get("mode")
     if isinstance(group, str) and group not in ("root", "") and isinstance(mode, str) and _MODE.match(mode) \
             and int(mode, 8) & 0o060 == 0o060:
         return group
-    return fallback
+    return None
+
+
+def _groups_of(device, account):
+    """The groups the probe saw `account` in: the probing user's, or a judged account's; None when not seen."""
+    if account == device.get("user"):
+        groups = device.get("user_groups")
+    else:
+        entry = (device.get("accounts") or {}).get(account) if isinstance(device.get("accounts"), dict) else None
+        groups = entry.get("groups") if isinstance(entry, dict) else None
+    return set(g for g in groups if isinstance(g, str)) if isinstance(groups, list) else None
+
+
+# fix -> why it cannot work inside a container, which shares the kernel of the host that runs it
+# (module and huge pages may be set from a privileged container; the new probe says whether they were)
+IN_CONTAINER = {
+    "nested": "a container shares the kernel of the host that runs it, and the host's modprobe never reads the "
+              "container's /etc/modprobe.d: set the module's option on that host",
+}
 
 
 def plan(verdict, facts, codes, accounts, group="kvm", mode="0660", backend=None, hugepages_minimums=None):
@@ -93,25 +119,91 @@ def plan(verdict, facts, codes, accounts, group="kvm", mode="0660", backend=None
     facts = facts if isinstance(facts, dict) else {}
     device = facts.get("device") if isinstance(facts.get("device"), dict) else {}
     causes = [c for c in (verdict or {}).get("root_causes") or () if isinstance(c, dict) and c.get("code") in codes]
-    fixes, left = [], []
+    fixes, left, answered = [], [], []
     for cause in causes:
         code, subject = cause["code"], cause.get("subject")
-        fix, why = _fix(FIX_OF[code], code, subject, device, accounts, group, mode, backend, hugepages_minimums or {})
-        if fix is None:
+        found, why = _fixes(FIX_OF[code], code, subject, device, accounts, group, mode, backend,
+                            hugepages_minimums or {})
+        if not found:
             left.append({"code": code, "subject": subject, "why": why})
-        elif fix not in fixes:  # one fix may answer two causes (device.eacces and device.user_denied)
-            fixes.append(fix)
-    return {"fixes": fixes, "left": left}
+            continue
+        answered.append({"code": code, "subject": subject, "fixes": sorted(set(f["fix"] for f in found)),
+                         "node": device.get("path") or "/dev/kvm"})
+        for fix in found:
+            if fix not in fixes:  # one fix may answer two causes (device.eacces and device.user_denied)
+                fixes.append(fix)
+    return {"fixes": fixes, "left": left, "causes": answered}
 
 
-def _fix(kind, code, subject, device, accounts, group, mode, backend, minimums):
-    base = {"fix": kind, "code": code}
+def prove(planned, verdict):
+    """{"proven": [...], "not_fixed": [...], "pending": [...]}: each cause the plan answered, judged again from the
+    host's new verdict (probed after the fixes). A cause is proven gone when neither it nor another root cause on
+    its subject (or, for the node's causes, on the node) is left; a nested option is in effect only when the module
+    is next loaded, and the probing user's new group only in its next login session."""
+    causes = (planned or {}).get("causes") if isinstance(planned, dict) else None
+    now = [c for c in (verdict or {}).get("root_causes") or () if isinstance(c, dict)] \
+        if isinstance(verdict, dict) else []
+    proven, not_fixed, pending = [], [], []
+    for cause in causes if isinstance(causes, list) else ():
+        code, subject = cause.get("code"), cause.get("subject")
+        same = [c for c in now if c.get("code") == code and c.get("subject") == subject]
+        related = same or [c for c in now if c.get("subject") in (subject, cause.get("node"))
+                           and str(c.get("code", "")).startswith("device.") == code.startswith("device.")]
+        entry = {"code": code, "subject": subject}
+        if code == "nested.not_offered":
+            pending.append(dict(entry, why="in effect when %s is next loaded (with no guest running: modprobe -r "
+                                           "%s; modprobe %s), or at the next boot" % (subject, subject, subject)))
+        elif not related:
+            proven.append(entry)
+        elif code == "device.eacces" and "group" in cause.get("fixes", ()) and same:
+            pending.append(dict(entry, why="the probing user's new group counts from its next login: audit again "
+                                           "over a new connection (meta: reset_connection)"))
+        else:
+            first = (same or related)[0]
+            not_fixed.append(dict(entry, now=first.get("code"), why=first.get("message")))
+    return {"proven": proven, "not_fixed": not_fixed, "pending": pending}
+
+
+def _fixes(kind, code, subject, device, accounts, group, mode, backend, minimums):
+    """([fix, ...], None), or ([], why the cause is left alone)."""
+    container = device.get("container") if isinstance(device.get("container"), dict) else None
+    if container and kind in IN_CONTAINER:
+        where = "this host is a %s container (%s)" % (container.get("runtime"), container.get("evidence"))
+        return [], "%s: %s" % (where, IN_CONTAINER[kind])
+    if container and kind == "node" and container.get("mknod_allowed") is False:
+        return [], ("this host is a %s container (%s) whose device cgroup refuses a node made inside: recreate the "
+                    "container with --device /dev/kvm" % (container.get("runtime"), container.get("evidence")))
     if kind == "group":
-        account = subject if code == "device.user_denied" else device.get("user")
-        if account not in accounts:
-            return None, "%s is not in kvm_remediate_accounts: nothing is granted to an account not listed by name" % (
-                account,)
-        return dict(base, account=account, group=_node_group(device, group)), None
+        return _access(code, subject, device, accounts, group, mode)
+    fix, why = _fix(kind, code, subject, device, group, mode, backend, minimums)
+    return ([fix], None) if fix else ([], why)
+
+
+def _access(code, subject, device, accounts, group, mode):
+    """The fixes that let an account open the node, from what the probe saw: joining the node's group where the
+    mode grants that group read and write; where it does not, the node's group and mode too (a udev rule)."""
+    account = subject if code == "device.user_denied" else device.get("user")
+    if account not in accounts:
+        return [], "%s is not in kvm_remediate_accounts: nothing is granted to an account not listed by name" % (
+            account,)
+    granted, member_of = _group_grants(device), _groups_of(device, account)
+    if granted and member_of is not None and granted in member_of:
+        return [], ("%s is already in %s, which the node's mode %s lets read and write: the refusal is not the "
+                    "group's (an ACL mask, the device cgroup or a security module); see the cause's remedy"
+                    % (account, granted, device.get("mode")))
+    fixes = []
+    if not granted:  # the node's mode (or its root group) is the cause: joining its group would change nothing
+        udev, _why = _fix("udev", code, subject if code == "device.eacces" else device.get("path"), device, group,
+                          mode, None, {})
+        fixes.append(udev)
+    target = granted or group
+    if member_of is None or target not in member_of:
+        fixes.append({"fix": "group", "code": code, "account": account, "group": target})
+    return fixes, None
+
+
+def _fix(kind, code, subject, device, group, mode, backend, minimums):
+    base = {"fix": kind, "code": code}
     if kind in ("udev", "node"):
         node = subject if isinstance(subject, str) and subject.startswith("/dev/") else "/dev/kvm"
         fix = dict(base, node=node, group=group, mode=mode)

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES, RemedyError, plan
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES, RemedyError, plan, prove
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 
@@ -33,8 +33,8 @@ def test_a_denied_account_joins_the_nodes_group_only_when_listed():
     verdict, facts = judged(kernel, device_users=["nova", "qemu"])
     assert [c["subject"] for c in verdict["root_causes"]] == ["nova"]  # qemu is in kvm already
     listed = plan(verdict, facts, ["device.user_denied"], ["nova"])
-    assert listed == {"fixes": [{"fix": "group", "code": "device.user_denied", "account": "nova", "group": "kvm"}],
-                      "left": []}
+    assert listed["fixes"] == [{"fix": "group", "code": "device.user_denied", "account": "nova", "group": "kvm"}]
+    assert listed["left"] == [] and [c["subject"] for c in listed["causes"]] == ["nova"]
     unlisted = plan(verdict, facts, ["device.user_denied"], ["qemu"])
     assert unlisted["fixes"] == [] and "nova is not in kvm_remediate_accounts" in unlisted["left"][0]["why"]
 
@@ -43,13 +43,91 @@ def test_a_code_not_listed_is_left_alone_entirely():
     kernel = FakeKernel()
     kernel.euid = 0
     verdict, facts = judged(kernel, device_users=["nova"])
-    assert plan(verdict, facts, [], ["nova"]) == {"fixes": [], "left": []}
+    assert plan(verdict, facts, [], ["nova"]) == {"fixes": [], "left": [], "causes": []}
 
 
-def test_the_probing_user_of_eacces_joins_the_fallback_group_when_the_node_grants_its_group_nothing():
-    facts = {"device": {"user": "tester", "group": "root", "mode": "0600"}}
+def test_a_node_that_grants_its_group_nothing_gets_the_group_and_mode_and_the_user_joins_that_group():
+    facts = {"device": {"user": "tester", "group": "root", "mode": "0600", "path": "/dev/kvm"}}
     fixes = plan(cause("device.eacces", "/dev/kvm"), facts, ["device.eacces"], ["tester"], group="kvmusers")["fixes"]
-    assert fixes == [{"fix": "group", "code": "device.eacces", "account": "tester", "group": "kvmusers"}]
+    assert [(f["fix"], f["group"]) for f in fixes] == [("udev", "kvmusers"), ("group", "kvmusers")]
+    assert fixes[0]["mode"] == "0660" and fixes[0]["node"] == "/dev/kvm"
+
+
+def test_an_account_already_in_the_nodes_group_gets_the_mode_not_the_group_it_has():
+    """The operator's case: 0600 root:kvm, nova in kvm. Joining kvm again would change nothing."""
+    kernel = FakeKernel()
+    kernel.euid = 0
+    kernel.nodes["/dev/kvm"].st_mode = 0o20600
+    kernel.accounts["nova"] = (1001, 1001, [1001, 36])
+    verdict, facts = judged(kernel, device_users=["nova"])
+    assert [(c["code"], c["subject"]) for c in verdict["root_causes"]] == [("device.user_denied", "nova")]
+    result = plan(verdict, facts, ["device.user_denied"], ["nova"])
+    assert [(f["fix"], f["group"], f.get("mode")) for f in result["fixes"]] == [("udev", "kvm", "0660")]
+    assert result["left"] == []
+
+
+def test_an_account_in_a_group_the_mode_grants_is_left_with_why():
+    facts = {"device": {"path": "/dev/kvm", "group": "kvm", "mode": "0660",
+                        "accounts": {"nova": {"groups": ["nova", "kvm"]}}}}
+    result = plan(cause("device.user_denied", "nova"), facts, ["device.user_denied"], ["nova"])
+    assert result["fixes"] == [] and "nova is already in kvm, which the node's mode 0660 lets read and write" \
+        in result["left"][0]["why"]
+
+
+@pytest.mark.parametrize("allowed, fixed", [(False, False), (None, True), (True, True)])
+def test_in_a_container_a_node_is_made_only_where_the_device_cgroup_may_allow_it(allowed, fixed):
+    container = {"runtime": "podman", "evidence": "/run/.containerenv", "mknod_allowed": allowed}
+    result = plan(cause("device.missing.module_loaded", "/dev/kvm"), {"device": {"container": container}},
+                  ["device.missing.module_loaded"], [])
+    assert bool(result["fixes"]) is fixed
+    if not fixed:
+        assert "recreate the container with --device /dev/kvm" in result["left"][0]["why"]
+
+
+def test_a_nested_option_is_never_written_in_a_container():
+    container = {"runtime": "docker", "evidence": "/.dockerenv", "mknod_allowed": None}
+    result = plan(cause("nested.not_offered", "kvm_intel"), {"device": {"container": container}},
+                  ["nested.not_offered"], [])
+    assert result["fixes"] == [] and "never reads the container's /etc/modprobe.d" in result["left"][0]["why"]
+
+
+@pytest.mark.parametrize("mode, phrase", [
+    ("1666", "sets the sticky bit (1000)"), ("4660", "sets setuid (4000)"), ("06660", "three or four digits"),
+    ("0606", "never makes it world-writable"), ("660", None), ("0640", None),
+])
+def test_a_mode_is_refused_for_what_is_wrong_with_it(mode, phrase):
+    if phrase is None:
+        assert plan({}, {}, [], [], mode=mode) == {"fixes": [], "left": [], "causes": []}
+        return
+    with pytest.raises(RemedyError, match=r"kvm_remediate_device_mode") as raised:
+        plan({}, {}, [], [], mode=mode)
+    assert phrase in str(raised.value)
+
+
+def planned_cause(code, subject, fixes=("group",)):
+    return {"causes": [{"code": code, "subject": subject, "fixes": list(fixes), "node": "/dev/kvm"}]}
+
+
+def test_the_proof_says_a_cause_is_gone_only_when_no_cause_is_left_on_its_subject():
+    planned = planned_cause("device.missing.module_loaded", "/dev/kvm", ["node"])
+    assert prove(planned, {"root_causes": []})["proven"] == [{"code": "device.missing.module_loaded",
+                                                              "subject": "/dev/kvm"}]
+    # the container's case: the node made inside is refused by the device cgroup
+    eperm = {"root_causes": [{"code": "device.eperm", "subject": "/dev/kvm", "message": "/dev/kvm: EPERM"}]}
+    proof = prove(planned, eperm)
+    assert proof["proven"] == [] and proof["not_fixed"] == [{"code": "device.missing.module_loaded",
+                                                             "subject": "/dev/kvm", "now": "device.eperm",
+                                                             "why": "/dev/kvm: EPERM"}]
+
+
+def test_the_proof_keeps_a_cause_that_is_still_there_and_waits_for_what_needs_a_reload_or_a_login():
+    still = {"root_causes": [{"code": "device.user_denied", "subject": "nova", "message": "nova: EACCES"},
+                             {"code": "device.eacces", "subject": "/dev/kvm", "message": "EACCES"}]}
+    assert prove(planned_cause("device.user_denied", "nova"), still)["not_fixed"][0]["now"] == "device.user_denied"
+    assert "next login" in prove(planned_cause("device.eacces", "/dev/kvm"), still)["pending"][0]["why"]
+    nested = prove(planned_cause("nested.not_offered", "kvm_intel", ["nested"]), still)
+    assert nested["pending"][0]["subject"] == "kvm_intel" and "next loaded" in nested["pending"][0]["why"]
+    assert prove(None, still) == {"proven": [], "not_fixed": [], "pending": []}
 
 
 def test_a_world_writable_node_gets_a_udev_rule_and_a_world_writable_mode_is_refused():
