@@ -54,7 +54,8 @@ def resolve_level(value):
         return value, None
     profile = GUEST_PROFILES.get(value)
     if profile:
-        return profile["min_guest_cpu_level"], "%s (%s)" % (profile["title"], profile["source"])
+        return profile["min_guest_cpu_level"], "%s (%s; the guest profile %s in the docs)" % (
+            profile["title"], profile["cite"], value)
     return None, None
 
 

@@ -63,12 +63,8 @@ def _status(value):
     return value or "absent"
 
 
-def items(changes):
-    """[(heading, [text])] of the changes section, plain text (each renderer escapes it)."""
-    sections = []
-    regressions = changes.get("regressions") or []
-    sections.append(("Regressions (what the regression gate fails on)",
-                     [safe_text(r["why"]) for r in regressions[:MAX_ITEMS]] + _more(regressions) or ["none"]))
+def _moved(changes):
+    """["1 fixed: kvm3 (was fail)", ...]: the hosts that are newly failing, fixed, new or gone, by name."""
     moved = []
     for key, label, what in (("newly_failing", "newly failing", lambda e: "%s (was %s, now %s)" % (
             safe_text(e["host"]), _status(e["was"]), e["now"])),
@@ -78,6 +74,16 @@ def items(changes):
         entries = changes.get(key) or []
         if entries:
             moved.append("%d %s: %s" % (len(entries), label, _names([what(e) for e in entries])))
+    return moved
+
+
+def items(changes):
+    """[(heading, [text])] of the changes section, plain text (each renderer escapes it)."""
+    sections = []
+    regressions = changes.get("regressions") or []
+    sections.append(("Regressions (what the regression gate fails on)",
+                     [safe_text(r["why"]) for r in regressions[:MAX_ITEMS]] + _more(regressions) or ["none"]))
+    moved = _moved(changes)
     sections.append(("Hosts", moved or ["no host is newly failing, fixed, new or gone"]))
     changed = changes.get("hosts") or []
     sections.append(("Changes per host (%d)" % len(changed), [
@@ -137,4 +143,4 @@ def summary_lines(changes):
     lines += [u"  regression: %s" % safe_text(r["why"]) for r in (changes.get("regressions") or [])[:MAX_NAMES]]
     if counts["regressions"] > MAX_NAMES:
         lines.append(u"  and %d more regressions (see the reports)" % (counts["regressions"] - MAX_NAMES))
-    return lines
+    return lines + [u"  %s" % text for text in _moved(changes)]  # which hosts, not only how many

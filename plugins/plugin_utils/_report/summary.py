@@ -41,9 +41,15 @@ def _model_lines(view):
         return []
     config = view["common"].get("config")
     if isinstance(config, dict):
-        return [u"Guest CPU model for every host: %s (-cpu %s,enforce; libvirt, Nova and KubeVirt in fleet.md)"
-                % (_text(config["model"]), _text(config["model"]))] + \
-            ([u"  64-bit guests: %s" % _text(config["note"])] if config.get("note") else [])
+        # every host whose KVM gave a guest CPU: a host without KVM has no model to run guests with
+        pooled = sorted(set(h for p in view.get("pools") or () if isinstance(p, dict)
+                            for h in p.get("hosts") or () if isinstance(h, str)))
+        excluded = sorted(h for h in (view.get("excluded") or {}) if isinstance(h, str)) \
+            if isinstance(view.get("excluded"), dict) else []
+        return [u"Guest CPU model for every host with KVM (%s): %s (-cpu %s,enforce; libvirt, Nova and KubeVirt in "
+                u"fleet.md)" % (_plural(len(pooled), "host"), _text(config["model"]), _text(config["model"]))] + \
+            ([u"  64-bit guests: %s" % _text(config["note"])] if config.get("note") else []) + \
+            ([u"  no guest CPU on %s" % _names(excluded)] if excluded else [])
     pools = [p for p in view.get("pools") or () if isinstance(p, dict) and isinstance(p.get("config"), dict)]
     if not pools:
         return []

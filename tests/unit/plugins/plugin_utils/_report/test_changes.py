@@ -84,3 +84,12 @@ def test_host_words_name_every_kind_of_change():
                         "runnable_models": {"gained": [], "lost": ["Nehalem"]}})
     assert words == ["status pass -> fail", "backend kvm_intel -> kvm_amd", "pool a -> none",
                      "kvm_amd.nested none -> 1", "capabilities +KVM_CAP_X", "runnable models -Nehalem"]
+
+
+def test_the_console_names_the_hosts_that_are_fixed_newly_failing_new_or_gone():
+    fleet = fleets([verdict("kvm1", denied=True), verdict("kvm2"), verdict("old")],
+                   [verdict("kvm1"), verdict("kvm2", denied=True), verdict("kvm3")])
+    console = "\n".join(render_summary(fleet, {"json": "fleet.json"}))
+    assert "1 fixed: kvm1 (was fail)" in console
+    assert "1 newly failing: kvm2 (was pass, now fail)" in console
+    assert "1 new: kvm3 (pass)" in console and "1 gone: old (was pass)" in console

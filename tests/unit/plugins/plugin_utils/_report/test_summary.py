@@ -46,11 +46,13 @@ def test_the_summary_names_the_cpu_model_to_start_guests_with():
     together = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Nehalem", "Westmere"]},
                             "b": {"features": ["fpu"], "runnable_models": ["Nehalem"]}})
     lines = render_summary(build_fleet(["a", "b"], passing, "now", guest_cpu=together), PATHS)
-    assert "Guest CPU model for every host: Nehalem (-cpu Nehalem,enforce; libvirt, Nova and KubeVirt in fleet.md)" in lines
+    assert ("Guest CPU model for every host with KVM (2 hosts): Nehalem (-cpu Nehalem,enforce; libvirt, Nova and "
+            "KubeVirt in fleet.md)") in lines
     assert not [line for line in lines if "64-bit guests" in line]  # Nehalem is a 64-bit model (no lm offered)
     no_pni = fleet_pools({"a": {"features": ["fpu", "lm"], "runnable_models": ["pentium3"]}})
     lines = render_summary(build_fleet(["a"], passing, "now", guest_cpu=no_pni), PATHS)
-    index = lines.index("Guest CPU model for every host: pentium3 (-cpu pentium3,enforce; libvirt, Nova and KubeVirt in fleet.md)")
+    index = lines.index("Guest CPU model for every host with KVM (1 host): pentium3 (-cpu pentium3,enforce; libvirt, "
+                        "Nova and KubeVirt in fleet.md)")
     assert lines[index + 1].startswith("  64-bit guests: no 64-bit model runs on every host: the nearest, ")
     apart = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Westmere"]},
                          "c": {"features": ["fpu", "pni"], "runnable_models": ["Nehalem"]}})
@@ -58,3 +60,15 @@ def test_the_summary_names_the_cpu_model_to_start_guests_with():
     assert ("Guest CPU model per migration pool (no model runs on every host): Nehalem on c; Westmere on a"
             in lines)
     assert not [line for line in render_summary(build_fleet(["a"], passing, "now"), PATHS) if "CPU model" in line]
+
+
+def test_the_cpu_model_for_every_host_counts_only_hosts_with_kvm_and_names_the_others():
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
+    verdicts = dict((h, host_verdict(h, [], {"guest_cpu_level": "x86-64-v2"})) for h in ("a", "b", "nodev"))
+    view = fleet_pools({"a": {"features": ["fpu"], "runnable_models": ["Nehalem"]},
+                        "b": {"features": ["fpu"], "runnable_models": ["Nehalem"]}},
+                       excluded={"nodev": "KVM is not usable"})
+    lines = render_summary(build_fleet(["a", "b", "nodev"], verdicts, "now", guest_cpu=view), PATHS)
+    index = [i for i, line in enumerate(lines) if line.startswith("Guest CPU model for every host with KVM")][0]
+    assert lines[index].startswith("Guest CPU model for every host with KVM (2 hosts): Nehalem")
+    assert lines[index + 1] == "  no guest CPU on nodev"
