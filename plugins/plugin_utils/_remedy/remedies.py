@@ -170,9 +170,12 @@ def _fixes(kind, code, subject, device, accounts, group, mode, backend, minimums
     if container and kind in IN_CONTAINER:
         where = "this host is a %s container (%s)" % (container.get("runtime"), container.get("evidence"))
         return [], "%s: %s" % (where, IN_CONTAINER[kind])
-    if container and kind == "node" and container.get("mknod_allowed") is False:
-        return [], ("this host is a %s container (%s) whose device cgroup refuses a node made inside: recreate the "
-                    "container with --device /dev/kvm" % (container.get("runtime"), container.get("evidence")))
+    if container and kind == "node" and container.get("mknod_allowed") is not True:
+        # made only where the cgroup v1 list the kernel enforces allows it (a privileged container)
+        refuses = "refuses a node made inside" if container.get("mknod_allowed") is False else \
+            "cannot be read (cgroup v2 keeps it in a BPF program), so a node made inside may be refused"
+        return [], ("this host is a %s container (%s) whose device cgroup %s: recreate the container with "
+                    "--device /dev/kvm" % (container.get("runtime"), container.get("evidence"), refuses))
     if kind == "group":
         return _access(code, subject, device, accounts, group, mode)
     fix, why = _fix(kind, code, subject, device, group, mode, backend, minimums)

@@ -74,7 +74,7 @@ def test_an_account_in_a_group_the_mode_grants_is_left_with_why():
         in result["left"][0]["why"]
 
 
-@pytest.mark.parametrize("allowed, fixed", [(False, False), (None, True), (True, True)])
+@pytest.mark.parametrize("allowed, fixed", [(False, False), (None, False), (True, True)])
 def test_in_a_container_a_node_is_made_only_where_the_device_cgroup_may_allow_it(allowed, fixed):
     container = {"runtime": "podman", "evidence": "/run/.containerenv", "mknod_allowed": allowed}
     result = plan(cause("device.missing.module_loaded", "/dev/kvm"), {"device": {"container": container}},
@@ -82,6 +82,7 @@ def test_in_a_container_a_node_is_made_only_where_the_device_cgroup_may_allow_it
     assert bool(result["fixes"]) is fixed
     if not fixed:
         assert "recreate the container with --device /dev/kvm" in result["left"][0]["why"]
+        assert ("refuses a node made inside" if allowed is False else "cannot be read") in result["left"][0]["why"]
 
 
 def test_a_nested_option_is_never_written_in_a_container():
