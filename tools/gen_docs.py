@@ -145,9 +145,9 @@ ENTRY_POINTS = (
 def argument_specs():
     lines = ["---", "# " + GENERATED % "plugins/plugin_utils/_judge/registry.py",
              "# Entry points: main (check, probe, judge), check (validate the requirements only) and judge (one",
-             "# host, facts already gathered). The probe and judge_fleet entry points run after check, which",
-             "# validates the same variables, in the fleet audit; they carry no spec of their own so that the",
-             "# audit adds no validation task per host.",
+             "# host, facts already gathered). The probe, judge_fleet and verdicts_fleet entry points run after",
+             "# check, which validates the same variables, in the fleet audit; they carry no spec of their own so",
+             "# that the audit adds no validation task per host.",
              "argument_specs:"]
     for index, (name, short, description) in enumerate(ENTRY_POINTS):
         lines.append("  %s:" % name)

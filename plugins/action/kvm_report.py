@@ -85,6 +85,7 @@ class ActionModule(ControllerAction):
         fleet = build_fleet(args["hosts"], verdicts, now, args["title"], guest_cpu, cap_sets, args["requirement_sets"])
         result.update(counts=fleet["counts"], failed_hosts=[
             r["host"] for r in fleet["hosts"] if r["status"] != "pass"],
+            unreachable_hosts=[r["host"] for r in fleet["hosts"] if r["status"] == "unreachable"],
             warned_hosts=[r["host"] for r in fleet["hosts"] if r["warnings"]])
         if previous is not None:
             fleet["changes"] = compare(previous, fleet, args["models_in_use"], args["allow_unreachable"])

@@ -195,7 +195,8 @@ class ActionModule(ControllerAction):
             for host in pool["hosts"]:
                 verdicts[host].setdefault("summary", {})["guest_cpu_model"] = (pool["config"] or {}).get("model")
         result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
-                      guest_cpu_pools=pools, cap_sets=cap_sets, requirement_sets=sets)
+                      guest_cpu_pools=pools, cap_sets=cap_sets, requirement_sets=sets,
+                      textfile_hosts=self._textfile_hosts(args, variables, verdicts))
         warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
         result["warned_hosts"] = [v["host"] for v in warned]
         result["msg"] = "\n".join([failure_message(v) for v in failed] +
@@ -209,6 +210,26 @@ class ActionModule(ControllerAction):
         # Never failed here: this task runs once, and a failure would be charged to the play's first host. Each
         # failing host fails its own task after it (the role's judge_fleet in enforce mode, the audit's gate).
         return result
+
+    def _textfile_hosts(self, args, variables, verdicts):
+        """The hosts that asked for metrics (their own textfile directory set) and can be written to: the role writes
+        them on those hosts only, so that no other host pays a task for them. An unreachable host has nowhere to
+        write, and one whose probe hung would hang the write too."""
+        hosts = []
+        for host in args["hosts"]:
+            verdict = verdicts[host]
+            if verdict["status"] == "unreachable" or "probe.timeout" in [
+                    c.get("code") for c in verdict.get("root_causes") or () if isinstance(c, dict)]:
+                continue
+            directory = variables[host].get(args["vars_prefix"] + "textfile_directory") if args["vars_prefix"] else None
+            try:
+                directory = self._templar.copy_with_new_env(available_variables=variables[host]).template(directory)
+            except Exception:  # pylint: disable=broad-except
+                hosts.append(host)  # a template that fails here fails in the role's own task, which says why
+                continue
+            if isinstance(directory, str) and directory.strip():
+                hosts.append(host)
+        return hosts
 
 
 def _by_error(invalid):

@@ -11,7 +11,12 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import (
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._zipimport import compile_once
+
+# Before the probe's imports: each of its modules is then compiled once, not twice (see _zipimport)
+compile_once(globals().get("__loader__"))
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import (  # noqa: E402
     DEFAULT_DEVICE, DEFAULT_TIMEOUT, gather)
 
 TIMEOUT_RANGE = (0.01, 300.0)

@@ -153,6 +153,12 @@ failed_hosts:
   type: list
   elements: str
   sample: [kvm2, kvm3]
+unreachable_hosts:
+  description: The hosts whose status is V(unreachable).
+  returned: always
+  type: list
+  elements: str
+  sample: [kvm3]
 warned_hosts:
   description: The hosts with warnings, unmet checks of severity V(warn) that do not gate (passing or not).
   returned: always

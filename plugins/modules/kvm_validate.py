@@ -182,6 +182,14 @@ warned_hosts:
   type: list
   elements: str
   sample: [kvm4]
+textfile_hosts:
+  description:
+    - With O(hosts) and O(vars_prefix), the hosts whose own C(<prefix>textfile_directory) is set and that can be
+      written to (not unreachable, no probe that timed out); the role writes metrics on these hosts only.
+  returned: when O(hosts) is given
+  type: list
+  elements: str
+  sample: [kvm1]
 cap_sets:
   description:
     - With O(hosts), each distinct set of capabilities the judged hosts offer (those the kernel answered with a

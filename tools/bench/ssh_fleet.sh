@@ -7,7 +7,9 @@
 # ansible.builtin.ping`, and the fleetcheck.kvm.audit playbook vs a ping playbook (linear and free).
 # Usage: bash tools/bench/ssh_fleet.sh [HOSTS] [ROUNDS]     (default 50 hosts, 5 rounds)
 # Environment: FC_BENCH_FORKS (15), FC_BENCH_PREFIX (container name prefix, fc-bench-ssh-),
-# FC_BENCH_COLLECTIONS (collections path to measure; default the one tools/lib.sh installs).
+# FC_BENCH_COLLECTIONS (collections path to measure; default the one tools/lib.sh installs),
+# FC_BENCH_BEFORE (another collections path, e.g. an earlier commit's: its kvm_facts and audit are timed in
+# the same rounds, side by side, "(before)").
 # Writes tools/bench/results/ssh/*.json and summary.md, and prints the summary.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -103,9 +105,16 @@ ansible all -i hosts.ini -m ansible.builtin.ping > "$OUT/ping-check.txt" 2>&1 \
 for size in 15 "$HOSTS"; do
   limit=$([ "$size" = 15 ] && echo first15 || echo fleet)
   ansible "$limit" -i hosts.ini -m fleetcheck.kvm.kvm_facts >/dev/null 2>&1 || true  # bytecode, caches
+  before=()
+  if [ -n "${FC_BENCH_BEFORE:-}" ]; then
+    before=(-n "ansible -m fleetcheck.kvm.kvm_facts (before)"
+            "./cpu adhoc-kvm_facts_before-$size env ANSIBLE_COLLECTIONS_PATH=$FC_BENCH_BEFORE ansible $limit -i hosts.ini -m fleetcheck.kvm.kvm_facts"
+            -n "fleetcheck.kvm.audit (before)"
+            "./cpu playbook-audit_before-$size env ANSIBLE_COLLECTIONS_PATH=$FC_BENCH_BEFORE ansible-playbook -i hosts.ini -l $limit fleetcheck.kvm.audit -e kvm_audit_report_dir=$WORK/rb")
+  fi
   for round in $(seq 1 "$RUNS"); do
     fc_log "$size hosts over SSH, round $round of $RUNS"
-    hyperfine -N --runs 1 --ignore-failure --export-json "$OUT/round-$size-$round.json" \
+    hyperfine -N --runs 1 --ignore-failure --export-json "$OUT/round-$size-$round.json" "${before[@]}" \
       -n "ansible -m ansible.builtin.ping" "./cpu adhoc-ping-$size ansible $limit -i hosts.ini -m ansible.builtin.ping" \
       -n "ansible -m fleetcheck.kvm.kvm_facts" "./cpu adhoc-kvm_facts-$size ansible $limit -i hosts.ini -m fleetcheck.kvm.kvm_facts" \
       -n "a ping playbook" "./cpu playbook-ping-$size ansible-playbook -i hosts.ini -l $limit ping.yml" \
@@ -122,21 +131,26 @@ python3 - "$OUT" "$RUNS" "$FORKS" 15 "$HOSTS" <<'PY' | tee "$OUT/summary.md"
 import json, os, statistics, sys
 out, runs, forks, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 NAMES = {"adhoc-ping": "ansible -m ansible.builtin.ping", "adhoc-kvm_facts": "ansible -m fleetcheck.kvm.kvm_facts",
+         "adhoc-kvm_facts_before": "ansible -m fleetcheck.kvm.kvm_facts (before)",
          "playbook-ping": "a ping playbook", "playbook-audit": "fleetcheck.kvm.audit",
+         "playbook-audit_before": "fleetcheck.kvm.audit (before)",
          "free-ping": "a ping playbook, strategy free", "free-audit": "fleetcheck.kvm.audit, strategy free"}
-BASE = {"adhoc-kvm_facts": "adhoc-ping", "playbook-audit": "playbook-ping", "free-ping": "playbook-ping",
-        "free-audit": "free-ping"}
+BASE = {"adhoc-kvm_facts": "adhoc-ping", "adhoc-kvm_facts_before": "adhoc-ping", "playbook-audit": "playbook-ping",
+        "playbook-audit_before": "playbook-ping", "free-ping": "playbook-ping", "free-audit": "free-ping"}
 cpu = {}
 for line in open(os.path.join(out, "cpu.log")):
     name, controller, hosts = line.split()
     cpu.setdefault(name, []).append((int(controller) / 1e9, int(hosts) / 1e9))
+NAMES = dict((key, name) for key, name in NAMES.items() if any(k.startswith(key + "-") for k in cpu))
 median = statistics.median
 print("# Over SSH: %s forks, pipelining, ControlPersist, /usr/bin/python3 on the hosts; median of %d rounds\n"
       % (forks, runs))
 print("Wall: elapsed time. CPU: the controller's CPU time (ansible, forks, ssh) plus the hosts' (every container).")
 print("Ratios are the medians of the per-round ratios to the baseline named.\n")
-print("| hosts | command | wall s | CPU s (controller + hosts) | baseline | wall ratio | CPU ratio |")
-print("| ---: | --- | ---: | ---: | --- | ---: | ---: |")
+print("Controller per host: the controller's CPU time divided by the hosts; its ratio is to the baseline's.\n")
+print("| hosts | command | wall s | CPU s (controller + hosts) | controller per host | baseline | wall ratio | "
+      "CPU ratio | controller ratio |")
+print("| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
 for size in sizes:
     wall = {}
     for index in range(1, runs + 1):
@@ -149,11 +163,14 @@ for size in sizes:
         if base:
             base_wall = wall[NAMES[base]]
             base_cpu = [c + h for c, h in cpu["%s-%s" % (base, size)]]
-            ratios = "%.2fx | %.2fx" % (median(a / b for a, b in zip(wall[command], base_wall)),
-                                         median(a / b for a, b in zip(totals, base_cpu)))
+            base_controller = [c for c, h in cpu["%s-%s" % (base, size)]]
+            ratios = "%.2fx | %.2fx | %.2fx" % (
+                median(a / b for a, b in zip(wall[command], base_wall)), median(a / b for a, b in zip(totals, base_cpu)),
+                median(a / b for a, b in zip([c for c, h in cpu[own]], base_controller)))
         else:
-            ratios = "1.00x | 1.00x"
-        print("| %s | %s | %.2f | %.2f (%.2f + %.2f) | %s | %s |" % (
+            ratios = "1.00x | 1.00x | 1.00x"
+        print("| %s | %s | %.2f | %.2f (%.2f + %.2f) | %.0f ms | %s | %s |" % (
             size, command, median(wall[command]), median(totals), median(c for c, h in cpu[own]),
-            median(h for c, h in cpu[own]), NAMES.get(base, "-"), ratios))
+            median(h for c, h in cpu[own]), median(c for c, h in cpu[own]) * 1000 / int(size), NAMES.get(base, "-"),
+            ratios))
 PY

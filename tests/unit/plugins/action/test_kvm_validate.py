@@ -242,6 +242,21 @@ def test_fleet_mode_judges_each_host_with_its_own_requirements_and_names_the_set
     assert result["requirement_sets"] == {names["first"]: {}, names["second"]: {"min_api_version": 13}}
 
 
+def test_fleet_mode_names_the_hosts_that_asked_for_metrics_and_can_be_written_to():
+    """The audit writes metrics on these hosts only: no other host pays a task for them."""
+    hostvars = {"asked": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_textfile_directory": "/var/lib/ne"},
+                "templated": {"ansible_facts": {"kvm": good_facts()}, "where": "/srv/ne",
+                              "kvm_validate_textfile_directory": "{{ where }}"},
+                "blank": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_textfile_directory": " "},
+                "quiet": {"ansible_facts": {"kvm": good_facts()}},
+                "gone": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_textfile_directory": "/var/lib/ne",
+                         "__kvm_validate_probe": {"unreachable": True, "msg": "ssh: No route to host"}}}
+    result = validate({"hosts": sorted(hostvars), "mode": "audit", "vars_prefix": "kvm_validate_"},
+                      {"hostvars": hostvars, "inventory_hostname": "quiet"})
+    assert result["textfile_hosts"] == ["asked", "templated"]
+    assert validate({"hosts": ["asked"], "mode": "audit"}, {"hostvars": hostvars})["textfile_hosts"] == []
+
+
 def test_fleet_mode_fails_alone_a_host_whose_own_requirements_are_invalid():
     hostvars = {"good": {"ansible_facts": {"kvm": good_facts()}},
                 "typo": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": "twelve"}}
