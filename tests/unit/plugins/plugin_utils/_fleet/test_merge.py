@@ -125,3 +125,12 @@ def test_each_slices_requirement_sets_survive_the_merge_and_only_used_ones_are_r
     assert requirements == {"aaaa": {"min_guest_cpu_level": "x86-64-v2"}, "bbbb": {"min_guest_cpu_level": "x86-64-v3"}}
     fleet = build_fleet(hosts, verdicts, "2026-12-04T00:00:00Z", title, requirement_sets=dict(requirements, cccc={}))
     assert sorted(fleet["requirement_sets"]) == ["aaaa", "bbbb"]
+
+
+def test_a_slice_that_is_not_utf8_throughout_is_still_read_with_the_bad_bytes_replaced(tmp_path):
+    document = good_slice()
+    document["title"] = "TITLE"
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(document).encode("utf-8").replace(b"TITLE", b"caf\xe9"))
+    hosts, _verdicts, _views, title, _sets, _requirements = merge_slices([str(path)], str(tmp_path))
+    assert title == u"caf\ufffd" and len(hosts) == len(good_slice()["hosts"])
