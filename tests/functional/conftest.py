@@ -69,6 +69,18 @@ def ansible_bin():
     return os.path.dirname(binary)
 
 
+def constructed_groups(ansible_bin, inventory, cache):
+    """{group: sorted hosts} of the shipped constructed inventory over `inventory`, as ansible-inventory builds it
+    from the jsonfile fact cache in `cache`."""
+    import json
+    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache))
+    output = subprocess.check_output([os.path.join(ansible_bin, "ansible-inventory"), "-i", str(inventory), "-i",
+                                      os.path.join(ROOT, "docs", "examples", "kvm_groups.constructed.yml"), "--list"],
+                                     env=env, universal_newlines=True)
+    return dict((name, sorted(group.get("hosts", []))) for name, group in json.loads(output).items()
+                if isinstance(group, dict))
+
+
 def chromium_dom(page, profile, *extra):
     """The page's DOM after its script ran, as headless Chromium renders it."""
     chromium = shutil.which("chromium")

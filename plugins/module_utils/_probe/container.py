@@ -11,6 +11,7 @@ counts only when the root file system is not a block device's own file system, m
 
 import re
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cgroup import allows, layout
 
 PODMAN_MARKER = "/run/.containerenv"  # on the container's /run, a tmpfs: it never leaks into an image
@@ -25,7 +26,7 @@ CGROUP_PATHS = ((r"kubepods", "kubernetes"), (r"libpod", "podman"), (r"/docker[-
 RUNTIME_WORD = re.compile(r"^[A-Za-z0-9_.+-]{1,40}$")
 
 
-def detect(kernel, major=10, minor=232):
+def detect(kernel, major=KVM_MISC_MAJOR, minor=KVM_MINOR):
     """{"runtime": name, "evidence": what said so, "mknod_allowed": whether the device cgroup lets a node made
     inside (c major:minor) be opened: True or False from a v1 devices.list, None where the kernel keeps it in a BPF
     program (cgroup v2)}, or None on a host that shows no sign of a container."""
@@ -90,7 +91,7 @@ def _root_is_a_disk(kernel):
     return whole
 
 
-def device_remedy(container, path, major=10, minor=232):
+def device_remedy(container, path, major=KVM_MISC_MAJOR, minor=KVM_MINOR):
     """What to do about a KVM node missing from, or refused to, a container: the container's configuration, for
     a node made inside with mknod is refused by the device cgroup unless it allows the number."""
     if container.get("mknod_allowed") is False:

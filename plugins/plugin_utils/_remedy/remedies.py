@@ -175,7 +175,7 @@ def _fixes(kind, code, subject, device, accounts, group, mode, backend, minimums
         refuses = "refuses a node made inside" if container.get("mknod_allowed") is False else \
             "cannot be read (cgroup v2 keeps it in a BPF program), so a node made inside may be refused"
         return [], ("this host is a %s container (%s) whose device cgroup %s: recreate the container with "
-                    "--device /dev/kvm" % (container.get("runtime"), container.get("evidence"), refuses))
+                    "--device %s" % (container.get("runtime"), container.get("evidence"), refuses, _node(subject)))
     if kind == "group":
         return _access(code, subject, device, accounts, group, mode)
     fix, why = _fix(kind, code, subject, device, group, mode, backend, minimums)
@@ -205,10 +205,15 @@ def _access(code, subject, device, accounts, group, mode):
     return fixes, None
 
 
+def _node(subject):
+    """The node a cause names (its subject, under /dev/), else /dev/kvm."""
+    return subject if isinstance(subject, str) and subject.startswith("/dev/") else "/dev/kvm"
+
+
 def _fix(kind, code, subject, device, group, mode, backend, minimums):
     base = {"fix": kind, "code": code}
     if kind in ("udev", "node"):
-        node = subject if isinstance(subject, str) and subject.startswith("/dev/") else "/dev/kvm"
+        node = _node(subject)
         fix = dict(base, node=node, group=group, mode=mode)
         if kind == "udev":
             fix.update(file=UDEV_RULE, line='KERNEL=="%s", GROUP="%s", MODE="%s"\n' % (node[len("/dev/"):], group, mode))

@@ -121,8 +121,7 @@ def _requirements(fleet):
     for name, given, hosts in groups[:MAX_GROUPS]:
         shown = "; ".join("%s=%s" % (markdown(k), markdown(json.dumps(v, sort_keys=True))) for k, v in sorted(given.items()))
         count = _plural(len(hosts), "host")
-        line = u"- `%s` %s: %s — %s" % (markdown_code(name), count, shown or "the defaults", names(hosts))
-        lines.append(line)
+        lines.append(u"- `%s` %s: %s — %s" % (markdown_code(name), count, shown or "the defaults", names(hosts)))
     if len(groups) > MAX_GROUPS:
         lines.append("- and %d more sets (see fleet.json)" % (len(groups) - MAX_GROUPS))
     return lines + [""]

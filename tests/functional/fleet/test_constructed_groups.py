@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import constructed_groups
 
 
 def facts(usable, accounts):
@@ -36,13 +36,10 @@ def test_each_account_has_its_own_group_and_kvm_usable_is_the_probing_users(tmp_
                           stdout=subprocess.DEVNULL)
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(u"\n".join(sorted(hosts)) + u"\n")
-    output = subprocess.check_output([os.path.join(ansible_bin, "ansible-inventory"), "-i", str(inventory), "-i",
-                                      os.path.join(ROOT, "docs", "examples", "kvm_groups.constructed.yml"), "--list"],
-                                     env=env, universal_newlines=True)
-    groups = json.loads(output)
+    groups = constructed_groups(ansible_bin, inventory, cache)
 
     def members(group):
-        return sorted(groups.get(group, {}).get("hosts", []))
+        return groups.get(group, [])
     assert members("kvm_usable") == ["h-both", "h-root-only"]
     assert members("kvm_usable_by_nova") == ["h-both"]  # not h-broken: nova may open a node KVM does not answer
     assert members("kvm_usable_by_qemu") == ["h-both"]

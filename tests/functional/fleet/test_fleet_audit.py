@@ -17,10 +17,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import chromium_dom, constructed_groups
 from ansible_collections.fleetcheck.kvm.tests.functional.fleet.containers import GHOST_VARS, remove, start_kvm_fleet
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HOSTS = {
     "fc-fleet-kvm": [],
     "fc-fleet-nodev": ["rm -f /dev/kvm"],
@@ -132,15 +131,10 @@ def test_html_matrix_as_chromium_renders_it(audited):
 
 def test_constructed_inventory_groups_hosts_from_the_fact_cache(audited, ansible_bin):
     work, inventory = audited[0], audited[1]
-    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile",
-               ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "facts"))
-    output = subprocess.check_output([os.path.join(ansible_bin, "ansible-inventory"), "-i", str(inventory), "-i",
-                                      os.path.join(ROOT, "docs", "examples", "kvm_groups.constructed.yml"), "--list"],
-                                     env=env, universal_newlines=True)
-    groups = json.loads(output)
+    groups = constructed_groups(ansible_bin, inventory, work / "facts")
 
     def hosts(group):
-        return sorted(groups.get(group, {}).get("hosts", []))
+        return groups.get(group, [])
     assert hosts("kvm_usable") == ["fc-fleet-kvm"]
     assert hosts("kvm_unusable") == ["fc-fleet-denied", "fc-fleet-nodev"]
     assert hosts("kvm_unknown") == [GHOST]
