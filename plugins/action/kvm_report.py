@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import (
     PreviousError, compare, previous_fleet, regression_hosts)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices, read_slice
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices, read_without_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.side_outputs import textfile_check
@@ -56,7 +56,8 @@ class ActionModule(ControllerAction):
         guest_cpu, cap_sets, previous = args["guest_cpu_pools"], args["cap_sets"], None
         if args["previous"] is not None:  # read before the new reports replace it: it may be dest's own
             try:
-                previous = previous_fleet(read_slice(args["previous"], "the previous audit's report"), args["previous"])
+                previous = previous_fleet(read_without_checks(args["previous"], "the previous audit's report"),
+                                          args["previous"])
             except (SliceError, PreviousError) as error:
                 result.update(failed=True, msg="previous: %s" % error)
                 return result

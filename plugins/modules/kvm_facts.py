@@ -42,7 +42,7 @@ def main():
             gather_subset=dict(type="list", elements="str", default=["all"]),
             accounts=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
-            cpu_models=dict(type="list", elements="str", default=["all"]),
+            cpu_models=dict(type="list", elements="str", default=[]),
             qemu_version=dict(type="list", elements="str", default=["auto"]),
             qemu_check=dict(type="bool", default=False),
         ),

@@ -10,6 +10,13 @@ writes no report. The probe's own deadline (the task's timeout) lives in that de
 strategy looks at its workers each time it reads results: one that has exited with a non-zero status while its host
 still waits is given, after a short grace (a result it sent may still be in the queue), a failed result saying
 that it died, and its slot is freed, so that the host is reported (probe.worker_died) and the audit goes on.
+
+It also waits for results without the free strategy's busy loop. ansible-core's free strategy, between two
+results, walks every host of the play about a thousand times a second (the inventory's host list, then a peek at
+each host's next task, which copies its state); while the hosts' modules run, that walk costs the controller more
+than the tasks themselves (measured over SSH at 30 hosts: 134 ms of controller CPU a host for one module task
+under free, 102 ms under linear). Here, while a task is in flight and no result is waiting, it only looks at the
+result queue (every millisecond, up to IDLE seconds) before the next walk: a result is taken as soon as it comes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -37,6 +44,8 @@ from ansible.errors import AnsibleError
 from ansible.plugins.strategy.free import StrategyModule as FreeStrategy
 
 GRACE = 1.0  # seconds a dead worker's host waits for a result the worker may have sent just before it died
+IDLE = 0.05  # the longest wait for a result before the free strategy's next walk over the hosts
+POLL = 0.001  # how often the wait looks at the result queue (ansible-core's own internal poll interval)
 DIED = "the worker process running this task for the host died before it answered (%s)"
 
 
@@ -81,7 +90,16 @@ class StrategyModule(FreeStrategy):
 
     def _process_pending_results(self, iterator, one_pass=False, max_passes=None):
         self._fail_dead_workers()
+        self._wait_for_a_result()
         return super(StrategyModule, self)._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
+
+    def _wait_for_a_result(self):
+        """While tasks are in flight and nothing has come back, wait here instead of walking every host again."""
+        deadline = time.monotonic() + IDLE
+        while self._pending_results > 0 and not self._results and not self._tqm._terminated:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(POLL)
 
     def _fail_dead_workers(self):
         now = time.monotonic()

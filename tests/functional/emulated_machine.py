@@ -68,7 +68,7 @@ def ansiballz(ansible_bin, tmp):
     """
     remote_tmp = os.path.join(tmp, "remote_tmp")
     os.makedirs(remote_tmp)
-    run_ansible(ansible_bin, ["ansible", "localhost", "-m", "fleetcheck.kvm.kvm_facts", "-a", "timeout=60"],
+    run_ansible(ansible_bin, ["ansible", "localhost", "-m", "fleetcheck.kvm.kvm_facts", "-a", "timeout=60 cpu_models=all"],
                 env={"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": remote_tmp})
     found = glob.glob(os.path.join(remote_tmp, "*", "AnsiballZ_kvm_facts.py"))
     assert len(found) == 1, found

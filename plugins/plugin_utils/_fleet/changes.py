@@ -21,8 +21,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import (
-    FLEET_SCHEMA, PausedGC, clean_cap_sets, normalize_verdict)
+    FLEET_SCHEMA, clean_cap_sets, normalize_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 

@@ -13,8 +13,8 @@ Clean input is reused, not copied, so that 100,000 hosts fit in memory twice ove
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import gc
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE, cap, is_clean, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
@@ -29,17 +29,38 @@ STATUS_ORDER = STATUSES
 MAX_SET_NAMES = 4096  # capability names kept per set: the kernel knows some 250
 
 
-def clean_value(value, depth=0):
-    """A JSON value from a host with every text made safe; numbers, booleans and null stay as they are."""
+def clean_value(value, depth=0, clean=None):
+    """A JSON value from a host with every text made safe; numbers, booleans and null stay as they are.
+
+    `clean`, a set of texts already found safe, is read and grown: a fleet's summaries repeat their keys and most
+    of their values (backend, kernel, level), and each is then checked once, not once a host."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    if isinstance(value, str) and is_clean(value):
-        return value
+    if isinstance(value, str):
+        if clean is not None and value in clean:
+            return value
+        if is_clean(value):
+            if clean is not None and len(value) < 200 and len(clean) < 100000:
+                clean.add(value)
+            return value
     if depth < 8 and isinstance(value, (list, tuple)):
-        return [clean_value(item, depth + 1) for item in value]
+        return [item if _known(item, clean) else clean_value(item, depth + 1, clean) for item in value]
     if depth < 8 and isinstance(value, dict):
-        return dict((safe_text(k), clean_value(v, depth + 1)) for k, v in value.items())
+        found = {}
+        for key, item in value.items():  # a loop, not a generator: a summary is cleaned for every host
+            key = key if _known(key, clean) and isinstance(key, str) else clean_value(str(key), 8, clean)
+            found[key] = item if _known(item, clean) else clean_value(item, depth + 1, clean)
+        return found
     return safe_text(value)
+
+
+_PLAIN = frozenset((type(None), bool, int, float))
+
+
+def _known(value, clean):
+    """Whether value is kept as it is without a look: null, a number, or a text `clean` holds."""
+    kind = type(value)  # exactly: a subclass may encode differently
+    return kind in _PLAIN or (kind is str and clean is not None and value in clean)
 
 
 # The keys of a check besides requirement, ok and message that hold text, and the values a verdict's status
@@ -192,28 +213,11 @@ def normalize_verdict(host, verdict, clean_names=None):
     record["root_causes"] = _clean_causes(verdict.get("root_causes"), set() if clean_names is None else clean_names)
     blocked = verdict.get("blocked")
     record["blocked"] = blocked if isinstance(blocked, int) and not isinstance(blocked, bool) and blocked >= 0 else 0
-    record["summary"] = clean_value(record["summary"]) if isinstance(record.get("summary"), dict) else {}
+    record["summary"] = (clean_value(record["summary"], clean=clean_names) if isinstance(record.get("summary"), dict)
+                         else {})
     if note:
         record["failures"].append("note: the inventory name of this host %s" % changed)
     return record
-
-
-class PausedGC(object):
-    """The cyclic garbage collector paused. The reports make no reference cycles, and with millions of
-    live objects (100,000 verdicts) every collection would walk them all: a third of the time."""
-
-    def __init__(self):
-        self.was_enabled = False
-
-    def __enter__(self):
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.was_enabled:
-            gc.enable()
-        return False
 
 
 def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None,

@@ -296,13 +296,14 @@ ROLE_VARIABLES = (
      "doc": ["The probes to run, as M(fleetcheck.kvm.kvm_facts) takes them."]},
     {"name": "timeout", "type": "float", "default": 2.0, "summary": "seconds the vCPU run may take",
      "doc": ["Seconds the vCPU run may take."]},
-    {"name": "cpu_models", "type": "list", "elements": "str", "default": ["all"],
-     "summary": "the QEMU CPU models whose verdict `guest_cpu.models` details, as `kvm_facts` takes its "
-                "`cpu_models` option (`runnable_models` always lists every runnable one); the fleet audit sets it "
-                "to `kvm_validate_required_cpu_models`",
-     "doc": ["The QEMU CPU models whose verdict C(ansible_facts.kvm.guest_cpu.models) details, as "
+    {"name": "cpu_models", "type": "list", "elements": "str", "default": [],
+     "summary": "more QEMU CPU models for `guest_cpu.models` to detail, beside those `kvm_validate_required_cpu_models` "
+                "names, as `kvm_facts` takes its `cpu_models` option (`[all]` for every one; `runnable_models` always "
+                "lists every runnable one)",
+     "doc": ["More QEMU CPU models whose verdict C(ansible_facts.kvm.guest_cpu.models) details, as "
              "M(fleetcheck.kvm.kvm_facts) takes its C(cpu_models) option; V([all]) details every one.",
-             "The fleet audit playbook sets it to C(kvm_validate_required_cpu_models), the models its checks read."]},
+             "The probe always details the models C(kvm_validate_required_cpu_models) names, the ones the checks read; "
+             "the other models' verdicts are three quarters of the facts, which Ansible handles for every host."]},
     {"name": "qemu_version", "type": "list", "elements": "str", "default": ["auto"],
      "summary": "the QEMU release each host is judged for, as `kvm_facts` takes its `qemu_version` option: `auto` "
                 "(the QEMU installed on the host, else the newest table), a release such as `10.0`, or several; the "

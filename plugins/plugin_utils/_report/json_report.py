@@ -10,8 +10,18 @@ __metaclass__ = type
 import json
 
 
+def _record(encode, record):
+    """A host's record on one line, its checks last: the next audit, which compares without them, parses only
+    the part before (merge.read_without_checks), a third of the bytes."""
+    if not isinstance(record.get("checks"), list) or len(record) < 2:
+        return encode(record)
+    rest = dict(record)
+    checks = rest.pop("checks")
+    return '%s, "checks": %s}' % (encode(rest)[:-1], encode(checks))
+
+
 def iter_json(fleet):
-    """The document in chunks: top-level keys indented, each host record on one line (C-speed encoding)."""
+    """The document in chunks: top-level keys indented, then each host record on one line (C-speed encoding)."""
     keys = sorted(k for k in fleet if k != "hosts")
     yield "{\n"
     for key in keys:
@@ -20,7 +30,7 @@ def iter_json(fleet):
     encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     separator = "\n  "
     for record in fleet["hosts"]:
-        yield separator + encode(record)
+        yield separator + _record(encode, record)
         separator = ",\n  "
     yield "\n ]\n}\n"
 

@@ -80,16 +80,33 @@ HOST_FAMILIES = (
 )
 
 
-def _labels(labels):
+def _escaper():
+    """prometheus_label, each value escaped once: a fleet's label values repeat (statuses, codes, kernels), and
+    each host's name is on every one of its samples (measured: a third of fleet.prom's time at 100,000 hosts)."""
+    done = {}
+
+    def escaped(value):
+        try:
+            found = done.get(value)
+        except TypeError:  # not hashable: escaped each time
+            return prometheus_label(value)
+        if found is None:
+            found = done[value] = prometheus_label(value)
+        return found
+    return escaped
+
+
+def _labels(labels, escaped=prometheus_label):
     if not labels:
         return ""
-    return "{%s}" % ",".join('%s="%s"' % (name, prometheus_label(labels[name])) for name in sorted(labels))
+    return "{%s}" % ",".join('%s="%s"' % (name, escaped(labels[name])) for name in sorted(labels))
 
 
-def _family(name, help_text, samples):
+def _family(name, help_text, samples, escaped=prometheus_label):
     yield "# HELP %s%s %s\n# TYPE %s%s gauge\n" % (PREFIX, name, help_text, PREFIX, name)
+    start = PREFIX + name
     for labels, value in samples:
-        yield "%s%s%s %s\n" % (PREFIX, name, _labels(labels), value)
+        yield "%s%s %s\n" % (start, _labels(labels, escaped), value)
 
 
 def _timestamp(generated_at):
@@ -119,8 +136,9 @@ def iter_prometheus(fleet):
         yield from _family("changes", "Changes since the previous audit, by kind (a regression is what the "
                            "regression gate fails on).", (({"kind": kind}, changes["counts"][kind])
                                                           for kind in sorted(changes["counts"])))
+    escaped = _escaper()
     for name, help_text, samples in HOST_FAMILIES:
-        yield from _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples))
+        yield from _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples), escaped)
 
 
 def host_textfile(record):

@@ -21,7 +21,7 @@ import stat
 import threading
 import time
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import PausedGC
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import iter_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import iter_junit

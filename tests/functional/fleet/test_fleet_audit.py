@@ -201,7 +201,7 @@ def test_the_audit_details_only_the_required_models_and_keeps_runnable_models_wh
                     cache=str(work / "facts"))["ansible_facts.kvm.guest_cpu"]
     assert cached["models"] == {} and cached["models_complete"] is False
     full = ad_hoc(ansible_bin, inventory, "fc-fleet-kvm", "fleetcheck.kvm.kvm_facts",
-                  "gather_subset=min,guest_cpu")["ansible_facts"]["kvm"]["guest_cpu"]
+                  "gather_subset=min,guest_cpu cpu_models=all")["ansible_facts"]["kvm"]["guest_cpu"]
     assert full["models_complete"] is True and len(full["models"]) > len(full["runnable_models"]) > 0
     assert cached["runnable_models"] == full["runnable_models"]
     assert cached["features"] == full["features"]

@@ -269,6 +269,30 @@ def test_fleet_mode_fails_alone_a_host_whose_own_requirements_are_invalid():
     assert result["counts"] == {"pass": 1, "fail": 1} and result["failed_hosts"] == ["typo"]
 
 
+def test_hosts_with_the_same_values_share_one_validation_and_keep_their_own_verdicts(monkeypatch):
+    import ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate as action
+    validations = []
+
+    class Counting(action.ArgumentSpecValidator):
+        def validate(self, *args, **kwargs):
+            validations.append(args[0])
+            return super(Counting, self).validate(*args, **kwargs)
+
+    monkeypatch.setattr(action, "ArgumentSpecValidator", Counting)
+    hostvars = dict(("same%d" % n, {"ansible_facts": {"kvm": good_facts()}}) for n in range(5))
+    hostvars.update({"own": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": 13},
+                     "typo1": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": "twelve"},
+                     "typo2": {"ansible_facts": {"kvm": good_facts()}, "kvm_validate_min_api_version": "twelve"}})
+    result = validate({"hosts": sorted(hostvars), "mode": "audit", "vars_prefix": "kvm_validate_"},
+                      {"hostvars": hostvars, "inventory_hostname": "same0"})
+    assert len(validations) == 3  # the shared values, the host's own, the invalid ones
+    statuses = dict((h, v["status"]) for h, v in result["verdicts"].items())
+    expected = dict(("same%d" % n, "pass") for n in range(5))
+    expected.update(own="fail", typo1="fail", typo2="fail")
+    assert statuses == expected
+    assert all("kvm_validate_min_api_version" in result["verdicts"][h]["failures"][0] for h in ("typo1", "typo2"))
+
+
 def test_the_fleet_check_fails_only_when_no_host_has_valid_requirements():
     hostvars = {"good": {}, "typo": {"kvm_validate_profiles": ["firecrackr"]}}
     some = validate({"hosts": ["good", "typo"], "check_only": True, "vars_prefix": "kvm_validate_"},

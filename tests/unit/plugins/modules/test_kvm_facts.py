@@ -86,13 +86,18 @@ def test_options_reach_the_probe(monkeypatch):
                     "cpu_models": ["Nehalem"], "qemu_version": ["10.0"]}
 
 
-def test_cpu_models_limits_the_models_detailed_and_defaults_to_all(monkeypatch):
+def test_cpu_models_limits_the_models_detailed_and_defaults_to_none(monkeypatch):
     _kind, result = run_module(monkeypatch, {"cpu_models": ["Nehalem"]}, with_fake_kernel(FakeKernel()))
     guest_cpu = result["ansible_facts"]["kvm"]["guest_cpu"]
     assert list(guest_cpu["models"]) == ["Nehalem"] and guest_cpu["models_complete"] is False
     _kind, result = run_module(monkeypatch, {}, with_fake_kernel(FakeKernel()))
-    assert result["ansible_facts"]["kvm"]["guest_cpu"]["models_complete"] is True
-    assert "Nehalem" in result["ansible_facts"]["kvm"]["guest_cpu"]["models"]
+    guest_cpu = result["ansible_facts"]["kvm"]["guest_cpu"]
+    assert guest_cpu["models"] == {} and guest_cpu["models_complete"] is False
+    _kind, result = run_module(monkeypatch, {"cpu_models": ["all"]}, with_fake_kernel(FakeKernel()))
+    full = result["ansible_facts"]["kvm"]["guest_cpu"]
+    assert full["models_complete"] is True and "Nehalem" in full["models"]
+    # every runnable model is still named without the details
+    assert guest_cpu["runnable_models"] == sorted(name for name, verdict in full["models"].items() if verdict["runnable"])
 
 
 def test_the_probe_resolves_the_subsets_once(monkeypatch):

@@ -72,3 +72,44 @@ def test_a_dead_worker_whose_host_already_has_its_result_is_only_cleared():
     found = strategy([Worker("hang", -signal.SIGTERM)], {"hang": False})
     found._fail_dead_workers()
     assert found._final_q.sent == [] and found._workers == [None]
+
+
+class Tqm(object):
+    _terminated = False
+
+
+def waiting(pending, results, monkeypatch, arrives_after=None):
+    """A strategy with `pending` tasks in flight and `results` queued; the clock moves only when it sleeps, and a
+    result arrives after `arrives_after` sleeps. Returns the strategy and the sleeps it took."""
+    found = strategy([], {})
+    found._pending_results, found._results, found._tqm = pending, list(results), Tqm()
+    now, sleeps = [0.0], []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+        if arrives_after is not None and len(sleeps) == arrives_after:
+            found._results.append("a result")
+
+    monkeypatch.setattr(probe.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(probe.time, "sleep", sleep)
+    found._wait_for_a_result()
+    return found, sleeps
+
+
+def test_a_queued_result_is_taken_without_waiting(monkeypatch):
+    assert waiting(3, ["a result"], monkeypatch)[1] == []
+
+
+def test_nothing_in_flight_is_not_waited_for(monkeypatch):
+    assert waiting(0, [], monkeypatch)[1] == []
+
+
+def test_the_wait_ends_when_a_result_comes(monkeypatch):
+    found, sleeps = waiting(2, [], monkeypatch, arrives_after=7)
+    assert sleeps == [probe.POLL] * 7 and found._results == ["a result"]
+
+
+def test_the_wait_is_bounded_so_that_dead_workers_and_new_hosts_are_seen(monkeypatch):
+    _found, sleeps = waiting(2, [], monkeypatch)
+    assert 0 < len(sleeps) <= round(probe.IDLE / probe.POLL) + 1 and abs(sum(sleeps) - probe.IDLE) < probe.POLL * 1.5

@@ -15,7 +15,8 @@ import os
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import SliceError, merge_slices
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import (
+    SliceError, merge_slices, read_slice, read_without_checks)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import write_reports
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fleet import mixed_fleet
@@ -134,3 +135,66 @@ def test_a_slice_that_is_not_utf8_throughout_is_still_read_with_the_bad_bytes_re
     path.write_bytes(json.dumps(document).encode("utf-8").replace(b"TITLE", b"caf\xe9"))
     hosts, _verdicts, _views, title, _sets, _requirements = merge_slices([str(path)], str(tmp_path))
     assert title == u"caf\ufffd" and len(hosts) == len(good_slice()["hosts"])
+
+
+def written(tmp_path):
+    """The fleet.json that the writer lays out (a host per line, its checks last), of the mixed fleet."""
+    write_reports(str(tmp_path), mixed_fleet(), ["json"])
+    return str(tmp_path / "fleet.json")
+
+
+def without_checks(document):
+    found = copy.deepcopy(document)
+    for record in found["hosts"]:
+        record.pop("checks", None)
+    return found
+
+
+def test_a_previous_report_is_read_without_its_checks_and_equals_the_whole_read_otherwise(tmp_path):
+    path = written(tmp_path)
+    whole = read_slice(path)
+    assert any(record["checks"] for record in whole["hosts"])
+    fast = read_without_checks(path)
+    assert fast == without_checks(whole) and not any("checks" in record for record in fast["hosts"])
+
+
+def test_a_checks_key_nested_before_a_records_own_is_parsed_whole(tmp_path):
+    """A summary holding a "checks" key (host data): the cut there leaves a brace open, and the record is parsed
+    whole, its summary intact."""
+    path = written(tmp_path)
+    raw = open(path, "rb").read()
+    first = raw.index(b'"summary": {', raw.index(b'\n "hosts": [')) + len(b'"summary": {')
+    raw = raw[:first] + b'"nested": {"x": 1, "checks": [1, 2]}, ' + raw[first:]
+    open(path, "wb").write(raw)
+    fast = read_without_checks(path)
+    nested = [r for r in fast["hosts"] if r["summary"].get("nested", {}).get("checks") == [1, 2]]
+    assert len(nested) == 1 and isinstance(nested[0]["checks"], list)
+    assert without_checks(fast) == without_checks(read_slice(path))
+
+
+@pytest.mark.parametrize("layout", ["sorted keys, a host per line", "indented", "one line"])
+def test_a_report_laid_out_otherwise_is_read_whole(tmp_path, layout):
+    document = read_slice(written(tmp_path))
+    path = tmp_path / "other.json"
+    if layout == "indented":
+        path.write_text(json.dumps(document, indent=2))
+    elif layout == "one line":
+        path.write_text(json.dumps(document))
+    else:  # as earlier versions wrote it: checks in the sorted order, second
+        path.write_text("{\n" + "".join(' %s: %s,\n' % (json.dumps(k), json.dumps(document[k], sort_keys=True))
+                                        for k in sorted(document) if k != "hosts") + ' "hosts": [' +
+                        ",".join("\n  " + json.dumps(r, sort_keys=True) for r in document["hosts"]) + "\n ]\n}\n")
+    fast = read_without_checks(str(path))
+    assert fast["hosts"] == document["hosts"] or without_checks(fast) == without_checks(document)
+    assert [r["host"] for r in fast["hosts"]] == [r["host"] for r in document["hosts"]]
+
+
+def test_a_previous_report_cut_short_or_not_utf8_is_named_or_read_with_the_bad_bytes_replaced(tmp_path):
+    path = written(tmp_path)
+    raw = open(path, "rb").read()
+    open(path, "wb").write(raw[:len(raw) // 2])
+    with pytest.raises(SliceError, match="is not JSON"):
+        read_without_checks(path)
+    open(path, "wb").write(raw.replace(b'"status": "pass"', b'"status": "pass", "note": "caf\xe9"', 1))
+    fast = read_without_checks(path)
+    assert [r.get("note") for r in fast["hosts"] if "note" in r] == [u"caf\ufffd"]

@@ -20,3 +20,13 @@ def test_streamed_json_equals_the_document():
     fleet = big_fleet(300)
     assert json.loads("".join(kvm_reports.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
     assert json.loads(render_json(fleet))["drift"]["counts"]["kernel"] == 6
+
+
+def test_each_host_is_one_line_with_its_checks_last():
+    fleet = big_fleet(20)
+    lines = render_json(fleet).split("\n")
+    records = lines[lines.index(' "hosts": [') + 1:-3]
+    assert len(records) == 20
+    for line in records:
+        assert line.startswith("  {") and line.rstrip(",").endswith("]}")
+        assert line.index(', "checks": [') > line.index('"status": ')
