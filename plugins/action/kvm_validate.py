@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import copy
 import json
+import uuid
 
 from ansible.errors import AnsibleError
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
@@ -203,9 +204,11 @@ class ActionModule(ControllerAction):
         for pool in pools["pools"]:  # each host learns its pool's CPU model (the inventory groups by it)
             for host in pool["hosts"]:
                 verdicts[host].setdefault("summary", {})["guest_cpu_model"] = (pool["config"] or {}).get("model")
+        # verdicts_id names this judging: the judge strategy marks the hosts it gave these verdicts to, and the role's
+        # loop, seeing the mark, does not give them again (nor skips a later judging's)
         result.update(verdicts=verdicts, counts=counts, failed_hosts=[v["host"] for v in failed],
                       guest_cpu_pools=pools, cap_sets=cap_sets, requirement_sets=sets,
-                      textfile_hosts=self._textfile_hosts(args, variables, verdicts))
+                      textfile_hosts=self._textfile_hosts(args, variables, verdicts), verdicts_id=uuid.uuid4().hex)
         warned = [verdicts[h] for h in args["hosts"] if verdicts[h]["passed"] and verdicts[h].get("warnings")]
         result["warned_hosts"] = [v["host"] for v in warned]
         result["msg"] = "\n".join([failure_message(v) for v in failed] +

@@ -182,6 +182,14 @@ warned_hosts:
   type: list
   elements: str
   sample: [kvm4]
+verdicts_id:
+  description:
+    - With O(hosts), a name of this judging, new each time. The strategy C(fleetcheck.kvm.judge) gives each host its
+      verdict as the fact C(kvm_validate_result) when it reads this result, and marks the host with it; the role's
+      loop, which gives them otherwise, then has nothing to do.
+  returned: when O(hosts) is given
+  type: str
+  sample: 3f2a9c0d8e7b4a61b2c3d4e5f6a7b8c9
 textfile_hosts:
   description:
     - With O(hosts) and O(vars_prefix), the hosts whose own C(<prefix>textfile_directory) is set and that can be

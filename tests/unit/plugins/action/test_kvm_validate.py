@@ -339,3 +339,11 @@ def test_strict_mode_refuses_an_unknown_variable():
                              "did you mean kvm_validate_profiles? (kvm_validate_strict is true)")
     assert "warnings" not in validate({"check_only": True, "vars_prefix": "kvm_validate_", "strict": True},
                                       {"kvm_validate_profiles": ["firecracker"]})
+
+
+def test_each_fleet_judging_has_a_new_verdicts_id():
+    hostvars = {"a": {"ansible_facts": {"kvm": good_facts()}}}
+    first = validate({"hosts": ["a"], "mode": "audit"}, {"hostvars": hostvars})
+    second = validate({"hosts": ["a"], "mode": "audit"}, {"hostvars": hostvars})
+    assert len(first["verdicts_id"]) == 32 and first["verdicts_id"] != second["verdicts_id"]
+    assert "verdicts_id" not in validate({"mode": "audit"}, {"ansible_facts": {"kvm": good_facts()}})
