@@ -74,8 +74,10 @@ def read_slice(path, what="the slice"):
     return _document(document, path, what)
 
 
-# fleet.json as iter_json writes it: the top-level keys a line each, then a host per line, each record's checks last.
-_HOSTS_LINE, _TAIL, _CHECKS = b' "hosts": [', [b" ]", b"}", b""], b', "checks": ['
+# fleet.json as iter_json writes it: the top-level keys a line each, then a host per line, each record's checks last,
+# after CHECKS_LAST (the writer joins them with it).
+CHECKS_LAST = ', "checks": '
+_HOSTS_LINE, _TAIL, _CHECKS = b' "hosts": [', [b" ]", b"}", b""], CHECKS_LAST.encode("ascii") + b"["
 
 
 def read_without_checks(path, what="the previous audit's report"):

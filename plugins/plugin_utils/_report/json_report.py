@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import CHECKS_LAST
+
 
 def _record(encode, record):
     """A host's record on one line, its checks last: the next audit, which compares without them, parses only
@@ -17,7 +19,7 @@ def _record(encode, record):
         return encode(record)
     rest = dict(record)
     checks = rest.pop("checks")
-    return '%s, "checks": %s}' % (encode(rest)[:-1], encode(checks))
+    return '%s%s%s}' % (encode(rest)[:-1], CHECKS_LAST, encode(checks))
 
 
 def iter_json(fleet):
