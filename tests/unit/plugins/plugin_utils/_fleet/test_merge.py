@@ -14,6 +14,7 @@ import os
 
 import pytest
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet import merge
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import (
     SliceError, merge_slices, read_slice, read_without_checks)
@@ -154,7 +155,6 @@ def test_a_previous_report_is_read_without_its_checks_and_equals_the_whole_read_
     path = written(tmp_path)
     whole = read_slice(path)
     assert any(record["checks"] for record in whole["hosts"])
-    import ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge as merge
     parsed = []
     loads = merge._loads
     monkeypatch.setattr(merge, "_loads", lambda data: parsed.append(data) or loads(data))
