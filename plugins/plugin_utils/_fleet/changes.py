@@ -23,7 +23,7 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import (
-    FLEET_SCHEMA, clean_cap_sets, normalize_verdict)
+    FLEET_SCHEMA, Seen, clean_cap_sets, normalize_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
 
@@ -47,7 +47,7 @@ def previous_fleet(document, where):
     if not isinstance(document.get("hosts"), list):
         raise PreviousError("%s has no list of hosts" % where)
     with PausedGC():
-        records, clean = {}, set()
+        records, clean = {}, Seen()
         for record in document["hosts"]:
             host = record.get("host") if isinstance(record, dict) else None
             if not isinstance(host, str) or not host:

@@ -51,10 +51,43 @@ def clean_value(value, depth=0, clean=None):
             key = key if _known(key, clean) and isinstance(key, str) else clean_value(str(key), 8, clean)
             found[key] = item if _known(item, clean) else clean_value(item, depth + 1, clean)
         return found
-    return safe_text(value)
+    try:
+        return safe_text(value)
+    except RecursionError:  # a value nested deeper than str() can go
+        return "(a value nested too deep to show)"
 
 
 _PLAIN = frozenset((type(None), bool, int, float))
+
+
+class Seen(set):
+    """What the door check of one fleet has already found safe: texts (and the null, booleans and numbers of
+    checks), and each summary as cleaned, by its repr. A fleet's summaries take a few hundred forms, and a repr
+    is made at C speed where a walk is not; repr keeps True apart from "true" and 1 from "1", which JSON would
+    not, and a summary with the repr of another is equal to it. Bounded: past the bound, values are checked."""
+
+    MAX_SUMMARIES = 10000
+
+    def __init__(self):
+        super(Seen, self).__init__()
+        self.summaries = {}
+
+
+def _clean_summary(summary, seen):
+    """clean_value of a host's summary, made once per form of it when `seen` (a Seen) can remember it."""
+    memo = getattr(seen, "summaries", None)
+    if memo is None:
+        return clean_value(summary, clean=seen)
+    try:
+        key = repr(summary)
+    except (RecursionError, ValueError, TypeError):  # nested past the stack; a value that cannot say what it is
+        return clean_value(summary, clean=seen)
+    found = memo.get(key)
+    if found is None:
+        found = clean_value(summary, clean=seen)
+        if len(memo) < seen.MAX_SUMMARIES:
+            memo[key] = found
+    return found
 
 
 def _known(value, clean):
@@ -78,6 +111,18 @@ def _text_or_none(value, clean):
             clean.add(value)
         return value
     return safe_text(value)
+
+
+def _seen_whole(item, clean):
+    """Whether a check is well formed and each of its values one that was found safe at another host: most checks
+    of a fleet, looked at in one pass at C speed."""
+    if type(item) is dict and type(item.get("requirement")) is str and type(item.get("ok")) is bool \
+            and item.get("severity", "fail") in _SEVERITIES:  # pylint: disable=unidiomatic-typecheck
+        try:
+            return clean.issuperset(item.values())
+        except TypeError:  # a list or a mapping among the values: looked at one by one
+            return False
+    return False
 
 
 def _clean_check(item, index, clean):
@@ -111,6 +156,8 @@ def _clean_check(item, index, clean):
     if item.get("severity", "fail") not in _SEVERITIES:
         fixed = fixed or dict(item)
         fixed["severity"] = "fail"
+    if len(clean) < 100000:  # its severity, null, booleans and numbers, for the pass above at the next host
+        clean.update([value for value in (fixed or item).values() if type(value) in _PLAIN] + list(_SEVERITIES))
     return fixed or item, None
 
 
@@ -118,6 +165,8 @@ def _clean_checks(checks, clean):
     """(checks with every text safe, None), or (None, what makes one unreadable)."""
     cleaned = checks
     for index, item in enumerate(checks):
+        if _seen_whole(item, clean):
+            continue
         fixed, wrong = _clean_check(item, index, clean)
         if wrong:
             return None, wrong
@@ -213,7 +262,7 @@ def normalize_verdict(host, verdict, clean_names=None):
     record["root_causes"] = _clean_causes(verdict.get("root_causes"), set() if clean_names is None else clean_names)
     blocked = verdict.get("blocked")
     record["blocked"] = blocked if isinstance(blocked, int) and not isinstance(blocked, bool) and blocked >= 0 else 0
-    record["summary"] = (clean_value(record["summary"], clean=clean_names) if isinstance(record.get("summary"), dict)
+    record["summary"] = (_clean_summary(record["summary"], clean_names) if isinstance(record.get("summary"), dict)
                          else {})
     if note:
         record["failures"].append("note: the inventory name of this host %s" % changed)
@@ -255,7 +304,7 @@ def _unique_names(records):
 
 
 def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
-    clean_names = set()
+    clean_names = Seen()
     records = _unique_names([normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts])
     counts = dict((status, 0) for status in STATUS_ORDER)
     warned = 0  # hosts with at least one unmet check of severity warn, passing or not

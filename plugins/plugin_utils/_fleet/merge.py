@@ -37,9 +37,12 @@ def _loads(data):
     """JSON from bytes as they are (no decoded copy of a file that may be hundreds of MB: a quarter faster), or, where
     they are not UTF-8 throughout, from what can be read of them."""
     try:
-        return json.loads(data)
-    except UnicodeDecodeError:
-        return json.loads(data.decode("utf-8", "replace"))
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            return json.loads(data.decode("utf-8", "replace"))
+    except RecursionError:  # the parser recurses per level: a hostile file nested thousands deep
+        raise ValueError("it is nested deeper than this Python can parse")
 
 
 def _read_bytes(path, what):

@@ -116,11 +116,23 @@ def _timestamp(generated_at):
         return None
 
 
-def _of_every_host(hosts, samples):
+def _of_every_host(name, help_text, hosts, samples, escaped):
+    """A family's samples of every host, each with its `host` label, a host's lines in one chunk. The labels of a
+    sample but the host take few values in a fleet (statuses, codes, kernels): each set is rendered once, as the
+    text before and after the host's label (labels are written sorted by name)."""
+    yield "# HELP %s%s %s\n# TYPE %s%s gauge\n" % (PREFIX, name, help_text, PREFIX, name)
+    start, rendered = PREFIX + name, {}
     for record in hosts:
+        host, lines = escaped(record["host"]), []
         for labels, value in samples(record):
-            labels["host"] = record["host"]
-            yield labels, value
+            key = tuple(sorted(labels.items()))
+            around = rendered.get(key)
+            if around is None:
+                around = rendered[key] = (
+                    "%s{%s" % (start, "".join('%s="%s",' % (k, escaped(v)) for k, v in key if k < "host")),
+                    "".join(',%s="%s"' % (k, escaped(v)) for k, v in key if k > "host") + "} ")
+            lines.append('%shost="%s"%s%s\n' % (around[0], host, around[1], value))
+        yield "".join(lines)
 
 
 def iter_prometheus(fleet):
@@ -138,7 +150,7 @@ def iter_prometheus(fleet):
                                                           for kind in sorted(changes["counts"])))
     escaped = _escaper()
     for name, help_text, samples in HOST_FAMILIES:
-        yield from _family("host_" + name, help_text, _of_every_host(fleet["hosts"], samples), escaped)
+        yield from _of_every_host("host_" + name, help_text, fleet["hosts"], samples, escaped)
 
 
 def host_textfile(record):

@@ -203,3 +203,11 @@ def test_a_previous_report_cut_short_or_not_utf8_is_named_or_read_with_the_bad_b
     open(path, "wb").write(raw.replace(b'"status": "pass"', b'"status": "pass", "note": "caf\xe9"', 1))
     fast = read_without_checks(path)
     assert [r.get("note") for r in fast["hosts"] if "note" in r] == [u"caf\ufffd"]
+
+
+def test_a_file_nested_deeper_than_the_parser_goes_is_named_not_raised(tmp_path):
+    path = tmp_path / "fleet.json"
+    path.write_text('{"schema": "x", "hosts": [' + '{"a": ' * 5000 + '1' + '}' * 5000 + ']}')
+    for read in (merge.read_slice, merge.read_without_checks):
+        with pytest.raises(merge.SliceError, match="is not JSON: it is nested deeper than this Python can parse"):
+            read(str(path))
