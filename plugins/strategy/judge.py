@@ -11,6 +11,9 @@ ansible-core resolves each delegated host's variables for its item (a copy of it
 (cacheable: the host's facts and its play facts, as set_fact with cacheable does) in the controller's own process
 as soon as the judge's result is read, and tells the role's loop, by the result's verdicts_id, that they are set.
 Under any other strategy the loop does the work, as before.
+
+The implicit meta tasks that read no variable (plugin_utils/_meta_tasks.py) run here without the per-host variable
+resolution that linear does before it looks at a task: the audit's plays each end an imported role.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ description:
   - When a M(fleetcheck.kvm.kvm_validate) task that judged several hosts (O(fleetcheck.kvm.kvm_validate#module:hosts))
     returns, each judged host gets its verdict as the cacheable fact C(kvm_validate_result) at once, as
     C(ansible.builtin.set_fact) with C(cacheable) would give it, without a task per host.
-  - The fleet audit playbook C(fleetcheck.kvm.audit) runs its judge play with it; the role
+  - The implicit meta tasks that read no variable, the end of an imported role and the flush of handlers, run as
+    C(ansible.builtin.linear) runs them but without resolving each host's variables first (a copy of its facts).
+  - The fleet audit playbook C(fleetcheck.kvm.audit) runs every play but the probe's with it; the role
     C(fleetcheck.kvm.validate)'s C(verdicts_fleet) and C(judge_fleet) entry points then skip their own loop.
 author:
   - fleetcheck.kvm developers (@fleetcheck)
@@ -33,6 +38,8 @@ version_added: 0.1.0
 import typing as t
 
 from ansible.plugins.strategy.linear import StrategyModule as LinearStrategy
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._meta_tasks import needs_no_variables
 
 JUDGE_ACTIONS = frozenset(("fleetcheck.kvm.kvm_validate", "kvm_validate"))
 FACT = "kvm_validate_result"
@@ -69,6 +76,16 @@ def judged(result: object) -> tuple[str, dict] | None:
 
 class StrategyModule(LinearStrategy):
     """ansible.builtin.linear, and each host judged by the fleet's judge gets its verdict as a cacheable fact."""
+
+    def _get_next_task_lockstep(self, hosts: list, iterator: t.Any) -> list:
+        """The next task of the hosts in lock step, as linear gives it; the implicit meta tasks that read no variable
+        (plugin_utils/_meta_tasks.py) are run here, as linear runs them, without resolving each host's variables."""
+        while True:
+            host_tasks = super(StrategyModule, self)._get_next_task_lockstep(hosts, iterator)
+            if not host_tasks or not all(needs_no_variables(task) for _host, task in host_tasks):
+                return host_tasks
+            for host, task in host_tasks:
+                self._execute_meta(task, None, iterator, host)
 
     def _process_pending_results(self, iterator: t.Any, one_pass: bool = False, max_passes: int | None = None) -> t.Any:
         results = super(StrategyModule, self)._process_pending_results(

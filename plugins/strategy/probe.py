@@ -17,6 +17,9 @@ each host's next task, which copies its state); while the hosts' modules run, th
 than the tasks themselves (measured over SSH at 30 hosts: 134 ms of controller CPU a host for one module task
 under free, 102 ms under linear). Here, while a task is in flight and no result is waiting, it only looks at the
 result queue (every millisecond, up to IDLE seconds) before the next walk: a result is taken as soon as it comes.
+
+A host whose task came back runs the implicit meta tasks that follow and read no variable (plugin_utils/_meta_tasks.py)
+at once: the free strategy would resolve the host's variables, its new facts copied, for each.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,6 +33,9 @@ description:
   - When the worker process running a task for a host dies before it sends a result (killed by a signal, or exited
     with an error), that host's task fails with a message naming the exit status, instead of the play waiting for
     it forever. The other hosts are not touched.
+  - When a host's task comes back, the implicit meta tasks that follow it and read no variable (the end of an
+    imported role, the flush of handlers) run at once, without resolving the host's variables (a copy of the facts
+    it just returned).
   - The fleet audit playbook C(fleetcheck.kvm.audit) runs its probe play with it.
 author:
   - fleetcheck.kvm developers (@fleetcheck)
@@ -42,6 +48,8 @@ import time
 
 from ansible.errors import AnsibleError
 from ansible.plugins.strategy.free import StrategyModule as FreeStrategy
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._meta_tasks import result_host, run_plain_meta
 
 GRACE = 1.0  # seconds a dead worker's host waits for a result the worker may have sent just before it died
 IDLE = 0.05  # the longest wait for a result before the free strategy's next walk over the hosts
@@ -91,7 +99,12 @@ class StrategyModule(FreeStrategy):
     def _process_pending_results(self, iterator, one_pass=False, max_passes=None):
         self._fail_dead_workers()
         self._wait_for_a_result()
-        return super(StrategyModule, self)._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
+        results = super(StrategyModule, self)._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
+        # A host whose task came back: the end of its role and the flush of its handlers run now, without the free
+        # strategy's variable resolution (plugin_utils/_meta_tasks.py), which would copy the facts it just returned.
+        for host in dict((id(h), h) for h in (result_host(r) for r in results or ()) if h is not None).values():
+            run_plain_meta(self, iterator, host)
+        return results
 
     def _wait_for_a_result(self):
         """While tasks are in flight and nothing has come back, wait here instead of walking every host again."""
