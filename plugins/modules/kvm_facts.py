@@ -45,6 +45,7 @@ def main():
             cpu_models=dict(type="list", elements="str", default=[]),
             qemu_version=dict(type="list", elements="str", default=["auto"]),
             qemu_check=dict(type="bool", default=False),
+            vars_prefix=dict(type="str"),  # read on the controller (plugins/action/kvm_facts.py); never sent here
         ),
         supports_check_mode=True,
     )

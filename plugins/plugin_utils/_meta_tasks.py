@@ -6,10 +6,10 @@
 
 ansible-core ends each imported role with an implicit `meta: role_complete` for every host, and each section of a
 play with an implicit `meta: flush_handlers`. Its strategies resolve the host's variables before they look at what
-a task is (VariableManager.get_vars, which copies the host's facts twice and walks them): once a host has its KVM
-facts, measured 3 to 4 ms of controller CPU a host and meta task, and the audit has two such tasks in each play.
-These two read no variable when they carry no condition, and StrategyBase._execute_meta runs them without one (the
-play context it takes is for reset_connection alone).
+a task is (VariableManager.get_vars, which copies the host's facts twice and walks them): measured on 2.19, 1.3 ms of
+controller CPU a host once it has its KVM facts (0.3 ms before), for each of the audit's role imports. These two read
+no variable when they carry no condition, and StrategyBase._execute_meta runs them without any (the play context it
+takes is for reset_connection alone).
 """
 
 from __future__ import annotations

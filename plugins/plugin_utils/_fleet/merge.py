@@ -80,41 +80,40 @@ def read_slice(path, what="the slice"):
 # fleet.json as iter_json writes it: the top-level keys a line each, then a host per line, each record's checks last,
 # after CHECKS_LAST (the writer joins them with it).
 CHECKS_LAST = ', "checks": '
-_HOSTS_LINE, _TAIL, _CHECKS = b' "hosts": [', [b" ]", b"}", b""], CHECKS_LAST.encode("ascii") + b"["
+_HEAD, _HOSTS, _END, _CHECKS = b"{\n", b'\n "hosts": [\n', b"\n ]\n}\n", CHECKS_LAST.encode("ascii") + b"["
 
 
 def read_without_checks(path, what="the previous audit's report"):
     """read_slice's document, each host's record without its checks (the comparison with a previous audit reads
     none), parsed from the part of each line before them where the file is laid out as iter_json writes it: a
-    third of the bytes. A record whose cut does not parse to a host's record (another writer's key order, a
-    "checks" key nested before the record's own: the cut then leaves a brace open) is parsed whole, and a file laid
-    out otherwise is read whole (read_slice)."""
+    third of the bytes, and only that third copied. A record whose cut does not parse to a host's record (another
+    writer's key order, a "checks" key nested before the record's own: the cut then leaves a brace open) is parsed
+    whole, and a file laid out otherwise is read whole (read_slice)."""
     raw = _read_bytes(path, what)
-    lines = raw.split(b"\n")
-    try:
-        start = lines.index(_HOSTS_LINE)
-    except ValueError:
-        start = None
-    if start is None or lines[0] != b"{" or lines[-3:] != _TAIL:
+    hosts_at = raw.find(_HOSTS)
+    if hosts_at < 0 or not raw.startswith(_HEAD) or not raw.endswith(_END):
         return read_slice(path, what)
     try:
         with PausedGC():
-            document = _loads(b"{" + b"".join(lines[1:start]) + b' "hosts": []}')
+            document = _loads(b"{" + raw[len(_HEAD):hosts_at].replace(b"\n", b"") + b' "hosts": []}')
             if not isinstance(document, dict):
                 return _document(document, path, what)
-            hosts = []
-            for line in lines[start + 1:-3]:
-                line = line[:-1] if line.endswith(b",") else line
-                cut = line.find(_CHECKS)
+            hosts, start, end = [], hosts_at + len(_HOSTS), len(raw) - len(_END)
+            while start <= end:  # an empty list: its line and the end share their newline, start is end + 1
+                stop = raw.find(b"\n", start, end)
+                stop = end if stop < 0 else stop
+                cut = raw.find(_CHECKS, start, stop)
                 record = None
-                if cut > 0:
+                if cut > start:
                     try:
-                        record = _loads(line[:cut] + b"}")
+                        record = _loads(raw[start:cut] + b"}")
                     except ValueError:
                         record = None
                 if not (isinstance(record, dict) and "host" in record and "status" in record):
-                    record = _loads(line)
+                    line = raw[start:stop]
+                    record = _loads(line[:-1] if line.endswith(b",") else line)
                 hosts.append(record)
+                start = stop + 1
     except ValueError as error:
         raise SliceError("%s %s is not JSON: %s" % (what, path, error))
     document["hosts"] = hosts

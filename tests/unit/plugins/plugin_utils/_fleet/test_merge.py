@@ -211,3 +211,14 @@ def test_a_file_nested_deeper_than_the_parser_goes_is_named_not_raised(tmp_path)
     for read in (merge.read_slice, merge.read_without_checks):
         with pytest.raises(merge.SliceError, match="is not JSON: it is nested deeper than this Python can parse"):
             read(str(path))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_the_writers_file_of_no_one_or_two_hosts_reads_as_the_whole_read_without_checks(tmp_path, count):
+    fleet = mixed_fleet()
+    fleet["hosts"] = fleet["hosts"][:count]
+    write_reports(str(tmp_path), fleet, ["json"])
+    path = str(tmp_path / "fleet.json")
+    fast = read_without_checks(path)
+    assert [r["host"] for r in fast["hosts"]] == [r["host"] for r in fleet["hosts"]]
+    assert fast == without_checks(read_slice(path))
