@@ -111,7 +111,7 @@ def host_only_imports(start):
 
 
 def test_there_are_actions_to_check():
-    assert [os.path.basename(p) for p in ACTIONS] == ["kvm_report.py", "kvm_validate.py", "kvm_metrics.py", "kvm_remedies.py"]
+    assert [os.path.basename(p) for p in ACTIONS] == ["kvm_facts.py", "kvm_report.py", "kvm_validate.py", "kvm_metrics.py", "kvm_remedies.py"]
 
 
 @pytest.mark.parametrize("path", files_under("module_utils", "**", "*.py"), ids=lambda p: os.path.relpath(p, ROOT))
