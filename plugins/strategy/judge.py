@@ -13,7 +13,8 @@ as soon as the judge's result is read, and tells the role's loop, by the result'
 Under any other strategy the loop does the work, as before.
 
 The implicit meta tasks that read no variable (plugin_utils/_meta_tasks.py) run here without the per-host variable
-resolution that linear does before it looks at a task: the audit's plays each end an imported role.
+resolution that linear does before it looks at a task: the audit's check, judge and metrics plays each end an
+imported role.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ description:
     C(ansible.builtin.set_fact) with C(cacheable) would give it, without a task per host.
   - The implicit meta tasks that read no variable, the end of an imported role and the flush of handlers, run as
     C(ansible.builtin.linear) runs them but without resolving each host's variables first (a copy of its facts).
-  - The fleet audit playbook C(fleetcheck.kvm.audit) runs every play but the probe's with it; the role
+  - The fleet audit playbook C(fleetcheck.kvm.audit) runs its check, judge and metrics plays with it; the role
     C(fleetcheck.kvm.validate)'s C(verdicts_fleet) and C(judge_fleet) entry points then skip their own loop.
 author:
   - fleetcheck.kvm developers (@fleetcheck)
