@@ -76,13 +76,13 @@ def leftovers(reports):
 
 @pytest.fixture
 def hanging_fleet(tmp_path):
-    """A healthy host and one whose probe never answers (its "Python" sleeps), over the local connection."""
+    """A host whose probe never answers (its "Python" sleeps), then a healthy one, over the local connection."""
     script = tmp_path / "py-hang"
     script.write_text(u"#!/bin/sh\necho $$ >> %s.pids\nexec sleep 100000\n" % script)
     os.chmod(str(script), 0o755)
-    (tmp_path / "hosts.ini").write_text(u"[fleet]\nhealthy ansible_python_interpreter=/usr/bin/python3\n"
-                                        u"hang ansible_python_interpreter=%s\n[all:vars]\nansible_connection=local\n"
-                                        % script)
+    (tmp_path / "hosts.ini").write_text(u"[fleet]\nhang ansible_python_interpreter=%s\n"
+                                        u"healthy ansible_python_interpreter=/usr/bin/python3\n"
+                                        u"[all:vars]\nansible_connection=local\n" % script)
     yield tmp_path, tmp_path / "py-hang.pids"
     pids = tmp_path / "py-hang.pids"
     for pid in (pids.read_text().split() if pids.exists() else ()):  # the fake host's process: ours to end
@@ -92,12 +92,16 @@ def hanging_fleet(tmp_path):
             pass
 
 
-@pytest.mark.parametrize("core,number", [("current", signal.SIGKILL), ("current", signal.SIGTERM),
-                                         ("current", signal.SIGINT), ("oldest", signal.SIGKILL),
-                                         ("newest", signal.SIGKILL)],
-                         ids=["SIGKILL", "SIGTERM", "SIGINT", "SIGKILL-oldest-core", "SIGKILL-newest-core"])
-def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansible_bin, core, number):
-    """Each ansible-core takes a dead worker's result in its own form (plugins/strategy/probe.py send_failure)."""
+@pytest.mark.parametrize("core,number,forks", [("current", signal.SIGKILL, 5), ("current", signal.SIGTERM, 5),
+                                               ("current", signal.SIGINT, 5), ("oldest", signal.SIGKILL, 5),
+                                               ("newest", signal.SIGKILL, 5), ("current", signal.SIGKILL, 1),
+                                               ("oldest", signal.SIGKILL, 1)],
+                         ids=["SIGKILL", "SIGTERM", "SIGINT", "SIGKILL-oldest-core", "SIGKILL-newest-core",
+                              "SIGKILL-one-fork", "SIGKILL-one-fork-oldest-core"])
+def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansible_bin, core, number, forks):
+    """Each ansible-core takes a dead worker's result in its own form (plugins/strategy/probe.py send_failure).
+    With one fork, the healthy host waits for the hanging host's slot: the killed worker's slot goes to it at once,
+    and its own host is still failed (the strategy keeps the dead worker apart from its slot)."""
     from ansible_collections.fleetcheck.kvm.tests.functional.galaxy.test_round_trip import core_bin
     work, pids = hanging_fleet
     reports = str(work / "reports")
@@ -105,7 +109,8 @@ def test_a_killed_worker_fails_its_host_and_the_audit_ends(hanging_fleet, ansibl
     playbook = subprocess.Popen([os.path.join(core_bin(core, ansible_bin), "ansible-playbook"), "fleetcheck.kvm.audit", "-i",
                                  str(work / "hosts.ini"), "-e", "kvm_audit_report_dir=%s" % reports,
                                  "-e", "kvm_audit_probe_timeout=%d" % PROBE_DEADLINE],
-                                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                                env=dict(ENV, ANSIBLE_FORKS=str(forks)), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, universal_newlines=True)
     try:
         wait_for(lambda: pids.exists() and pids.read_text().strip(), 60, "the hanging host's probe to start")
         worker = int(pids.read_text().split()[0])

@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import signal
 
+import pytest
+
 from ansible_collections.fleetcheck.kvm.plugins.strategy import probe
 
 
@@ -24,8 +26,16 @@ class Task(object):
 
 
 class Worker(object):
-    def __init__(self, host, exitcode):
+    def __init__(self, host, exitcode, sentinel=None):
         self._host, self._task, self.exitcode, self._task_vars = Host(host), Task(), exitcode, {}
+        self.sentinel, self.closed = sentinel, False
+
+    def is_alive(self):
+        return self.exitcode is None
+
+    def close(self):
+        assert self.exitcode is not None, "multiprocessing refuses to close a running process"
+        self.closed = True
 
 
 class OldQueue(object):
@@ -38,9 +48,16 @@ class OldQueue(object):
         self.sent.append((args, kwargs))
 
 
-def strategy(workers, blocked):
-    found = probe.StrategyModule.__new__(probe.StrategyModule)  # no TaskQueueManager: only what the check reads
-    found._workers, found._blocked_hosts, found._final_q, found._dead_since = workers, blocked, OldQueue(), {}
+class Tqm(object):
+    _terminated = False
+
+
+def strategy(workers, waiting_hosts):
+    """The strategy without a play: only what the checks read. waiting_hosts: the hosts whose task has no result."""
+    found = probe.StrategyModule.__new__(probe.StrategyModule)
+    found._workers, found._final_q, found._dead, found._tqm = workers, OldQueue(), [], Tqm()
+    found._queued_task_cache = dict(((name, Task._uuid), {}) for name in waiting_hosts)
+    found._blocked_hosts = dict((name, True) for name in waiting_hosts)
     return found
 
 
@@ -50,38 +67,96 @@ def test_exit_statuses_are_named():
     assert probe.exit_status(1) == "exit status 1"
 
 
-def test_a_dead_worker_whose_host_waits_fails_it_once_after_the_grace(monkeypatch):
+def test_a_dead_worker_whose_host_waits_frees_its_slot_at_once_and_fails_the_host_once_after_the_grace(monkeypatch):
     now = [100.0]
     monkeypatch.setattr(probe.time, "monotonic", lambda: now[0])
     dead = Worker("hang", -signal.SIGKILL)
     running, answered = Worker("busy", None), Worker("done", 0)
-    found = strategy([dead, running, answered, None], {"hang": True, "busy": True, "done": False})
+    found = strategy([dead, running, answered, None], ["hang", "busy"])
     found._fail_dead_workers()
-    assert found._final_q.sent == [] and found._workers[0] is dead  # a result it sent may still be queued
+    assert found._final_q.sent == []  # a result it sent may still be queued
+    assert found._workers == [None, running, answered, None] and dead.closed  # the slot can take the next task
     now[0] += probe.GRACE + 0.1
     found._fail_dead_workers()
     (args, kwargs), = found._final_q.sent
     assert args[:2] == ("hang", "task-uuid") and kwargs == {"task_fields": {}}
     assert args[2] == {"failed": True, "msg": probe.DIED % "killed by SIGKILL"}
-    assert found._workers == [None, running, answered, None]  # the slot is free; the others untouched
+    assert found._workers == [None, running, answered, None] and not answered.closed  # the others untouched
     found._fail_dead_workers()
     assert len(found._final_q.sent) == 1
 
 
-def test_a_dead_worker_whose_host_already_has_its_result_is_only_cleared():
-    found = strategy([Worker("hang", -signal.SIGTERM)], {"hang": False})
+def test_a_dead_worker_whose_result_came_in_the_grace_fails_nothing(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(probe.time, "monotonic", lambda: now[0])
+    found = strategy([Worker("hang", -signal.SIGKILL)], ["hang"])
     found._fail_dead_workers()
-    assert found._final_q.sent == [] and found._workers == [None]
+    del found._queued_task_cache[("hang", Task._uuid)]  # ansible-core read its result
+    found._blocked_hosts["hang"] = True  # and the host went on to its next task, in another worker
+    now[0] += probe.GRACE + 0.1
+    found._fail_dead_workers()
+    assert found._final_q.sent == [] and found._dead == []
 
 
-class Tqm(object):
-    _terminated = False
+def test_a_dead_worker_whose_host_already_has_its_result_is_only_cleared():
+    found = strategy([Worker("hang", -signal.SIGTERM)], [])
+    found._fail_dead_workers()
+    assert found._final_q.sent == [] and found._workers == [None] and found._dead == []
+
+
+def test_without_a_queue_cache_the_blocked_hosts_say_who_waits():
+    found = strategy([Worker("hang", -signal.SIGTERM), Worker("done", -signal.SIGTERM)], ["hang"])
+    del found._queued_task_cache
+    found._fail_dead_workers()
+    assert [dead[1].name for dead in found._dead] == ["hang"]
+
+
+def test_a_free_slot_is_taken_without_waiting(monkeypatch):
+    waits = []
+    monkeypatch.setattr(probe, "wait_for_exit", lambda *args, **kwargs: waits.append(args))
+    for workers in ([Worker("busy", None), None], [Worker("busy", None), Worker("done", 0)]):
+        strategy(workers, ["busy"])._wait_for_a_free_worker()
+    assert waits == []
+
+
+def test_when_every_fork_is_busy_the_queue_sleeps_on_the_workers_until_one_exits(monkeypatch):
+    first, second = Worker("a", None, sentinel=11), Worker("b", None, sentinel=12)
+    waits = []
+
+    def wait(sentinels, timeout):
+        waits.append((list(sentinels), timeout))
+        if len(waits) == 2:
+            second.exitcode = 0
+
+    monkeypatch.setattr(probe, "wait_for_exit", wait)
+    strategy([first, second], ["a", "b"])._wait_for_a_free_worker()
+    assert waits == [([11, 12], probe.IDLE)] * 2
+
+
+def test_a_worker_that_dies_while_every_fork_is_busy_frees_its_slot_and_its_host_is_kept(monkeypatch):
+    first, second = Worker("a", None, sentinel=11), Worker("b", None, sentinel=12)
+
+    def wait(_sentinels, timeout):
+        first.exitcode = -signal.SIGKILL
+
+    monkeypatch.setattr(probe, "wait_for_exit", wait)
+    found = strategy([first, second], ["a", "b"])
+    found._wait_for_a_free_worker()
+    assert found._workers == [None, second] and [dead[1].name for dead in found._dead] == ["a"]
+
+
+def test_the_queue_stops_waiting_when_the_run_is_ended(monkeypatch):
+    monkeypatch.setattr(probe, "wait_for_exit", lambda *args, **kwargs: pytest.fail("waited after the end"))
+    found = strategy([Worker("a", None, sentinel=11)], ["a"])
+    found._tqm._terminated = True
+    found._wait_for_a_free_worker()
+    assert found._workers[0].exitcode is None
 
 
 def waiting(pending, results, monkeypatch, arrives_after=None):
     """A strategy with `pending` tasks in flight and `results` queued; the clock moves only when it sleeps, and a
     result arrives after `arrives_after` sleeps. Returns the strategy and the sleeps it took."""
-    found = strategy([], {})
+    found = strategy([], [])
     found._pending_results, found._results, found._tqm = pending, list(results), Tqm()
     now, sleeps = [0.0], []
 
