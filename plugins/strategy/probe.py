@@ -35,7 +35,9 @@ description:
   - Runs tasks as the C(ansible.builtin.free) strategy does.
   - When the worker process running a task for a host dies before it sends a result (killed by a signal, or exited
     with an error), that host's task fails with a message naming the exit status, instead of the play waiting for
-    it forever. The other hosts are not touched.
+    it forever. The other hosts are not touched, and the dead worker's slot takes the next host at once.
+  - When every fork is busy, it sleeps until a worker exits instead of looking at every worker ten thousand times
+    a second as ansible-core's queue does.
   - When a host's task comes back, the implicit meta tasks that follow it and read no variable (the end of an
     imported role, the flush of handlers) run at once, without resolving the host's variables (a copy of the facts
     it just returned).
