@@ -130,9 +130,6 @@ def read_tree(source):
         feature = re.search(r"\.feature\s*=\s*(FEAT_\w+)", body).group(1)
         bits = defines[re.search(r"\.bits\s*=\s*(\w+)", body).group(1)]
         save_areas[defines[match.group(1)]] = (feature, (bits & -bits).bit_length() - 1)
-    xss_mask = defines["XSTATE_ARCH_LBR_MASK"]  # cpu.c: CPUID_XSTATE_XSS_MASK (XSTATE_ARCH_LBR_MASK)
-    if "#define CPUID_XSTATE_XSS_MASK    (XSTATE_ARCH_LBR_MASK)" not in open(os.path.join(source, "target", "i386", "cpu.c")).read():
-        raise SystemExit("CPUID_XSTATE_XSS_MASK changed in cpu.c: teach the generator its new value")
     # x86_cpu_initfn: the older spellings QEMU still accepts (-cpu Nehalem,+sse3), alias -> name.
     aliases = dict(re.findall(r'object_property_add_alias\(obj,\s*"([^"]+)",\s*obj,\s*"([^"]+)"\)', cpu_c))
     known = set(name for word in words.values() for name in word["names"].values())
@@ -141,7 +138,7 @@ def read_tree(source):
     if missing:
         raise SystemExit("feature words without an entry in feature_word_info: %s" % missing)
     return {"version": version, "order": order, "words": words, "save_areas": save_areas,
-            "xcr0_mask": defines["CPUID_XSTATE_XCR0_MASK"], "xss_mask": xss_mask, "aliases": aliases}
+            "xcr0_mask": defines["CPUID_XSTATE_XCR0_MASK"], "aliases": aliases}
 
 
 def render(data, origin):
@@ -183,7 +180,6 @@ def render(data, origin):
         "",
         "# Older spellings QEMU accepts (x86_cpu_initfn object_property_add_alias); QEMU also reads '_' as '-'.",
         "FEATURE_ALIASES = {\n    %s,\n}" % ",\n    ".join("%r: %r" % item for item in sorted(data["aliases"].items())),
-        "XSS_MASK = 0x%x" % data["xss_mask"],
         "",
     ]
     return "\n".join(lines)

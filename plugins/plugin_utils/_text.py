@@ -17,12 +17,12 @@ import re
 # row breaks on a carriage return) and lone surrogates (no UTF-8 encoder writes them).
 UNSAFE = re.compile(u"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = {"\t": " ", "\n": " ", "\r": " "}
-# Every text from a host is kept whole in fleet.json up to this length; the other reports cap it shorter
+# Every text from a host is kept whole in fleet.json up to this length; the other reports truncate it shorter
 # (escape.REPORT_TEXT_MAX). A hostile host cannot make the reports huge.
 JSON_TEXT_MAX = 65536
 
 
-def cap(text, limit, where):
+def truncate(text, limit, where):
     """text cut to limit characters, saying how much was left out and where the whole is."""
     if len(text) <= limit:
         return text
@@ -39,7 +39,7 @@ def safe_text(value, lines=False):
     if UNSAFE.search(value):
         keep = u"\n" if lines else u""
         value = UNSAFE.sub(lambda m: m.group(0) if m.group(0) == keep else _SPACES.get(m.group(0), u"\ufffd"), value)
-    return cap(value, JSON_TEXT_MAX, "")
+    return truncate(value, JSON_TEXT_MAX, "")
 
 
 def is_clean(value):

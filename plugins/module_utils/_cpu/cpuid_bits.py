@@ -263,4 +263,3 @@ FEATURE_ALIASES = {
     'vmcb_clean': 'vmcb-clean',
     'xd': 'nx',
 }
-XSS_MASK = 0x8000

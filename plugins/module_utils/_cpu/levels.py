@@ -10,8 +10,6 @@ OSXSAVE (set by the guest kernel) needs `xsave`, OSFXSR needs `fxsr`.
 Pure data and set arithmetic: used on the host (facts) and the controller (fleet pools).
 """
 
-LEVELS_SOURCE = "x86-64 psABI 1.0, 3.1.1 Micro-Architecture Levels (gitlab.com/x86-psABIs/x86-64-ABI)"
-
 # (level, features it adds to the level below). The baseline also needs long mode (`lm`):
 # the psABI's baseline is "x86-64", CPUID 0x80000001 EDX.LM.
 X86_64_LEVELS = (

@@ -92,7 +92,6 @@ KVM_ARM_VCPU_PSCI_0_2 = 2                           # bit in kvm_vcpu_init.featu
 # struct kvm_run: the fields the probe reads.
 KVM_RUN_EXIT_REASON = struct.Struct("=I")
 KVM_RUN_EXIT_REASON_OFFSET = 8
-KVM_RUN_IMMEDIATE_EXIT_OFFSET = 1
 KVM_RUN_UNION_OFFSET = 32
 KVM_RUN_IO = struct.Struct("=BBHIQ")                # direction size port count data_offset
 KVM_RUN_FAIL_ENTRY = struct.Struct("=QI")           # hardware_entry_failure_reason cpu
@@ -116,7 +115,6 @@ KVM_EXIT_REASONS = {
     39: "MEMORY_FAULT", 40: "TDX", 41: "ARM_SEA",
 }
 KVM_EXIT_IO = 2
-KVM_EXIT_HLT = 5
 KVM_EXIT_MMIO = 6
 KVM_EXIT_SYSTEM_EVENT = 24
 

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE, cap, is_clean, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE, truncate, is_clean, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
@@ -23,7 +23,6 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts imp
 
 FLEET_SCHEMA = "fleetcheck.kvm/fleet"
 FLEET_SCHEMA_VERSION = 1
-STATUS_ORDER = STATUSES
 
 
 MAX_SET_NAMES = 4096  # capability names kept per set: the kernel knows some 250
@@ -207,14 +206,14 @@ def host_name(host):
     differ stay different and readable."""
     if isinstance(host, bytes):
         decoded = host.decode("utf-8", "backslashreplace")
-        return (cap(_escaped(decoded), JSON_TEXT_MAX, ""),
+        return (truncate(_escaped(decoded), JSON_TEXT_MAX, ""),
                 "is not valid UTF-8, shown escaped")
     if type(host) is not str:  # pylint: disable=unidiomatic-typecheck
         return safe_text(host), "is not a string"
     if is_clean(host):
         return host, ""
     broken = any(u"\ud800" <= c <= u"\udfff" for c in host)  # undecodable bytes, carried as lone surrogates
-    return cap(_escaped(host), JSON_TEXT_MAX, ""), (
+    return truncate(_escaped(host), JSON_TEXT_MAX, ""), (
         "is not valid UTF-8" if broken else "has control characters") + ", shown escaped"
 
 
@@ -250,7 +249,7 @@ def normalize_verdict(host, verdict, clean_names=None):
                      if isinstance(verdict.get("checks"), list) else
                      (None, "checks is %s, not a list" % type(verdict.get("checks")).__name__))
     status = verdict.get("status")
-    if not isinstance(status, str) or status not in STATUS_ORDER or checks is None:
+    if not isinstance(status, str) or status not in STATUSES or checks is None:
         return no_facts_verdict(name, "the verdict of this host is malformed (status %s; %s)"
                                 % (safe_text(repr(status))[:40], wrong or "checks are well formed"),
                                 code="facts.malformed")
@@ -306,7 +305,7 @@ def _unique_names(records):
 def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
     clean_names = Seen()
     records = _unique_names([normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts])
-    counts = dict((status, 0) for status in STATUS_ORDER)
+    counts = dict((status, 0) for status in STATUSES)
     warned = 0  # hosts with at least one unmet check of severity warn, passing or not
     requirements = []
     seen = set()
@@ -360,5 +359,5 @@ def _verdict_of(verdicts, host):
 
 def failing_first(records):
     """Records by status (failing first), then by name."""
-    order = dict((status, index) for index, status in enumerate(STATUS_ORDER))
+    order = dict((status, index) for index, status in enumerate(STATUSES))
     return sorted(records, key=lambda r: (order[r["status"]], r["host"]))

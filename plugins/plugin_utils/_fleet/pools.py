@@ -30,7 +30,7 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
     DEPRECATED, NOT_MIGRATION_SAFE, cpu_config)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import fingerprint as pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint as pool_id
 
 
 def usable_guest_cpu(guest_cpu):

@@ -14,8 +14,8 @@ __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
-    blocked, canonical_cap, not_gathered, whole_number)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, whole_number
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked, not_gathered
 
 ALL_ARCHES = "all"
 

@@ -22,7 +22,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases impor
     FEATURE_WORDS, builtin_models, first_release, model_names)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocked, did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     LEVEL_NAMES, level_rank, level_requirements)
 

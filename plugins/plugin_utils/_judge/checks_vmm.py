@@ -21,8 +21,8 @@ import re
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
-    blocked, did_you_mean, not_gathered, whole_number)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean, whole_number
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked, not_gathered
 
 # The devices subset's keys and nodes, as the probe writes them.
 DEVICE_PATHS = tuple((entry[0], entry[1]) for entry in VMM_DEVICES)

@@ -19,7 +19,8 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm i
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict, no_facts_verdict
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import blocker, did_you_mean, fingerprint
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean, fingerprint
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocker
 
 MODES = ("enforce", "audit")
 

@@ -29,8 +29,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as guest_cpu
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import (
-    canonical_cap, did_you_mean, whole_number)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean, whole_number
 
 
 # ------------------------------------------------------------ validators ----
@@ -275,11 +274,8 @@ REQUIREMENTS = (
 )
 
 REQUIREMENT_NAMES = tuple(entry["name"] for entry in REQUIREMENTS)
-BY_NAME = dict((entry["name"], entry) for entry in REQUIREMENTS)
 # What a requirement-name selector of `severity` may name: every requirement that makes checks, and `usable`.
 SEVERITY_FAMILIES = ("usable",) + tuple(name for name in REQUIREMENT_NAMES if name != "severity")
-# The subset every host's verdict needs: `usable` is the device, api and vm subsets' answer.
-USABLE_NEEDS = ("device", "api", "vm")
 
 # The role's own variables (kvm_validate_<name>): how it runs, not what a host must have.
 ROLE_VARIABLES = (

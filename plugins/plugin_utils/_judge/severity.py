@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap as _cap, did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap as _cap, did_you_mean
 
 
 def _selector(key, profiles, families):

@@ -13,7 +13,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate, safe_text
 
 # Every text from a host is cut to this many characters in fleet.md, fleet.html, junit.xml and on the console;
 # fleet.json keeps it whole up to fleet.JSON_TEXT_MAX.
@@ -37,22 +37,22 @@ _HTML = re.compile(u"[&<>\"']")
 def markdown(value):
     """value inside a Markdown table cell or list item: one line, every character that Markdown reads as
     markup escaped, and a zero-width space where a renderer would make a link of plain text."""
-    text = _MARKDOWN.sub(r"\\\1", cap(safe_text(value), REPORT_TEXT_MAX, _CUT))
+    text = _MARKDOWN.sub(r"\\\1", truncate(safe_text(value), REPORT_TEXT_MAX, _CUT))
     return _AUTOLINKS.sub(lambda m: m.group(0)[0] + u"\u200b" + m.group(0)[1:], text)
 
 
 def markdown_code(value):
     """value inside a Markdown code span (`...`): no backtick to end it, one line, capped."""
-    return cap(safe_text(value), REPORT_TEXT_MAX, _CUT).replace("`", "'")
+    return truncate(safe_text(value), REPORT_TEXT_MAX, _CUT).replace("`", "'")
 
 
 def html(value):
     """value as HTML text or the inside of a quoted attribute."""
-    return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], cap(safe_text(value, lines=True), REPORT_TEXT_MAX, _CUT))
+    return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], truncate(safe_text(value, lines=True), REPORT_TEXT_MAX, _CUT))
 
 
 def _xml_clean(value):
-    text = cap(safe_text(value if value is not None else "", lines=True), REPORT_TEXT_MAX, _CUT)
+    text = truncate(safe_text(value if value is not None else "", lines=True), REPORT_TEXT_MAX, _CUT)
     return _XML_INVALID.sub(u"\ufffd", text)
 
 
@@ -79,5 +79,5 @@ _PROMETHEUS = re.compile(r'[\\"\n]')
 
 def prometheus_label(value):
     """value as the inside of a Prometheus label value's double quotes (text exposition format)."""
-    text = cap(safe_text(value), PROMETHEUS_LABEL_MAX, _CUT)
+    text = truncate(safe_text(value), PROMETHEUS_LABEL_MAX, _CUT)
     return _PROMETHEUS.sub(lambda m: _PROMETHEUS_ESCAPES[m.group(0)], text)

@@ -16,8 +16,9 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import STATUS_ORDER, failing_first
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import STATUSES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX, html, script_json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import cause_of
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import (
@@ -72,7 +73,7 @@ def _facts(key):
 def build_view(fleet):
     """The compact form of the fleet that the page embeds."""
     requirements = dict((r, i) for i, r in enumerate(fleet["requirements"]))
-    statuses = dict((s, i) for i, s in enumerate(STATUS_ORDER))
+    statuses = dict((s, i) for i, s in enumerate(STATUSES))
     groups = fleet.get("groups") or []
     group_of = {}  # (host, requirement, code, cause) -> group index
     for index, group in enumerate(groups):
@@ -125,7 +126,7 @@ def build_view(fleet):
     if isinstance(majority.get("parameters"), dict):
         majority["parameters"] = " ".join("%s=%s" % kv for kv in sorted(majority["parameters"].items()))
     return {"schema": VIEW_SCHEMA, "title": fleet["title"], "generated_at": fleet["generated_at"],
-            "counts": fleet["counts"], "statuses": list(STATUS_ORDER), "requirements": fleet["requirements"],
+            "counts": fleet["counts"], "statuses": list(STATUSES), "requirements": fleet["requirements"],
             "columns": dict((name, [_facts(v) for v in interner.values] if name == "facts" else interner.values)
                             for name, interner in columns.items()),
             "checks": checks.values, "checksets": checksets.values, "notes": notes,
@@ -142,7 +143,7 @@ def build_view(fleet):
 
 def _capped(text):
     """A host's text as the page shows it (as text, never as markup: the script sets textContent)."""
-    return text if not isinstance(text, str) else cap(text, REPORT_TEXT_MAX, " in fleet.json")
+    return text if not isinstance(text, str) else truncate(text, REPORT_TEXT_MAX, " in fleet.json")
 
 
 def template():

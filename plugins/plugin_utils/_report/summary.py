@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import cap, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import summary_lines
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
 
@@ -23,7 +23,7 @@ _CONTROL = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _text(value):
-    return cap(_CONTROL.sub(u"\ufffd", safe_text(value)), REPORT_TEXT_MAX, " in fleet.json")
+    return truncate(_CONTROL.sub(u"\ufffd", safe_text(value)), REPORT_TEXT_MAX, " in fleet.json")
 
 
 def _plural(count, word, plural=None):

@@ -27,7 +27,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BA
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER, KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
 from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as arm64_machine
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import ROOT, missing

@@ -21,7 +21,7 @@ from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_validate as v
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
-    REQUIREMENTS, REQUIREMENT_NAMES, ROLE_VARIABLES, SEVERITY_FAMILIES, USABLE_NEEDS, default_requirements)
+    REQUIREMENTS, REQUIREMENT_NAMES, ROLE_VARIABLES, SEVERITY_FAMILIES, default_requirements)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))))
@@ -60,7 +60,6 @@ def test_every_requirement_needs_real_subsets():
     for entry in REQUIREMENTS:
         assert set(entry["needs"]) <= set(SUBSETS), entry["name"]
         assert bool(entry["needs"]) == (entry["name"] != "severity"), entry["name"]
-    assert set(USABLE_NEEDS) <= set(SUBSETS)
 
 
 def test_the_set_values_cover_every_requirement():

@@ -2,14 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the judge says the same way everywhere: suggestions, counts, capability names, set names."""
+"""How the judge reads and names values: suggestions, whole numbers, capability names, set names."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.words import canonical_cap, did_you_mean, fingerprint, not_gathered, whole_number
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean, fingerprint, whole_number
 
 
 def test_did_you_mean_offers_the_close_names_only():
@@ -31,10 +31,3 @@ def test_a_capability_in_any_spelling_has_one_canonical_name():
 def test_a_fingerprint_ignores_order_and_tells_sets_apart():
     assert fingerprint(["b", "a"]) == fingerprint(["a", "b"])
     assert fingerprint(["a"]) != fingerprint(["a", "b"]) and len(fingerprint([])) == 12
-
-
-def test_not_gathered_fails_and_names_the_subset_to_add():
-    item = not_gathered("require_iommu", True, "iommu")
-    assert item["ok"] is False and item["actual"] is None
-    assert item["message"] == ("require_iommu cannot be judged: the iommu facts were not gathered (add 'iommu' "
-                               "to gather_subset)")
