@@ -221,7 +221,7 @@ guest_cpu_pools:
       (the facts of this run's probe, else the cached ones). A guest started with the features of a pool can move
       freely between its hosts; one started with the common set can go anywhere.
     - Only each pool's C(hosts), C(features) and C(runnable_models) are primary; everything else is derived from
-      them, so the pools of several slices of a fleet merge exactly (C(kvm_cpu_pools.fleet_view) in the collection's
+      them, so the pools of several slices of a fleet merge exactly (C(fleet_view) in the collection's
       C(plugins/plugin_utils/_fleet/pools.py)).
   returned: when O(hosts) is given
   type: dict

@@ -72,7 +72,10 @@ def synthetic(index, host, rng, kvm_verdicts):
 
 def _pools():
     """(id, features, runnable models) of the 9 synthetic pools: 3 per level."""
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+    try:  # the tree measured may be an older build, where the pools named it pool_id
+        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint as pool_id
+    except ImportError:
+        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
     table = {}
     for rank, (level, _share) in enumerate(LEVELS):
         for pool in range(3):

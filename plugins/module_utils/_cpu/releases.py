@@ -8,7 +8,7 @@ that would break this.
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_features
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models as kvm_qemu_cpu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
 
 
 def _feature_words():
@@ -16,7 +16,7 @@ def _feature_words():
     (qemu_models.PLACED_FEATURES) added: to the word they belong to, or as a new CPUID word."""
     words = [(name, kind, where, subleaf, register, dict(names))
              for name, kind, where, subleaf, register, names in cpuid_bits.FEATURE_WORDS]
-    for feature, (kind, where, subleaf, register, bit) in sorted(kvm_qemu_cpu_models.PLACED_FEATURES.items()):
+    for feature, (kind, where, subleaf, register, bit) in sorted(qemu_models.PLACED_FEATURES.items()):
         for word in words:
             if word[1:5] == (kind, where, subleaf, register):
                 word[5][bit] = feature
@@ -54,10 +54,10 @@ def release_rank(release):
 
 def releases():
     """The feature releases with a model table, oldest first ('7.2', '10.0', ...)."""
-    return tuple(entry[0] for entry in kvm_qemu_cpu_models.RELEASES)
+    return tuple(entry[0] for entry in qemu_models.RELEASES)
 
 
-def model_table(release=None, module=kvm_qemu_cpu_models):
+def model_table(release=None, module=qemu_models):
     """The model table of a feature release (default: the newest) as {"features": {model: sorted names},
     "aliases": {...}, "host_dependent": (...), "deprecated": (...), "release", "qemu_version", "qemu_package"}."""
     order = [entry[0] for entry in module.RELEASES]
@@ -98,7 +98,7 @@ def _decode(written, name, decoded):
     return decoded[name]
 
 
-def first_release(model, module=kvm_qemu_cpu_models):
+def first_release(model, module=qemu_models):
     """The oldest release with a table that has `model`, or None for a name no table has."""
     for release, names in sorted(module.SINCE.items(), key=lambda item: release_rank(item[0])):
         if model in names.split():

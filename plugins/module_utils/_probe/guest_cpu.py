@@ -2,7 +2,7 @@
 """The guest_cpu subset (x86): the CPU that QEMU under KVM can give a guest.
 
 Asks the kernel what QEMU asks (KVM_GET_SUPPORTED_CPUID, KVM_CHECK_EXTENSION,
-the MSR lists, the feature MSRs, KVM_X86_XCOMP_GUEST_SUPP) and lets kvm_guest_cpu
+the MSR lists, the feature MSRs, KVM_X86_XCOMP_GUEST_SUPP) and lets _cpu/guest_cpu.py
 compute features, x86-64 level and QEMU models from the answers. Informational:
 it never makes a host unusable.
 """

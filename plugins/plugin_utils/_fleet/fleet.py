@@ -271,7 +271,7 @@ def normalize_verdict(host, verdict, clean_names=None):
 def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None,
                 requirement_sets=None):
     """The fleet document: one record per host in inventory order, the counts, causes and drift, the
-    guest CPU view (kvm_cpu_pools.fleet_view: pools, common set, hosts holding it back) when given, and the
+    guest CPU view (_fleet/pools.fleet_view: pools, common set, hosts holding it back) when given, and the
     capability sets ({fingerprint: names}) and requirement sets ({name: requirements that differ from the
     defaults}) that the hosts' summaries name."""
     with PausedGC():

@@ -12,7 +12,7 @@ fleet_pools({host: guest_cpu facts}) returns:
   hosts (count), excluded ({host: why}: no guest_cpu facts, skipped, error),
   common: features, level, missing_for_next_level, runnable_models (on every host; never host or max, which
          QEMU marks not migration-safe),
-  pools: best first; each id (pool_id of its features), hosts, level, features,
+  pools: best first; each id (naming.fingerprint of its features), hosts, level, features,
          runnable_models (on every host of the pool), feature_count, lacking (features of
          the best pool it lacks), without_it (the common level and the models gained if the
          whole pool left, or None),
@@ -30,7 +30,7 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
     DEPRECATED, NOT_MIGRATION_SAFE, cpu_config)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint as pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 
 
 def usable_guest_cpu(guest_cpu):
@@ -100,7 +100,7 @@ def fleet_view(pools, excluded=None):
     for features, pool in by_features.items():
         models = _intersection(pool["models"])
         level, _missing = x86_64_level(features)
-        pools.append({"id": pool_id(features), "hosts": sorted(pool["hosts"]), "level": level, "features": features,
+        pools.append({"id": fingerprint(features), "hosts": sorted(pool["hosts"]), "level": level, "features": features,
                       "models": models, "feature_count": len(features)})
     # Best first: highest level, then most runnable models, then most features; the id breaks ties.
     pools.sort(key=lambda p: (-level_rank(p["level"]), -len(p["models"]), -p["feature_count"], p["id"]))

@@ -10,7 +10,7 @@ Proposed requirements, each judged against ansible_facts.kvm.guest_cpu:
   required_cpu_features: CPUID features that KVM must offer, by QEMU's names (the
                          older spellings QEMU accepts and Linux's names work too)
 Each check function takes (facts, requirement value) and returns check dicts shaped
-by kvm_verdicts.check(). validate_guest_cpu_requirements() gives the problems of the
+by verdicts.check(). validate_guest_cpu_requirements() gives the problems of the
 values (unknown names, with suggestions) before any host is judged.
 """
 

@@ -11,7 +11,7 @@ Requirements, each judged against the facts of one kvm_facts subset:
   secure_guest:        sev, sev_es, sev_snp, tdx that must be ready (secure_guest)
   module_parameters:   "module.parameter" -> the value the kernel prints (parameters)
 the validate_* functions give the problems of the values, with suggestions, before any
-host is judged; each check_* function takes (facts, value) and returns kvm_verdicts.check dicts.
+host is judged; each check_* function takes (facts, value) and returns verdicts.check dicts.
 """
 
 from __future__ import absolute_import, division, print_function

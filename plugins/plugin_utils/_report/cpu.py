@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The guest CPU section of the fleet reports: migration pools, the common set, the hosts holding it back.
 
-Renders the view of kvm_cpu_pools.fleet_view (the kvm_validate action's guest_cpu_pools) as
+Renders the view of _fleet/pools.fleet_view (the kvm_validate action's guest_cpu_pools) as
   json_section(view):     the data for fleet.json, complete (slices merge with fleet_view)
   markdown_section(view): lines for fleet.md, every list capped ("and 12 more")
   html_section(view):     a self-contained <section> for fleet.html: no script, no external

@@ -163,7 +163,7 @@ def test_unreachable_hosts_may_be_allowed(fleet, ansible_bin):
 
 def test_the_real_fleet_is_pooled_by_guest_cpu(audited):
     """Hosts whose guest CPU is known form pools; the others are left out with the reason, never dropped."""
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
     work = audited[0]
     with open(str(work / "reports" / "fleet.json")) as handle:
         data = json.load(handle)
@@ -173,7 +173,7 @@ def test_the_real_fleet_is_pooled_by_guest_cpu(audited):
     assert "fc-fleet-kvm" in pooled and view["excluded"][GHOST]
     for host, pool in pooled.items():
         summary = records[host]["summary"]
-        assert pool["id"] == summary["guest_cpu_pool"] == pool_id(pool["features"])
+        assert pool["id"] == summary["guest_cpu_pool"] == fingerprint(pool["features"])
         assert pool["level"] == summary["guest_cpu_level"]
     assert view["common"]["level"] == min(pool["level"] for pool in view["pools"])
     with open(str(work / "reports" / "fleet.md")) as handle:

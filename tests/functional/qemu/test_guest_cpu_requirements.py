@@ -7,7 +7,7 @@
 What the verdict must name is never written here: it is derived from the psABI level table and the
 probe's own facts, and cross-checked against QEMU's expansion of `-cpu host` under -accel kvm.
 The same run's fact cache then feeds the constructed inventory example, whose guest CPU groups must
-be named by the level and by kvm_cpu_pools.pool_id.
+be named by the level and by naming.fingerprint (plugin_utils/_judge/naming.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +25,7 @@ from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_guest_cpu_qemu import QEMU, Qmp
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -112,7 +112,7 @@ def test_the_missing_features_are_those_qemu_cannot_give_the_host_model(kvm_devi
 def test_the_verdict_summary_always_carries_level_and_pool(run_facts):
     guest, verdict = run_facts
     assert verdict["summary"]["guest_cpu_level"] == guest["level"]
-    assert verdict["summary"]["guest_cpu_pool"] == pool_id(guest["features"])
+    assert verdict["summary"]["guest_cpu_pool"] == fingerprint(guest["features"])
 
 
 def test_the_constructed_example_groups_this_host_by_level_and_pool(role_run, run_facts, ansible_bin):
@@ -123,7 +123,7 @@ def test_the_constructed_example_groups_this_host_by_level_and_pool(role_run, ru
                              env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, check=True)
     groups = json.loads(process.stdout)
-    assert groups["kvm_guest_cpu_pool_" + pool_id(guest["features"])]["hosts"] == ["localhost"], sorted(groups)
+    assert groups["kvm_guest_cpu_pool_" + fingerprint(guest["features"])]["hosts"] == ["localhost"], sorted(groups)
     if guest["level"]:
         assert groups["kvm_guest_cpu_" + guest["level"].replace("-", "_")]["hosts"] == ["localhost"]
     assert [g for g in groups if g.startswith("kvm_guest_cpu_") and "pool" not in g] == (

@@ -19,7 +19,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import (
-    fleet_pools, fleet_view, merge_views, pool_id)
+    fleet_pools, fleet_view, merge_views)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import trusted
 
@@ -71,19 +72,19 @@ def test_hosts_of_one_feature_set_in_two_slices_keep_only_the_models_both_run():
     merged = fleet_view([{"hosts": ["b"], "features": V2, "runnable_models": ["Nehalem", "base"]},
                          {"hosts": ["a"], "features": V2, "runnable_models": ["base"]}])
     [pool] = merged["pools"]
-    assert pool["hosts"] == ["a", "b"] and pool["runnable_models"] == ["base"] and pool["id"] == pool_id(V2)
+    assert pool["hosts"] == ["a", "b"] and pool["runnable_models"] == ["base"] and pool["id"] == fingerprint(V2)
 
 
 def test_every_pool_carries_what_a_merge_needs():
     view = fleet_pools({"a": host(V3, ["Haswell"]), "b": host(V1, [])})
     for pool in view["pools"]:
-        assert pool["id"] == pool_id(pool["features"]) and pool["features"] == sorted(pool["features"])
+        assert pool["id"] == fingerprint(pool["features"]) and pool["features"] == sorted(pool["features"])
         assert set(pool) == {"id", "hosts", "level", "features", "runnable_models", "feature_count", "lacking",
                              "without_it", "deprecated_models", "config"}
 
 
 def test_pool_id_is_sha256_of_the_sorted_names_joined_by_commas():
-    assert pool_id(["sse2", "Zeta", "abm"]) == hashlib.sha256(b"Zeta,abm,sse2").hexdigest()[:12]
+    assert fingerprint(["sse2", "Zeta", "abm"]) == hashlib.sha256(b"Zeta,abm,sse2").hexdigest()[:12]
 
 
 # -- the constructed inventory example ------------------------------------------------------------
@@ -106,9 +107,9 @@ def groups(prefix, kvm):
                                       ["lm", "LM", "fpu", "sse4.2", "sse4_2"]])
 def test_the_pool_group_of_the_constructed_example_is_named_by_pool_id(features):
     kvm = {"guest_cpu": {"features": sorted(features), "level": "x86-64-v1"}}
-    assert groups("kvm_guest_cpu_pool", kvm) == ["kvm_guest_cpu_pool_" + pool_id(features)]
+    assert groups("kvm_guest_cpu_pool", kvm) == ["kvm_guest_cpu_pool_" + fingerprint(features)]
     kvm["guest_cpu"]["features"] = list(reversed(kvm["guest_cpu"]["features"]))  # order never matters
-    assert groups("kvm_guest_cpu_pool", kvm) == ["kvm_guest_cpu_pool_" + pool_id(features)]
+    assert groups("kvm_guest_cpu_pool", kvm) == ["kvm_guest_cpu_pool_" + fingerprint(features)]
 
 
 @pytest.mark.parametrize("level", ["x86-64-v1", "x86-64-v2", "x86-64-v3", "x86-64-v4"])
@@ -121,5 +122,5 @@ def test_the_level_group_of_the_constructed_example(level):
                                  {"guest_cpu": {"level": None, "features": ["fpu"]}}])
 def test_hosts_without_a_level_or_features_get_no_such_group(kvm):
     assert groups("kvm_guest_cpu", kvm) == []
-    expected = ["kvm_guest_cpu_pool_" + pool_id(["fpu"])] if kvm and "features" in kvm.get("guest_cpu", {}) else []
+    expected = ["kvm_guest_cpu_pool_" + fingerprint(["fpu"])] if kvm and "features" in kvm.get("guest_cpu", {}) else []
     assert groups("kvm_guest_cpu_pool", kvm) == expected

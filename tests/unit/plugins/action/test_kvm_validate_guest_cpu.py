@@ -11,7 +11,8 @@ import copy
 
 from ansible_collections.fleetcheck.kvm.plugins.action.kvm_validate import ActionModule
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools, fleet_view, pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools, fleet_view
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
@@ -56,7 +57,7 @@ def test_fleet_mode_returns_the_migration_pools_of_the_judged_facts():
     haswell_features = hostvars["haswell1"]["ansible_facts"]["kvm"]["guest_cpu"]["features"]
     nehalem_guest = hostvars["nehalem"]["ansible_facts"]["kvm"]["guest_cpu"]
     assert [p["hosts"] for p in pools["pools"]] == [["haswell1", "haswell2", "reprobed"], ["nehalem"]]
-    assert pools["pools"][0]["id"] == pool_id(haswell_features) and pools["pools"][0]["level"] == "x86-64-v3"
+    assert pools["pools"][0]["id"] == fingerprint(haswell_features) and pools["pools"][0]["level"] == "x86-64-v3"
     assert pools["common"]["level"] == nehalem_guest["level"] == "x86-64-v2"
     assert pools["common"]["features"] == sorted(set(haswell_features) & set(nehalem_guest["features"]))
     assert "Haswell" not in pools["common"]["runnable_models"] and "Nehalem" in pools["common"]["runnable_models"]

@@ -7,7 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import summarize
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import unreachable_verdict
@@ -81,6 +81,6 @@ def test_the_guest_cpu_level_and_pool_come_from_guest_cpu_facts():
     third = summarize(facts(guest_cpu={"level": "x86-64-v2", "features": ["ssse3", "sse4.2"]}))
     assert first["guest_cpu_level"] == "x86-64-v2"
     assert first["guest_cpu_pool"] == second["guest_cpu_pool"] != third["guest_cpu_pool"]
-    assert first["guest_cpu_pool"] == pool_id(["popcnt", "sse4.2", "ssse3"]), "the name the fleet's pools use"
+    assert first["guest_cpu_pool"] == fingerprint(["popcnt", "sse4.2", "ssse3"]), "the name the fleet's pools use"
     skipped = summarize(facts(guest_cpu={"skipped": "not x86"}))
     assert skipped["guest_cpu_level"] is None and skipped["guest_cpu_pool"] is None

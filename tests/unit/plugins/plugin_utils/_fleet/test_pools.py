@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools, pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as checks
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 
@@ -27,7 +28,7 @@ def test_one_pool_when_every_host_offers_the_same():
     assert fleet["hosts"] == 2 and fleet["excluded"] == {}
     assert fleet["common"]["level"] == "x86-64-v2" and fleet["common"]["runnable_models"] == ["Nehalem"]
     assert [p["hosts"] for p in fleet["pools"]] == [["a", "b"]]
-    assert fleet["pools"][0]["id"] == pool_id(V2) and fleet["pools"][0]["lacking"] == []
+    assert fleet["pools"][0]["id"] == fingerprint(V2) and fleet["pools"][0]["lacking"] == []
     assert fleet["pools"][0]["without_it"] is None and fleet["holding_back"] == []
 
 
@@ -62,7 +63,7 @@ def test_two_identical_weak_hosts_hold_back_only_as_a_pool():
 def test_a_host_that_only_removes_models_holds_back_without_raising_the_level():
     fleet = fleet_pools({"a": host(V2 + ["aes"], ["Westmere", "Nehalem"]), "b": host(V2, ["Nehalem"])})
     assert fleet["common"]["level"] == "x86-64-v2"
-    assert fleet["holding_back"] == [{"host": "b", "pool": pool_id(V2), "lacks": ["aes"],
+    assert fleet["holding_back"] == [{"host": "b", "pool": fingerprint(V2), "lacks": ["aes"],
                                       "level_without_it": "x86-64-v2", "models_gained_without_it": ["Westmere"]}]
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
@@ -54,7 +54,7 @@ def test_no_guest_cpu_requirement_adds_no_check_but_the_summary_shows_level_and_
     verdict = judge(nehalem)
     assert guest_checks(verdict) == []
     assert verdict["summary"]["guest_cpu_level"] == "x86-64-v2"
-    assert verdict["summary"]["guest_cpu_pool"] == pool_id(nehalem["guest_cpu"]["features"])
+    assert verdict["summary"]["guest_cpu_pool"] == fingerprint(nehalem["guest_cpu"]["features"])
 
 
 # -- min_guest_cpu_level ------------------------------------------------------------------------
