@@ -112,8 +112,8 @@ def doc_fragment():
                                                    % yaml_value(entry["default"])])
         options.extend(option_yaml(entry["name"], fragment, 2, with_default=False))
     return ("# -*- coding: utf-8 -*-\n" + LICENSE + "# " + GENERATED % "plugins/plugin_utils/_judge/registry.py" +
-            "\n\nfrom __future__ import absolute_import, division, print_function\n__metaclass__ = type\n\n\n"
-            "class ModuleDocFragment(object):\n"
+            "\n\nfrom __future__ import annotations\n\n\n"
+            "class ModuleDocFragment:\n"
             "    # The requirement options of fleetcheck.kvm.kvm_validate.\n"
             "    DOCUMENTATION = r\"\"\"\noptions:\n" + "\n".join(options) + "\n\"\"\"\n")
 

@@ -55,7 +55,7 @@ class ActionModule(NormalAction):
             except AnsibleError as error:
                 return {"failed": True, "msg": "cannot template a variable of vars_prefix %s: %s" % (prefix, error)}
             self._task.args = args
-        return super(ActionModule, self).run(tmp, task_vars)
+        return super().run(tmp, task_vars)
 
 
 def from_variables(prefix: str, args: dict, variables: dict, template: t.Callable[[t.Any], t.Any]) -> dict:

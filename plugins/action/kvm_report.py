@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Action for fleetcheck.kvm.kvm_report: writes the fleet reports on the controller."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import datetime
 import os

@@ -3,11 +3,10 @@
 # https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     # The attributes of the collection's controller-side actions (kvm_validate, kvm_report).
     DOCUMENTATION = r"""
 attributes:

@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetcheck.kvm.kvm_metrics: one host's verdict as a node_exporter textfile (documented in kvm_metrics.yml)."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
@@ -29,6 +28,6 @@ def kvm_textfile_problem(looked, directory, made=None, written=None):
     return textfile_record(directory, looked, made, written)
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"kvm_metrics": kvm_metrics, "kvm_textfile_problem": kvm_textfile_problem}

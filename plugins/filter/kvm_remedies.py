@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetcheck.kvm.kvm_remedies: the fixes for a host's verdict (documented in kvm_remedies.yml)."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
@@ -34,6 +33,6 @@ def kvm_remedy_proof(planned, verdict):
     return prove(planned, verdict)
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"kvm_remedies": kvm_remedies, "kvm_remedy_proof": kvm_remedy_proof}

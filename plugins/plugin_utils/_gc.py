@@ -4,13 +4,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The cyclic garbage collector paused while the fleet's documents are built, read and written."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import gc
 
 
-class PausedGC(object):
+class PausedGC:
     """The cyclic garbage collector paused. The reports make no reference cycles, and with millions of
     live objects (100,000 verdicts) every collection would walk them all: a third of the time."""
 

@@ -8,8 +8,7 @@ The judge cleans the messages it writes (a terminal must not obey a host's escap
 document every record it reads, and each report format escapes for itself on top (_report/escape.py).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the collection's controller-side actions (kvm_validate, kvm_report) share."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 
@@ -30,7 +29,7 @@ class ControllerAction(ActionBase):
     def start(self, tmp, task_vars):
         """The opening of every run: (result, validated arguments, task_vars)."""
         task_vars = task_vars or {}
-        result = super(ControllerAction, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         # A copy: validation fills sub-options into a default mapping in place, which must not leak into the next task.
         args = self.validate_argument_spec(argument_spec=copy.deepcopy(self.ARGUMENT_SPEC))[1]
         return result, args, task_vars
@@ -57,7 +56,7 @@ def host_variables(task_vars, host):
     return variables if isinstance(variables, Mapping) else {}
 
 
-class TaskVariables(object):
+class TaskVariables:
     """Each host's variables as Ansible resolves them for this task had it run on that host.
 
     A task that runs once for the fleet (run_once) is given the variables of one host; the requirements of

@@ -9,8 +9,7 @@ deserialization failed: No start of json char found", "MODULE FAILURE"); the cau
 module_stderr, module_stdout and rc. Controller side: pure standard library, no host-side code.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

@@ -82,14 +82,14 @@ class StrategyModule(LinearStrategy):
         """The next task of the hosts in lock step, as linear gives it; the implicit meta tasks that read no variable
         (plugin_utils/_meta_tasks.py) are run here, as linear runs them, without resolving each host's variables."""
         while True:
-            host_tasks = super(StrategyModule, self)._get_next_task_lockstep(hosts, iterator)
+            host_tasks = super()._get_next_task_lockstep(hosts, iterator)
             if not host_tasks or not all(needs_no_variables(task) for _host, task in host_tasks):
                 return host_tasks
             for host, task in host_tasks:
                 self._execute_meta(task, None, iterator, host)
 
     def _process_pending_results(self, iterator: t.Any, one_pass: bool = False, max_passes: int | None = None) -> t.Any:
-        results = super(StrategyModule, self)._process_pending_results(
+        results = super()._process_pending_results(
             iterator, one_pass=one_pass, max_passes=max_passes)
         for result in results or ():
             found = judged(result)

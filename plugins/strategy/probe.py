@@ -25,8 +25,7 @@ A host whose task came back runs the implicit meta tasks that follow and read no
 at once: the free strategy would resolve the host's variables, its new facts copied, for each.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: probe
@@ -99,14 +98,14 @@ class StrategyModule(FreeStrategy):
     """ansible.builtin.free, and a dead worker's host fails instead of blocking the play."""
 
     def __init__(self, tqm):
-        super(StrategyModule, self).__init__(tqm)
+        super().__init__(tqm)
         # Workers that died while their host waited, out of their slot so that it can be used again:
         # [when first seen dead, host, task, task_vars, exit code]
         self._dead = []
 
     def _queue_task(self, host, task, task_vars, play_context):
         self._wait_for_a_free_worker()
-        super(StrategyModule, self)._queue_task(host, task, task_vars, play_context)
+        super()._queue_task(host, task, task_vars, play_context)
 
     def _wait_for_a_free_worker(self):
         """Return when a slot is free (or the run ends), asleep until a worker exits instead of spinning."""
@@ -122,7 +121,7 @@ class StrategyModule(FreeStrategy):
     def _process_pending_results(self, iterator, one_pass=False, max_passes=None):
         self._fail_dead_workers()
         self._wait_for_a_result()
-        results = super(StrategyModule, self)._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
+        results = super()._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
         # A host whose task came back: the end of its role and the flush of its handlers run now, without the free
         # strategy's variable resolution (plugin_utils/_meta_tasks.py), which would copy the facts it just returned.
         for host in dict((id(h), h) for h in (result_host(r) for r in results or ()) if h is not None).values():

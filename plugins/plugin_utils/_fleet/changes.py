@@ -17,8 +17,7 @@ Sets are compared once per distinct pair (hosts share capability sets and pools)
 100,000 hosts compare in about a second.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
@@ -71,7 +70,7 @@ def _causes(record):
                 else None) for c in record.get("root_causes") or ())
 
 
-class _SetDiff(object):
+class _SetDiff:
     """gained/lost between two named sets, computed once per pair of names."""
 
     def __init__(self, before, after):

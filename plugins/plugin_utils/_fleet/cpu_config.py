@@ -20,8 +20,7 @@ label KubeVirt puts on the nodes that run it). `lost` is what a guest gives up a
 the features every host of the pool offers that the best model does not ask for.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models

@@ -8,8 +8,7 @@ differs from the fleet's most common value.
 It reads only the records' summaries (the evaluator's verdicts); it judges nothing anew.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 from collections import Counter

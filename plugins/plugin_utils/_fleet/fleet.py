@@ -10,8 +10,7 @@ is not valid UTF-8 becomes a record with a clear message, and no other host's re
 Clean input is reused, not copied, so that 100,000 hosts fit in memory twice over.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
@@ -68,7 +67,7 @@ class Seen(set):
     MAX_SUMMARIES = 10000
 
     def __init__(self):
-        super(Seen, self).__init__()
+        super().__init__()
         self.summaries = {}
 
 

@@ -10,8 +10,7 @@ place, with the cause; a verdict that does not fit is the report writer's to tur
 Nothing in one slice costs another slice, or another host, its place in the merged report.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import os

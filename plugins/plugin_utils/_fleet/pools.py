@@ -24,8 +24,7 @@ fleet: slice reports merge without the hosts' facts.
 No ioctl code: this runs in the evaluator and the reports.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (

@@ -14,8 +14,7 @@ null, [spec] for a list of such items, or a dict of key -> spec (a mapping with 
 allowed), or {"*": spec} (a mapping of string keys to such values).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import SCHEMA_VERSION
 

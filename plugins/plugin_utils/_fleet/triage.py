@@ -7,8 +7,7 @@
 It reads only the records' checks (the evaluator's verdicts); it judges nothing anew.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

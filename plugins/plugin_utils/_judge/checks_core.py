@@ -9,8 +9,7 @@ requirement registry (registry.py) says which requirement each serves and which 
 Controller side: pure standard library.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check

@@ -14,8 +14,7 @@ by verdicts.check(). validate_guest_cpu_requirements() gives the problems of the
 values (unknown names, with suggestions) before any host is judged.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (

@@ -14,8 +14,7 @@ the validate_* functions give the problems of the values, with suggestions, befo
 host is judged; each check_* function takes (facts, value) and returns verdicts.check dicts.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

@@ -8,8 +8,7 @@ Automation branches on these codes; tools/gen_docs.py writes the user guide's ta
 tests/unit/test_codes.py checks that the code gives no other.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 # (code, where it is given: "facts" (kvm_facts problems) or "verdict" (the judge), meaning, what to do)
 CODES = (

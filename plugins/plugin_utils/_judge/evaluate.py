@@ -10,8 +10,7 @@ facts that kvm_facts gathered and says, for every requirement, what was expected
 whether that is enough and, if not, what to do. Pure standard library, no Ansible imports.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import check_qemu_agrees

@@ -8,8 +8,7 @@ ansible-core templates them, a capability's one name in any spelling, and the st
 Pure standard library; imports only the generated capability table.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import difflib
 import hashlib

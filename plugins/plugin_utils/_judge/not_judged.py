@@ -6,8 +6,7 @@
 subset failed, is "not judged, blocked by" that root cause, never a failure with a remedy of its own.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
 

@@ -28,8 +28,7 @@ a name replaces a built-in profile.
 Controller side: data only, pure standard library.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 

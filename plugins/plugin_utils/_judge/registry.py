@@ -17,8 +17,7 @@ Adding a requirement: one entry here, its check function (checks_*.py) and valid
 then `python tools/gen_docs.py`. Controller side: pure standard library.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 import difflib

@@ -13,8 +13,7 @@ A check no selector names keeps its built-in severity: `fail`, or `warn` where a
 (QEMU's vhost_net). Controller side: pure standard library.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap as _cap, did_you_mean

@@ -9,8 +9,7 @@ it must not cost the fleet its reports.
 Pure standard library; the registered results are read as untrusted (any shape).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 

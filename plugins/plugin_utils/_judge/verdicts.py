@@ -12,8 +12,7 @@ Schema version 1 still: `severity` and `warnings` are new optional keys, and a c
 Pure standard library, no Ansible imports, no host-side code.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import is_clean, safe_text
 

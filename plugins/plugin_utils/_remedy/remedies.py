@@ -11,8 +11,7 @@ nothing, and a node mode that lets other users write is refused. The role fleetc
 the plan with ansible.builtin modules, in check and diff mode too.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

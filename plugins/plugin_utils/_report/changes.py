@@ -6,8 +6,7 @@
 audit's console summary. Each list is capped; fleet.json's `changes` has everything.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown

@@ -12,8 +12,7 @@ Renders the view of _fleet/pools.fleet_view (the kvm_validate action's guest_cpu
 Controller side, pure standard library; no ioctl code.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, nova_conf
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text

@@ -7,8 +7,7 @@
 Every renderer escapes through this module and nowhere else.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import re

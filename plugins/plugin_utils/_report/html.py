@@ -10,8 +10,7 @@ hosts take a few megabytes. The inline script renders only the rows on screen (p
 causes, the drift and small SVG charts; all text goes through textContent, never HTML.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import os
@@ -36,7 +35,7 @@ MAX_DRIFT_VALUES = 50
 _FACT_KEYS = ("arch", "usable", "api_version", "vcpu_run", "nr_vcpus", "max_vcpus", "caps_count")
 
 
-class _Interner(object):
+class _Interner:
     """Values stored once, referenced by index."""
 
     def __init__(self):

@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """fleet.json: the fleet document, streamed a host per line so that 100,000 hosts need no second copy."""
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 

@@ -10,8 +10,7 @@ An unmet check of severity warn does not gate: it is a passing testcase whose sy
 Written as text in chunks, not as an element tree: a million testcases would need a gigabyte.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import xml_attribute, xml_text
 

@@ -8,8 +8,7 @@ Counts, then the causes with their host counts, then the drift, then the hosts t
 and those that pass. Every list is capped ("and 402 more"); fleet.json has everything.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 

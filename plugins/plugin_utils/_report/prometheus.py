@@ -13,8 +13,7 @@ label only in the fleet's file. Each family is written whole before the next, as
 pass over the hosts per family, so that 100,000 hosts need no second copy.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import calendar
 import re

@@ -8,8 +8,7 @@ CPU levels, where the reports are and how to see the full facts. A few dozen lin
 Plain text for a console: every line is escaped for a terminal (no control characters from a host).
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 

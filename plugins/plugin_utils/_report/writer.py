@@ -10,8 +10,7 @@ has its own renderer module. Renderers may return text or an iterable of text ch
 are written as they come, so that 100,000 hosts never exist as one string per format.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import errno
 import os
