@@ -20,7 +20,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.lifeline im
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import (
     FILENAMES, FORMATS, AuditGone, Interrupted, ReportDirectoryError, check_directory, write_reports)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, host_variables
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import ControllerAction, host_variables
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),

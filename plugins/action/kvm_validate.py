@@ -24,7 +24,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     failure_message, invalid_requirements_verdict, pass_message, warning_message)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import ControllerAction, TaskVariables, judge_host
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import ControllerAction, TaskVariables, judge_host
 
 REQUIREMENT_OPTIONS = requirement_options()
 MAX_WARNINGS = 20  # on the console; the reports list every one

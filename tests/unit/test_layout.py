@@ -6,7 +6,7 @@
 
 - plugins/module_utils is the host side (what AnsiballZ ships): nothing there imports plugin_utils or action.
 - plugins/plugin_utils, plugins/action and plugins/filter are the controller side: from module_utils they import only the
-  shared names (names.py) and the tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.releases, _cpu.levels).
+  shared names (_names.py) and the tables (_kvm.caps, _cpu.cpuid_bits, _cpu.qemu_models, _cpu.releases, _cpu.levels).
 - Transitively, no file an action reaches imports an OS-touching module, and kvm_facts reaches no
   controller code.
 """
@@ -33,7 +33,7 @@ ACTIONS = sorted(glob.glob(os.path.join(ROOT, "plugins", "action", "*.py")) + gl
 HOST = COLLECTION + ".plugins.module_utils"
 CONTROLLER = (COLLECTION + ".plugins.plugin_utils", COLLECTION + ".plugins.action", COLLECTION + ".plugins.filter")
 # What the controller may import from the host side: the shared names and the tables, pure data.
-SHARED = tuple(HOST + "." + name for name in ("names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.releases", "_cpu.levels"))
+SHARED = tuple(HOST + "." + name for name in ("_names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.releases", "_cpu.levels"))
 
 
 def files_under(*parts):
@@ -150,10 +150,10 @@ def test_the_rules_can_fail(tmp_path):
 
 def test_the_walk_follows_the_collection_imports():
     reached = set(os.path.relpath(p, ROOT) for p in reachable(os.path.join(ROOT, "plugins", "action", "kvm_validate.py")))
-    assert {"plugins/plugin_utils/action.py", "plugins/plugin_utils/_judge/evaluate.py",
+    assert {"plugins/plugin_utils/_action.py", "plugins/plugin_utils/_judge/evaluate.py",
             "plugins/plugin_utils/_judge/registry.py", "plugins/plugin_utils/_judge/profiles.py",
             "plugins/plugin_utils/_judge/verdicts.py", "plugins/module_utils/_kvm/caps.py",
-            "plugins/module_utils/names.py"} <= reached
+            "plugins/module_utils/_names.py"} <= reached
 
 
 def test_the_walk_finds_host_side_imports_where_they_are():

@@ -11,7 +11,7 @@ import struct
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.abi import IoctlEncoding, RequestTable, ioc_layout
 
-# Every device below is a misc device: its major is names.KVM_MISC_MAJOR.
+# Every device below is a misc device: its major is _names.KVM_MISC_MAJOR.
 
 # linux/if_tun.h: TUNGETFEATURES = _IOR('T', 207, unsigned int) and the IFF_* flags it answers.
 TUN_TYPE = ord("T")

@@ -4,7 +4,7 @@
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 
 # What the subsets after this gate are told when it stops them.
 BLOCKS = "the KVM API did not answer as version %d" % abi.KVM_API_VERSION

@@ -11,7 +11,7 @@ counts only when the root file system is not a block device's own file system, m
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cgroup import allows, layout
 
 PODMAN_MARKER = "/run/.containerenv"  # on the container's /run, a tmpfs: it never leaks into an image

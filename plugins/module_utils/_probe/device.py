@@ -7,7 +7,7 @@ import stat
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.container import detect as detect_container, \
     device_remedy
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (

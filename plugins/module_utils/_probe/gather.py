@@ -12,7 +12,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context impo
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import parse_spec
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import reason
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import CORE_SUBSETS, SUBSETS, SUBSET_TABLE
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import SCHEMA_VERSION
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import SCHEMA_VERSION
 
 DEFAULT_DEVICE = "/dev/kvm"
 DEFAULT_TIMEOUT = 2.0

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The host subset: architecture, kernel, the loaded KVM backend(s), their parameters and nesting."""
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import SYSFS_MODULE
 

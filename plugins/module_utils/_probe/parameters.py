@@ -3,7 +3,7 @@
 as /sys/module/<module>/parameters/<name> shows it, so that policies such as kvm.nx_huge_pages or
 kvm_intel.ept can be asserted."""
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import SYSFS_MODULE
 

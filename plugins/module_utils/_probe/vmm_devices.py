@@ -13,7 +13,7 @@ import os
 import stat
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import VMM_DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.devices import Iommufd, Sev, Tun, Vfio, Vhost
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import errno_name, errno_text
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.node import (

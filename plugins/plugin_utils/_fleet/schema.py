@@ -16,7 +16,7 @@ allowed), or {"*": spec} (a mapping of string keys to such values).
 
 from __future__ import annotations
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import SCHEMA_VERSION
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import SCHEMA_VERSION
 
 KNOWN_SCHEMAS = tuple(range(1, SCHEMA_VERSION + 1))
 REQUIRED = ("schema_version", "usable", "reasons")

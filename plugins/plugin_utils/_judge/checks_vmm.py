@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, VMM_DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean, whole_number
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked, not_gathered

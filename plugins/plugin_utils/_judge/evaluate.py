@@ -50,7 +50,7 @@ def check_requirements(requirements, profiles):
 def evaluate(facts, requirements, profiles, host=None):
     """The verdict for one host: `usable`, then every requirement in the registry's order, each with
     expected, actual, ok and a message. `requirements` must come from check_requirements(). What this
-    run's probe of the host said (unreachable, failed) is the action's to read (plugin_utils/action.py)."""
+    run's probe of the host said (unreachable, failed) is the action's to read (plugin_utils/_action.py)."""
     if not isinstance(facts, dict) or "usable" not in facts:
         return no_facts_verdict(host, "no ansible_facts.kvm for this host: fleetcheck.kvm.kvm_facts did not run "
                                       "or did not return")

@@ -23,7 +23,7 @@ import copy
 import difflib
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_core as core
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as guest_cpu
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm

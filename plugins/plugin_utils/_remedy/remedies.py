@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key
 
 # code -> the fix that answers it; the one list of what the role can do (docs and argument spec read it).

@@ -23,7 +23,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest_arm64
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.abi import KvmRequests
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER, KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate

@@ -47,7 +47,7 @@ def test_the_tarball_holds_the_collection_and_nothing_private(tarball):
         names = set(archive.getnames())
     for needed in ("MANIFEST.json", "FILES.json", "plugins/modules/kvm_facts.py", "plugins/action/kvm_validate.py",
                    "plugins/module_utils/_probe/gather.py", "roles/validate/meta/argument_specs.yml",
-                   "plugins/plugin_utils/_judge/profiles.py", "plugins/plugin_utils/action.py",
+                   "plugins/plugin_utils/_judge/profiles.py", "plugins/plugin_utils/_action.py",
                    "plugins/plugin_utils/_report/fleet.html", "playbooks/audit.yml", "meta/runtime.yml",
                    "meta/execution-environment.yml", "docs/examples/kvm_groups.constructed.yml"):
         assert needed in names

@@ -21,7 +21,7 @@ from ansible_collections.fleetcheck.kvm.tests.functional.conftest import compile
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import VMM_DEVICES as DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import VMM_DEVICES as DEVICES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PATHS = [path for _key, path, _misc, _minor, _module, _who in DEVICES]

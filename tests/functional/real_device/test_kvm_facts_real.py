@@ -17,7 +17,7 @@ import stat
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
 from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import module_result, run_ansible

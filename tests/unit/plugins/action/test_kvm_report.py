@@ -22,7 +22,7 @@ from ansible_collections.fleetcheck.kvm.plugins.action.kvm_report import ActionM
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_report as report_doc
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import host_variables
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import run_action
 
 FILES = {"json": "fleet.json", "junit": "junit.xml", "markdown": "fleet.md", "html": "fleet.html",

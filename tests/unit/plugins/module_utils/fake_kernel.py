@@ -24,7 +24,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests impor
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests.x86_64 import (
     DATA as GUEST_BYTE, PORT as GUEST_PORT)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_MINOR, KVM_MISC_MAJOR
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 
 KVM_GID = 36
 

@@ -7,7 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import KVM_BACKENDS, SCHEMA_VERSION, VMM_DEVICE_NAMES, VMM_DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, SCHEMA_VERSION, VMM_DEVICE_NAMES, VMM_DEVICES
 
 
 def test_backends_are_unique_module_names():

@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import host_variables, judge_host
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import host_variables, judge_host
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 
@@ -72,8 +72,8 @@ def test_malformed_and_newer_facts_are_no_facts_with_the_cause():
 
 
 def test_a_judge_that_raises_costs_only_its_own_host(monkeypatch):
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils import action
-    monkeypatch.setattr(action, "evaluate", lambda *args, **kwargs: 1 / 0)
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils import _action
+    monkeypatch.setattr(_action, "evaluate", lambda *args, **kwargs: 1 / 0)
     verdict = judge_host(facts_of(FakeKernel()), check_requirements({}, PROFILES), PROFILES, host="odd")[0]
     assert verdict["status"] == "no_facts" and "ZeroDivisionError" in verdict["failures"][0]
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import describe_probe_failure, needed_python
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._probe_failures import describe_probe_failure, needed_python
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "probe_failures.json")) as _handle:
     CAPTURED = json.load(_handle)["results"]

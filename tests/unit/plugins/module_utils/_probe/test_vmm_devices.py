@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.vmm_devices import not_probed
-from ansible_collections.fleetcheck.kvm.plugins.module_utils.names import (
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import (
     VMM_DEVICES as DEVICES, VMM_DEVICE_NAMES as NAMES)
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
     FakeKernel, FakeNode, acl_xattr, misc_node)

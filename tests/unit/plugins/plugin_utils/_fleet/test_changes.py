@@ -22,7 +22,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import capabilities, check_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.action import judge_host
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import judge_host
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, cpuid_entry
 
 SUBSETS = ["device", "extensions", "host", "vcpu_run", "cpuid", "guest_cpu"]

@@ -16,7 +16,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     no_facts_verdict, unreachable_verdict)
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils.probe_failures import (
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._probe_failures import (
     describe_probe_failure, probe_failure_code)
 
 
