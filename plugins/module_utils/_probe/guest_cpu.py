@@ -15,6 +15,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CA
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import (
     NOT_IN_RELEASE, KernelAnswers, builtin_models, guest_cpu_facts, uses_host_flags)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuinfo import first_cpu
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
 KVM_CAP_TSC_DEADLINE_TIMER = CAP_NUMBER["KVM_CAP_TSC_DEADLINE_TIMER"]
@@ -31,21 +32,10 @@ def _cap(ctx, number):
         return False
 
 
-CPUINFO_HEAD = 16384  # the first CPU's entry, flags included, is 2 to 4 kB; the kernel writes the rest only if read
-
-
 def host_flags(ctx):
     """The host CPU's flags as the kernel prints them (/proc/cpuinfo, the first CPU), or () unreadable: QEMU 10.0
     adds a few of the host's own CPUID bits (guest_cpu.HOST_CPUID_BITS)."""
-    try:
-        info = ctx.kernel.read_head("/proc/cpuinfo", CPUINFO_HEAD)
-    except OSError:
-        return ()
-    start = info.find(b"\nflags\t")
-    if start < 0:
-        return ()
-    line = info[start + 1:info.find(b"\n", start + 1)]
-    return line.partition(b":")[2].decode("ascii", "replace").split()
+    return first_cpu(ctx.kernel)[0] or ()
 
 
 def gather_answers(ctx, flags_needed=True):

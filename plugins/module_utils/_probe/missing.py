@@ -10,6 +10,7 @@ import re
 import zlib
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuinfo import first_cpu
 
 X86 = (("vmx", "kvm_intel", "Intel VT-x (VMX)"), ("svm", "kvm_amd", "AMD-V (SVM)"))
 # The kernel's words: feat_ctl.c "VMX (outside TXT) disabled by BIOS", amd.c "SVM disabled (by BIOS) in MSR_VM_CR"
@@ -116,10 +117,8 @@ def diagnose(ctx, path):
     if config == "n":
         return problem("device.missing.kernel_without_kvm", path, "%s: kernel %s was built without KVM (CONFIG_KVM "
                        "is not set in %s)" % (missing, release, source), "boot a kernel built with CONFIG_KVM")
-    info = _read(kernel, "/proc/cpuinfo") or ""
-    flags = re.search(r"^flags\s*:(.*)$", info, re.M)
-    flags = set(flags.group(1).split()) if flags else None
-    vendor = (re.findall(r"^vendor_id\s*:\s*(\S+)", info, re.M) or [None])[0]
+    flags, vendor = first_cpu(kernel)
+    flags = set(flags) if flags is not None else None
     try:
         log, unread = [line for line in kernel.kernel_log() if re.search("kvm|vmx|svm|bios", line, re.I)], ""
     except OSError as error:
