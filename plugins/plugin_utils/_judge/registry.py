@@ -129,18 +129,17 @@ def _value_check(check, name):
     return lambda facts, req, profiles: check(facts, req[name]) if req[name] else []
 
 
-def _requirement(name, kind, default, summary, doc, check=None, needs=(), validate=None, elements=None):
+def _requirement(name, kind, default, summary, doc, check=None, needs=(), validate=None, elements=None,
+                 value_checked=False):
+    """One requirement. value_checked: its check takes the requirement's own value (and runs only when it is set)
+    rather than all the requirements."""
     entry = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
-             "check": check if check is None or name not in VALUE_CHECKED else _value_check(check, name),
-             "validate": validate}
+             "check": _value_check(check, name) if check is not None and value_checked else check,
+             "validate": validate, "value_checked": value_checked}
     if elements:
         entry["elements"] = elements
     return entry
 
-
-# Requirements whose check function takes the requirement's value rather than all requirements.
-VALUE_CHECKED = ("min_guest_cpu_level", "required_cpu_models", "required_cpu_features", "required_devices",
-                 "hugepages_minimums", "require_iommu", "secure_guest", "module_parameters")
 
 REQUIREMENTS = (
     _requirement(
@@ -208,14 +207,14 @@ REQUIREMENTS = (
          "V(x86-64-v3), V(debian12) is V(x86-64-v1).",
          "Needs the C(guest_cpu) facts (x86 only); without them, or on another architecture, the check fails "
          "saying so."],
-        guest_cpu.check_min_guest_cpu_level, ("guest_cpu",), _min_guest_cpu_level),
+        guest_cpu.check_min_guest_cpu_level, ("guest_cpu",), _min_guest_cpu_level, value_checked=True),
     _requirement(
         "required_cpu_models", "list", [],
         "QEMU CPU models that must be runnable under KVM, e.g. `[Nehalem, EPYC-v4]`",
         ["QEMU CPU models (QEMU's names, for example V(Nehalem) or V(EPYC-v4)) that must be runnable under KVM, as "
          "C(ansible_facts.kvm.guest_cpu.models) says; a failure names the features each model lacks.",
          "Unknown names are rejected with suggestions."],
-        guest_cpu.check_required_cpu_models, ("guest_cpu",), _required_cpu_models, elements="str"),
+        guest_cpu.check_required_cpu_models, ("guest_cpu",), _required_cpu_models, elements="str", value_checked=True),
     _requirement(
         "required_cpu_features", "list", [],
         "CPU features KVM must offer guests, QEMU's or Linux's names, e.g. `[avx2, x2apic, sse4.2]`",
@@ -223,7 +222,7 @@ REQUIREMENTS = (
          "C(ansible_facts.kvm.guest_cpu.features).",
          "QEMU's names (V(sse4.2), V(pni)), the older spellings QEMU accepts (V(sse4_2), V(sse3)) and Linux's names "
          "(V(tsc_deadline_timer)) are accepted; unknown names are rejected with suggestions."],
-        guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str"),
+        guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str", value_checked=True),
     _requirement(
         "required_devices", "list", [],
         "devices that must open and answer: `tun`, `vhost_net`, `vhost_vsock`, `vfio`, `iommufd`, `sev` (see "
@@ -232,7 +231,7 @@ REQUIREMENTS = (
          "C(ansible_facts.kvm.devices) says - V(tun), V(vhost_net), V(vhost_vsock), V(vfio), V(iommufd), V(sev) "
          "(also spelled V(vhost-net) or V(/dev/vhost-net)). A failure carries the facts' reason and remedy "
          "(C(modprobe vhost_net), C(--device /dev/net/tun), ...). Needs the C(devices) facts."],
-        vmm.check_required_devices, ("devices",), vmm.validate_required_devices, elements="str"),
+        vmm.check_required_devices, ("devices",), vmm.validate_required_devices, elements="str", value_checked=True),
     _requirement(
         "hugepages_minimums", "dict", {},
         "huge pages configured per page size, host-wide or per NUMA node, e.g. `{2M: 1024, 1G: {node0: 4, node1: 4}}`",
@@ -240,16 +239,16 @@ REQUIREMENTS = (
          "V(1G) or V(2048kB); the value is a count for the whole host, or a mapping of NUMA node (V(node0) or V(0), "
          "and V(total)) to a count. Needs the C(hugepages) facts.",
          "For example C({2M: 1024, 1G: {node0: 4, node1: 4}})."],
-        vmm.check_hugepages_minimums, ("hugepages",), vmm.validate_hugepages_minimums),
+        vmm.check_hugepages_minimums, ("hugepages",), vmm.validate_hugepages_minimums, value_checked=True),
     _requirement(
         "require_iommu", "bool", False, "an IOMMU must be active (device passthrough)",
         ["Require an active IOMMU (C(ansible_facts.kvm.iommu.enabled)), for device passthrough."],
-        vmm.check_require_iommu, ("iommu",), vmm.validate_require_iommu),
+        vmm.check_require_iommu, ("iommu",), vmm.validate_require_iommu, value_checked=True),
     _requirement(
         "secure_guest", "list", [], "secure guest kinds that must be ready: `sev`, `sev_es`, `sev_snp`, `tdx`",
         ["Secure guest kinds that must be ready, from V(sev), V(sev_es), V(sev_snp) and V(tdx), as "
          "C(ansible_facts.kvm.secure_guest) judges them. Needs the C(secure_guest) facts."],
-        vmm.check_secure_guest, ("secure_guest",), vmm.validate_secure_guest, elements="str"),
+        vmm.check_secure_guest, ("secure_guest",), vmm.validate_secure_guest, elements="str", value_checked=True),
     _requirement(
         "module_parameters", "dict", {},
         "KVM module parameters as the kernel prints them, e.g. `{kvm_intel.nested: \"Y\", kvm.nx_huge_pages: never}`",
@@ -259,7 +258,7 @@ REQUIREMENTS = (
          "For a boolean parameter (printed V(Y) or V(N)) any spelling the kernel accepts counts (V(1), V(on), "
          "V(true), V(0), V(off)); for C(kvm_amd.nested), an integer the kernel documents as a switch, V(Y) means "
          "V(1). An unquoted V(Y) that YAML reads as true counts as V(Y). Needs the C(parameters) facts."],
-        vmm.check_module_parameters, ("parameters",), vmm.validate_module_parameters),
+        vmm.check_module_parameters, ("parameters",), vmm.validate_module_parameters, value_checked=True),
     _requirement(
         "severity", "dict", {},
         "`fail` (gates) or `warn` (reported only) per requirement, profile or check (see [Severity](#severity))",
