@@ -26,7 +26,11 @@ _ACCOUNT = {"exists": "bool", "may_open": "bool", "groups": ["str"], "via": "any
             "open_error": "str?"}
 _NODE = {"path": "str", "exists": "bool", "char_device": "bool", "major": "int?", "minor": "int?", "mode": "str?",
          "owner": "str?", "group": "str?", "can_open_rw": "bool", "open_error": "str?", "usable": "bool",
-         "reason": "str?", "accounts": {"*": _ACCOUNT}}
+         "reason": "str?", "accounts": {"*": _ACCOUNT},
+         "acl": [{"tag": "str", "perms": "str", "id": "int", "name": "str?"}], "acl_mask": "str?",
+         "group_bits_are_acl_mask": "bool", "group_perms": "str?",
+         # the VMM devices': the node the kernel names, and the device's answer (its own shape per device)
+         "expected": "str?", "expected_source": "str?", "node_matches": "bool", "answer": "any"}
 FACTS = {
     "schema_version": "int", "usable": "bool", "reasons": ["str"], "errors": ["str"], "gather_subset": ["str"],
     "problems": [{"code": "str", "subject": "any", "message": "str", "remedy": "str?", "subset": "str?"}],
@@ -35,8 +39,11 @@ FACTS = {
     "nr_vcpus": "int?", "max_vcpus": "int?", "max_vcpu_id": "int?", "nr_memslots": "int?",
     "device": dict(_NODE, kvm_node="bool", world_writable="bool", user="str?", user_groups=["str"],
                    container={"?": True, "runtime": "str", "evidence": "str", "mknod_allowed": "bool?"}),
-    "vm": {"created": "bool", "error": "str?"}, "vm_types": ["str"],
-    "vcpu_run": {"status": "str", "reason": "str?", "exits": [{"reason": "str"}], "elapsed_ms": "float?"},
+    "vm": {"created": "bool", "error": "str?", "arm_preferred_target": "any"}, "vm_types": ["str"],
+    "vcpu_run": {"status": "str", "reason": "str?", "ok": "bool", "elapsed_ms": "float?",
+                 "exits": [{"reason": "str", "count": "int", "type": "str", "direction": "str", "size": "int",
+                            "port": "int", "data": "int?", "phys_addr": "int", "len": "int", "is_write": "bool",
+                            "hardware_entry_failure_reason": "int", "suberror": "int"}]},
     "host": {"arch": "str?", "kernel": "str?", "kvm_module": "bool", "backends": ["str"], "backend": "str?",
              "parameters": {"*": {"*": "str"}}, "nested": "bool?"},
     "parameters": {"*": {"*": "str"}},
@@ -46,15 +53,22 @@ FACTS = {
                   "missing_for_next_level": ["str"], "runnable_models": ["str"],
                   "models": {"*": {"runnable": "bool", "missing": ["str"]}}, "models_complete": "bool",
                   "qemu_version": "str?", "skipped": "str", "error": "str",
+                  "qemu": {"version": "str?", "why": "str", "table": "str", "source": "str"},
                   "qemu_check": {"version": "str?", "binary": "str?", "agree": "bool", "elapsed_ms": "float?",
                                  "differences": [{"model": "str", "ours": ["str"], "qemu": ["str"]}],
                                  "skipped": "str", "error": "str"}},
     "devices": {"*": _NODE},
-    "iommu": {"enabled": "bool?", "groups": "int?", "reason": "str?"},
-    "hugepages": {"sizes": {"*": {"*": "int?"}}, "nodes": {"*": {"*": {"*": "int?"}}}},
-    "secure_guest": dict(((kind, {"ready": "bool", "reason": "str?"}) for kind in ("sev", "sev_es", "sev_snp", "tdx")),
-                         vm_types_mask="int?", sev_device="bool?"),
-    "cgroup": {"version": "str?"},
+    "iommu": {"enabled": "bool?", "groups": "int?", "reason": "str?", "acpi_tables": ["str"], "units": ["str"],
+              "cmdline": [{"parameter": "str", "effect": "str", "meaning": "str"}], "translation": "str",
+              "source": "str"},
+    "hugepages": {"sizes": {"*": {"*": "int?"}}, "nodes": {"*": {"*": {"*": "int?"}}},
+                  "thp": {"enabled": "str?", "defrag": "str?"}},
+    "secure_guest": dict(((kind, {"ready": "bool", "reason": "str?", "vm_type": "bool", "parameter": "str?",
+                                  "asids": "int?"}) for kind in ("sev", "sev_es", "sev_snp", "tdx")),
+                         vm_types_mask="int?", sev_device="bool?", misc_capacity={"?": True, "*": "int"}),
+    "cgroup": {"version": "str?", "controllers": ["str"], "error": "str", "v1_controllers": ["str"],
+               "v2_controllers": ["str"], "unified_mount": "str?", "cgroups": {"*": "str"}, "device_controller": "str?",
+               "devices_list": "any"},  # null where the controller is v2's BPF program, else the lines of devices.list
     "system_ioctls": {"*": "any"},
 }
 _TYPES = {"int": int, "str": str, "bool": bool, "float": (int, float)}

@@ -205,3 +205,14 @@ def test_the_kernel_log_is_read_to_its_newest_message_without_blocking():
     messages = Syscalls().kernel_log()
     assert messages and messages[-1] == marker
     assert len(Syscalls().kernel_log(limit=3)) == 3
+
+
+def test_every_fact_of_this_host_fits_the_door_and_is_described(kvm_device):
+    """The fake kernel's facts are described (tests/unit/plugins/plugin_utils/_fleet/test_schema.py); a real host
+    writes facts the fake kernel does not (its cgroup layout, the VMM devices' answers): every one is described
+    and fits, or the door check would pass an undescribed value unchecked or refuse a healthy host."""
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import FACTS, check_facts
+    from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._fleet.test_schema import undescribed
+    facts = kvm_probe.gather(device=kvm_device, accounts=["root", "nobody"], cpu_models=["all"], qemu_check=True)
+    assert check_facts(facts) == ([], None)
+    assert undescribed(facts, FACTS) == []

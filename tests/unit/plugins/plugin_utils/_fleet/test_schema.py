@@ -54,3 +54,37 @@ def test_a_newer_schema_is_not_read_further_and_garbage_is_no_mapping():
     assert check_facts({"schema_version": 99, "device": "anything"}) == ([], 99)
     assert check_facts("facts") == (["the facts are a string, expected a mapping"], None)
     assert len(check_facts({"reasons": list(range(50)), "usable": 1})[0]) == MAX_ERRORS
+
+
+def undescribed(value, spec, where="kvm"):
+    """The paths of the facts that the spec does not describe (a key no mapping of the spec names)."""
+    if isinstance(spec, list) and isinstance(value, list):
+        return [path for item in value for path in undescribed(item, spec[0], where + "[]")]
+    if not isinstance(spec, dict) or not isinstance(value, dict):
+        return []
+    if "*" in spec:
+        return [path for key, item in value.items() for path in undescribed(item, spec["*"], "%s.%s" % (where, key))]
+    found = []
+    for key, item in value.items():
+        if key not in spec:
+            found.append("%s.%s" % (where, key))
+        else:
+            found.extend(undescribed(item, spec[key], "%s.%s" % (where, key)))
+    return found
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64", "riscv64"])
+@pytest.mark.parametrize("fault", [lambda kernel: None, no_device, refused], ids=["healthy", "no device", "EACCES"])
+def test_every_fact_the_probe_writes_is_described(machine, fault):
+    """A new fact must be added to schema.FACTS (and docs/fleet-json-schema.md), or the door would let any value
+    of it through unchecked."""
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import FACTS
+    kernel = FakeKernel(machine=machine)
+    fault(kernel)
+    facts = gather(["all"], kernel=kernel, accounts=["nova", "nobody-here"], cpu_models=["all"], qemu_check=True)
+    assert undescribed(facts, FACTS) == []
+
+
+def test_the_walk_finds_an_undescribed_fact():
+    assert undescribed({"usable": True, "new": 1, "device": {"path": "/dev/kvm", "odd": 2}},
+                       {"usable": "bool", "device": {"path": "str"}}) == ["kvm.new", "kvm.device.odd"]
