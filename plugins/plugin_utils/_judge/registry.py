@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
+import os
+import re
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
@@ -348,9 +351,19 @@ ROLE_VARIABLES = (
 )
 
 
-# The fleet audit playbook's own variables (kvm_audit_<name>), documented in the user guide.
-AUDIT_VARIABLES = ("hosts", "report_dir", "cpu_models", "qemu_version", "qemu_check", "allow_unreachable", "probe_timeout",
-                   "previous", "gate", "models_in_use")
+# The fleet audit playbook, whose own variables (kvm_audit_<name>) are read from it: the two cannot differ.
+AUDIT_PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, os.pardir, "playbooks",
+                              "audit.yml")
+
+
+@functools.lru_cache(maxsize=1)
+def audit_variables(path: str = AUDIT_PLAYBOOK) -> tuple:
+    """The names (after kvm_audit_) of the variables the audit playbook reads, less those it registers itself
+    (kvm_audit_report); its private ones are __kvm_audit_*. Documented in the user guide."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    registered = set(re.findall(r"^\s*register:\s*kvm_audit_(\w+)\s*$", text, re.M))
+    return tuple(sorted(set(re.findall(r"(?<!\w)kvm_audit_([a-z]\w*)", text)) - registered))
 # What is one value for the whole audit, read once (by the task that runs once): the gate, the pools' models,
 # the reports' place and the comparison, and the profiles' definitions. Every other variable is each host's own.
 FLEET_WIDE = ("kvm_audit_gate", "kvm_audit_models_in_use", "kvm_audit_report_dir", "kvm_audit_previous",
@@ -362,7 +375,7 @@ ROLE_SET = ("result",)
 def known_variables():
     """Every kvm_validate_* and kvm_audit_* variable name this collection reads."""
     return (set("kvm_validate_" + name for name in REQUIREMENT_NAMES + tuple(v["name"] for v in ROLE_VARIABLES)
-                + ROLE_SET) | set("kvm_audit_" + name for name in AUDIT_VARIABLES))
+                + ROLE_SET) | set("kvm_audit_" + name for name in audit_variables()))
 
 
 def unknown_variables(names):

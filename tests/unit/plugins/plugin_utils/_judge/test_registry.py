@@ -20,6 +20,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets impo
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_validate as validate_doc
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import registry
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (
     REQUIREMENTS, REQUIREMENT_NAMES, ROLE_VARIABLES, SEVERITY_FAMILIES, default_requirements)
 
@@ -155,3 +156,26 @@ def test_no_generated_copy_is_stale():
     result = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_docs.py"), "--check"], check=False,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_audit_variables_are_read_from_the_playbook(tmp_path):
+    playbook = tmp_path / "audit.yml"
+    playbook.write_text(u"""- hosts: "{{ kvm_audit_hosts | default('all') }}"
+  vars:
+    __kvm_audit_dir: "{{ kvm_audit_report_dir }}"
+  tasks:
+    - ansible.builtin.debug: {msg: x}
+      register: kvm_audit_report
+# kvm_audit_* are one value for the whole audit
+""")
+    assert registry.audit_variables.__wrapped__(str(playbook)) == ("hosts", "report_dir")
+
+
+def test_each_audit_variable_is_documented_and_known():
+    names = registry.audit_variables()
+    root = os.path.dirname(registry.AUDIT_PLAYBOOK)
+    with open(os.path.join(root, os.pardir, "docs", "user-guide.md")) as handle:
+        guide = handle.read()
+    assert names and [n for n in names if "kvm_audit_" + n not in guide] == []
+    assert set(n for n in registry.FLEET_WIDE if n.startswith("kvm_audit_")) <= registry.known_variables()
+    assert "kvm_audit_report" not in registry.known_variables()  # the audit registers it: not the user's
