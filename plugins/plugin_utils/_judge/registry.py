@@ -364,6 +364,8 @@ def audit_variables(path: str = AUDIT_PLAYBOOK) -> tuple:
         text = handle.read()
     registered = set(re.findall(r"^\s*register:\s*kvm_audit_(\w+)\s*$", text, re.M))
     return tuple(sorted(set(re.findall(r"(?<!\w)kvm_audit_([a-z]\w*)", text)) - registered))
+
+
 # What is one value for the whole audit, read once (by the task that runs once): the gate, the pools' models,
 # the reports' place and the comparison, and the profiles' definitions. Every other variable is each host's own.
 FLEET_WIDE = ("kvm_audit_gate", "kvm_audit_models_in_use", "kvm_audit_report_dir", "kvm_audit_previous",
