@@ -36,7 +36,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import (  # noqa: E402
     BUILTIN_PROFILES, GUEST_PROFILES)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (  # noqa: E402
-    REQUIREMENTS, ROLE_VARIABLES)
+    OTHER_CHECKS, REQUIREMENTS, ROLE_VARIABLES)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES  # noqa: E402
 
 
@@ -237,6 +237,21 @@ def fixes_table():
     return "\n".join(rows)
 
 
+def check_names_list():
+    """The check names a verdict can hold, from each requirement's `checks` and the registry's OTHER_CHECKS."""
+    forms = []
+    for form in [f for entry in REQUIREMENTS for f in entry["checks"]] + list(OTHER_CHECKS):
+        if form not in forms:
+            forms.append(form)
+    items, lines = ["`%s`" % form for form in forms], [""]
+    for index, item in enumerate(items):
+        item += "." if index == len(items) - 1 else ","
+        if lines[-1] and len(lines[-1]) + 1 + len(item) > 108:  # never inside a name's backticks
+            lines.append("")
+        lines[-1] = (lines[-1] + " " + item).lstrip()
+    return "\n".join(lines)
+
+
 def between_markers(text, name, block, where):
     """text with the lines between its two marker lines for `name` replaced by block."""
     begin, end = "BEGIN %s (tools/gen_docs.py)" % name, "END %s (tools/gen_docs.py)" % name
@@ -259,6 +274,7 @@ def outputs():
     readme, module, guide = (join("roles", "validate", "README.md"), join("plugins", "modules", "kvm_facts.yml"),
                              join("docs", "user-guide.md"))
     remediate = join("roles", "remediate", "README.md")
+    schema = join("docs", "fleet-json-schema.md")
     guide_text = between_markers(_read(guide), "hypervisor profiles", profile_table(), guide)
     guide_text = between_markers(guide_text, "problem codes", codes_table(), guide)
     return {
@@ -270,6 +286,7 @@ def outputs():
         module: between_markers(_read(module), "gather_subset", gather_subset_doc(), module),
         guide: between_markers(guide_text, "guest profiles", guest_profile_table(), guide),
         remediate: between_markers(_read(remediate), "fixes", fixes_table(), remediate),
+        schema: between_markers(_read(schema), "check names", check_names_list(), schema),
     }
 
 

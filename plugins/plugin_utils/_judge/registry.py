@@ -133,12 +133,13 @@ def _value_check(check, name):
 
 
 def _requirement(name, kind, default, summary, doc, check=None, needs=(), validate=None, elements=None,
-                 value_checked=False):
+                 value_checked=False, checks=()):
     """One requirement. value_checked: its check takes the requirement's own value (and runs only when it is set)
-    rather than all the requirements."""
+    rather than all the requirements. checks: the forms of the names of the checks it makes (the `requirement`
+    of each check in a verdict; <word> stands for a value), listed in docs/fleet-json-schema.md."""
     entry = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
              "check": _value_check(check, name) if check is not None and value_checked else check,
-             "validate": validate, "value_checked": value_checked}
+             "validate": validate, "value_checked": value_checked, "checks": checks}
     if elements:
         entry["elements"] = elements
     return entry
@@ -148,27 +149,29 @@ REQUIREMENTS = (
     _requirement(
         "min_api_version", "int", 12, "lowest acceptable `KVM_GET_API_VERSION`",
         ["Lowest acceptable C(KVM_GET_API_VERSION) answer."],
-        core.api_checks, ("api",), _whole_number("min_api_version")),
+        core.api_checks, ("api",), _whole_number("min_api_version"), checks=("min_api_version",)),
     _requirement(
         "min_vcpu_mmap_size", "int", 0, "lowest acceptable `KVM_GET_VCPU_MMAP_SIZE`; 0 means none",
         ["Lowest acceptable C(KVM_GET_VCPU_MMAP_SIZE) in bytes; V(0) means no requirement."],
-        core.mmap_checks, ("api",), _whole_number("min_vcpu_mmap_size")),
+        core.mmap_checks, ("api",), _whole_number("min_vcpu_mmap_size"), checks=("min_vcpu_mmap_size",)),
     _requirement(
         "require_vcpu_run", "bool", True,
         "a vCPU must run guest code to its HLT (the run is x86_64 and aarch64 only: waive it elsewhere)",
         ["Require that a vCPU ran guest code to its HLT."],
-        core.vcpu_run_checks, ("vm", "vcpu_run")),
+        core.vcpu_run_checks, ("vm", "vcpu_run"), checks=("require_vcpu_run",)),
     _requirement(
         "required_extensions", "list", [],
         "capabilities that must answer nonzero; `IRQCHIP`, `irqchip` and `KVM_CAP_IRQCHIP` are the same",
         ["Capabilities that must answer nonzero, with or without the C(KVM_CAP_) prefix and in any case, for "
          "example V(IRQCHIP) or V(kvm_cap_xsave)."],
-        core.extension_checks, ("extensions",), _required_extensions, elements="str"),
+        core.extension_checks, ("extensions",), _required_extensions, elements="str",
+        checks=("KVM_CAP_<NAME>", "extensions")),
     _requirement(
         "extension_minimums", "dict", {},
         "minimum values of counting capabilities, e.g. `{NR_VCPUS: 64, NR_MEMSLOTS: 509}`",
         ["Minimum values of counting capabilities, for example C({NR_VCPUS: 64, NR_MEMSLOTS: 509})."],
-        None, ("extensions",), _extension_minimums),  # judged with required_extensions, in one check function
+        None, ("extensions",), _extension_minimums,
+        checks=("KVM_CAP_<NAME>",)),  # judged with required_extensions, in one check function
     _requirement(
         "profiles", "list", [],
         "profiles every host must meet: `qemu`, `qemu_7_2`, `firecracker`, `cloud_hypervisor`, `kata`, or your own",
@@ -178,19 +181,21 @@ REQUIREMENTS = (
          "they were read from, in the collection's C(plugins/plugin_utils/_judge/profiles.py); custom profiles add more.",
          "Profiles name devices too (QEMU tun, and vhost_net as a warning; Firecracker tun; Kata vhost_vsock and "
          "vhost_net)."],
-        core.profile_checks, ("host", "api", "extensions", "vm", "devices"), _profiles, elements="str"),
+        core.profile_checks, ("host", "api", "extensions", "vm", "devices"), _profiles, elements="str",
+        checks=("profile <name>", "profile <name>: KVM_CAP_<NAME>", "profile <name>: api_version",
+                "profile <name>: KVM_CREATE_VM", "profile <name>: <device>")),
     _requirement(
         "require_nested", "bool", False, "guests must be offered vmx or svm",
         ["Require that guests are offered vmx or svm, that is nested virtualization."],
-        core.nested_checks, ("cpuid", "host")),
+        core.nested_checks, ("cpuid", "host"), checks=("require_nested",)),
     _requirement(
         "allowed_backends", "list", [], "allowed backend modules, e.g. `[kvm_intel, kvm_amd]`; empty allows any",
         ["KVM backend modules allowed, for example V(kvm_intel) and V(kvm_amd). Empty allows any."],
-        core.backend_checks, ("host",), _allowed_backends, elements="str"),
+        core.backend_checks, ("host",), _allowed_backends, elements="str", checks=("allowed_backends",)),
     _requirement(
         "forbid_world_writable_device", "bool", True, "a world-writable device node is a security finding",
         ["Treat a world-writable device node as a security finding that fails the host."],
-        core.world_writable_checks, ("device",)),
+        core.world_writable_checks, ("device",), checks=("forbid_world_writable_device",)),
     _requirement(
         "device_users", "list", [],
         "accounts such as `libvirt-qemu` or `nova` that must be able to open the device by owner or group",
@@ -198,7 +203,7 @@ REQUIREMENTS = (
          "mode.",
          "Their access is read from C(ansible_facts.kvm.device.accounts); gather it with the "
          "O(fleetcheck.kvm.kvm_facts#module:accounts) option."],
-        core.device_users_checks, ("device",), elements="str"),
+        core.device_users_checks, ("device",), elements="str", checks=("device_users: <user>",)),
     _requirement(
         "min_guest_cpu_level", "str", None,
         "lowest x86-64 level KVM must offer guests (`x86-64-v1` .. `x86-64-v4`) or a guest profile (`rhel9`, "
@@ -210,14 +215,16 @@ REQUIREMENTS = (
          "V(x86-64-v3), V(debian12) is V(x86-64-v1).",
          "Needs the C(guest_cpu) facts (x86 only); without them, or on another architecture, the check fails "
          "saying so."],
-        guest_cpu.check_min_guest_cpu_level, ("guest_cpu",), _min_guest_cpu_level, value_checked=True),
+        guest_cpu.check_min_guest_cpu_level, ("guest_cpu",), _min_guest_cpu_level, value_checked=True,
+        checks=("min_guest_cpu_level",)),
     _requirement(
         "required_cpu_models", "list", [],
         "QEMU CPU models that must be runnable under KVM, e.g. `[Nehalem, EPYC-v4]`",
         ["QEMU CPU models (QEMU's names, for example V(Nehalem) or V(EPYC-v4)) that must be runnable under KVM, as "
          "C(ansible_facts.kvm.guest_cpu.models) says; a failure names the features each model lacks.",
          "Unknown names are rejected with suggestions."],
-        guest_cpu.check_required_cpu_models, ("guest_cpu",), _required_cpu_models, elements="str", value_checked=True),
+        guest_cpu.check_required_cpu_models, ("guest_cpu",), _required_cpu_models, elements="str", value_checked=True,
+        checks=("required_cpu_models",)),
     _requirement(
         "required_cpu_features", "list", [],
         "CPU features KVM must offer guests, QEMU's or Linux's names, e.g. `[avx2, x2apic, sse4.2]`",
@@ -225,7 +232,8 @@ REQUIREMENTS = (
          "C(ansible_facts.kvm.guest_cpu.features).",
          "QEMU's names (V(sse4.2), V(pni)), the older spellings QEMU accepts (V(sse4_2), V(sse3)) and Linux's names "
          "(V(tsc_deadline_timer)) are accepted; unknown names are rejected with suggestions."],
-        guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str", value_checked=True),
+        guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str", value_checked=True,
+        checks=("required_cpu_features",)),
     _requirement(
         "required_devices", "list", [],
         "devices that must open and answer: `tun`, `vhost_net`, `vhost_vsock`, `vfio`, `iommufd`, `sev` (see "
@@ -234,7 +242,8 @@ REQUIREMENTS = (
          "C(ansible_facts.kvm.devices) says - V(tun), V(vhost_net), V(vhost_vsock), V(vfio), V(iommufd), V(sev) "
          "(also spelled V(vhost-net) or V(/dev/vhost-net)). A failure carries the facts' reason and remedy "
          "(C(modprobe vhost_net), C(--device /dev/net/tun), ...). Needs the C(devices) facts."],
-        vmm.check_required_devices, ("devices",), vmm.validate_required_devices, elements="str", value_checked=True),
+        vmm.check_required_devices, ("devices",), vmm.validate_required_devices, elements="str", value_checked=True,
+        checks=("required_devices: <device>",)),
     _requirement(
         "hugepages_minimums", "dict", {},
         "huge pages configured per page size, host-wide or per NUMA node, e.g. `{2M: 1024, 1G: {node0: 4, node1: 4}}`",
@@ -242,16 +251,18 @@ REQUIREMENTS = (
          "V(1G) or V(2048kB); the value is a count for the whole host, or a mapping of NUMA node (V(node0) or V(0), "
          "and V(total)) to a count. Needs the C(hugepages) facts.",
          "For example C({2M: 1024, 1G: {node0: 4, node1: 4}})."],
-        vmm.check_hugepages_minimums, ("hugepages",), vmm.validate_hugepages_minimums, value_checked=True),
+        vmm.check_hugepages_minimums, ("hugepages",), vmm.validate_hugepages_minimums, value_checked=True,
+        checks=("hugepages_minimums", "hugepages_minimums: <size>", "hugepages_minimums: <size> <node>")),
     _requirement(
         "require_iommu", "bool", False, "an IOMMU must be active (device passthrough)",
         ["Require an active IOMMU (C(ansible_facts.kvm.iommu.enabled)), for device passthrough."],
-        vmm.check_require_iommu, ("iommu",), vmm.validate_require_iommu, value_checked=True),
+        vmm.check_require_iommu, ("iommu",), vmm.validate_require_iommu, value_checked=True, checks=("require_iommu",)),
     _requirement(
         "secure_guest", "list", [], "secure guest kinds that must be ready: `sev`, `sev_es`, `sev_snp`, `tdx`",
         ["Secure guest kinds that must be ready, from V(sev), V(sev_es), V(sev_snp) and V(tdx), as "
          "C(ansible_facts.kvm.secure_guest) judges them. Needs the C(secure_guest) facts."],
-        vmm.check_secure_guest, ("secure_guest",), vmm.validate_secure_guest, elements="str", value_checked=True),
+        vmm.check_secure_guest, ("secure_guest",), vmm.validate_secure_guest, elements="str", value_checked=True,
+        checks=("secure_guest", "secure_guest: <kind>")),
     _requirement(
         "module_parameters", "dict", {},
         "KVM module parameters as the kernel prints them, e.g. `{kvm_intel.nested: \"Y\", kvm.nx_huge_pages: never}`",
@@ -261,7 +272,8 @@ REQUIREMENTS = (
          "For a boolean parameter (printed V(Y) or V(N)) any spelling the kernel accepts counts (V(1), V(on), "
          "V(true), V(0), V(off)); for C(kvm_amd.nested), an integer the kernel documents as a switch, V(Y) means "
          "V(1). An unquoted V(Y) that YAML reads as true counts as V(Y). Needs the C(parameters) facts."],
-        vmm.check_module_parameters, ("parameters",), vmm.validate_module_parameters, value_checked=True),
+        vmm.check_module_parameters, ("parameters",), vmm.validate_module_parameters, value_checked=True,
+        checks=("module_parameters", "module_parameters: <module>.<parameter>")),
     _requirement(
         "severity", "dict", {},
         "`fail` (gates) or `warn` (reported only) per requirement, profile or check (see [Severity](#severity))",
@@ -271,10 +283,15 @@ REQUIREMENTS = (
          "checks of a profile, or a requirement's name (V(required_devices), V(profiles), V(usable)) for all of "
          "its checks; the most specific selector wins.",
          "Example C({required_devices: warn, \"profile qemu: vhost_net\": fail})."],
-        None, (), _severity),
+        None, (), _severity, checks=()),
 )
 
 REQUIREMENT_NAMES = tuple(entry["name"] for entry in REQUIREMENTS)
+# The checks no requirement makes: the device's own answer (every host), the subsets to add to judge what was not
+# gathered (the root cause of the checks it blocks), the installed QEMU's answer compared (qemu_check) and the module
+# parameters that make guests slow (warnings), and a host without a judgement.
+OTHER_CHECKS = ("usable", "gather_subset", "qemu_check", "parameter warning: <module>.<parameter>", "unreachable",
+                "no_facts")
 # What a requirement-name selector of `severity` may name: every requirement that makes checks, and `usable`.
 SEVERITY_FAMILIES = ("usable",) + tuple(name for name in REQUIREMENT_NAMES if name != "severity")
 

@@ -179,3 +179,52 @@ def test_each_audit_variable_is_documented_and_known():
     assert names and [n for n in names if "kvm_audit_" + n not in guide] == []
     assert set(n for n in registry.FLEET_WIDE if n.startswith("kvm_audit_")) <= registry.known_variables()
     assert "kvm_audit_report" not in registry.known_variables()  # the audit registers it: not the user's
+
+
+EVERY_REQUIREMENT = {
+    "min_api_version": 12, "min_vcpu_mmap_size": 4096, "require_vcpu_run": True, "required_extensions": ["irqchip"],
+    "extension_minimums": {"KVM_CAP_NR_VCPUS": 2}, "profiles": sorted(BUILTIN_PROFILES), "require_nested": True,
+    "allowed_backends": ["kvm_intel"], "forbid_world_writable_device": True, "device_users": ["nova"],
+    "min_guest_cpu_level": "x86-64-v2", "required_cpu_models": ["Haswell"], "required_cpu_features": ["avx2"],
+    "required_devices": ["tun", "vfio"], "hugepages_minimums": {"2048kB": 10, "1G": {"node0": 1}},
+    "require_iommu": True, "secure_guest": ["sev"], "module_parameters": {"kvm.halt_poll_ns": "0"}}
+
+
+def check_names_judged():
+    """The check names of verdicts over the fake kernel's facts, every requirement set: each architecture,
+    healthy, without the device and refused, every subset gathered and only the core ones; with slow module
+    parameters and a QEMU that disagrees; and the verdicts of hosts without a judgement."""
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import verdicts
+    from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
+    requirements = check_requirements(dict(EVERY_REQUIREMENT), BUILTIN_PROFILES)
+    names = set()
+    for machine in ("x86_64", "aarch64", "riscv64"):
+        for fault in (None, "absent", "refused"):
+            for subsets in (["all"], ["min"]):
+                kernel = FakeKernel(machine=machine)
+                if fault == "absent":
+                    del kernel.nodes["/dev/kvm"]
+                elif fault == "refused":
+                    kernel.open_errno["/dev/kvm"] = 13
+                facts = gather(subsets, kernel=kernel, accounts=["nova"], cpu_models=["all"])
+                if machine == "x86_64" and subsets == ["all"] and fault is None:
+                    facts["parameters"] = {"kvm_intel": {"ept": "0", "nested": "1"}}
+                    facts["guest_cpu"]["qemu_check"] = {"agree": False, "version": "7.2", "binary": "qemu",
+                                                        "differences": [{"model": "Haswell", "ours": [], "qemu": ["x"]}]}
+                names.update(c["requirement"] for c in evaluate(facts, requirements, BUILTIN_PROFILES, host="h")["checks"])
+    for verdict in (verdicts.no_facts_verdict("h", "no facts"), verdicts.unreachable_verdict("h", "no route")):
+        names.update(c["requirement"] for c in verdict["checks"])
+    return names
+
+
+def test_the_check_names_the_schema_lists_are_the_ones_judged():
+    """docs/fleet-json-schema.md lists each requirement's `checks` and OTHER_CHECKS (tools/gen_docs.py): a check
+    name the judge makes that no form matches, or a form the judge never makes, fails here."""
+    import re
+    forms = [f for entry in REQUIREMENTS for f in entry["checks"]] + list(registry.OTHER_CHECKS)
+    patterns = dict((form, re.compile("^%s$" % re.sub(r"<[a-z]+>|<NAME>", ".+", re.escape(form).replace(
+        r"\<", "<").replace(r"\>", ">")))) for form in forms)
+    judged = check_names_judged()
+    assert sorted(n for n in judged if not any(p.match(n) for p in patterns.values())) == []
+    assert sorted(f for f, p in patterns.items() if not any(p.match(n) for n in judged)) == []
