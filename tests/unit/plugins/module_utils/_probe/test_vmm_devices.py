@@ -219,3 +219,19 @@ def test_accounts_are_judged_for_every_device(kernel):
     assert "the mode and ACL allow qemu (group kvm)" in tun_qemu["reason"] and "device cgroup" in tun_qemu["reason"]
     assert found["sev"]["accounts"]["nova"]["may_open"] is False
     assert len([c for c in kernel.open_as_calls if c[0] == "/dev/net/tun"]) == 2
+
+
+def test_a_device_of_the_names_table_without_a_question_stops_the_import_naming_it():
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import VMM_DEVICES
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import vmm_devices
+    assert list(vmm_devices.ASK) == [entry[0] for entry in VMM_DEVICES]
+    added = VMM_DEVICES + (("vhost_scsi", "/dev/vhost-scsi", "vhost-scsi", None, "vhost_scsi", "vhost-scsi"),)
+    with pytest.raises(ImportError) as raised:
+        vmm_devices.devices_to_ask(added)
+    assert "vhost_scsi" in str(raised.value) and "ASKERS" in str(raised.value)
+
+
+def test_the_fake_kernel_answers_for_every_device_of_the_names_table(kernel):
+    """Adding a device means teaching the fake kernel its answer, and MINORS its number (the recipe's step 4)."""
+    found = devices(kernel)
+    assert [key for key in NAMES if not found[key]["usable"] or found[key]["answer"] is None] == []

@@ -207,3 +207,11 @@ def test_every_fix_has_its_task_file():
 def test_a_module_the_probe_found_available_is_loaded_by_its_name():
     fix = plan(cause("device.missing.not_loaded", "kvm_amd"), {}, ["device.missing.not_loaded"], [])["fixes"][0]
     assert (fix["fix"], fix["module"], fix["line"]) == ("module", "kvm_amd", "kvm_amd\n")
+
+
+def test_every_fix_answers_a_code_the_probe_or_the_judge_gives():
+    """Adding a remediation (the README's recipe): a code of _judge/codes.py, its entry in FIXES, its plan in plan(),
+    its task file, then python tools/gen_docs.py (the role README's table)."""
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import CODES
+    known = set(code for code, _where, _meaning, _remedy in CODES)
+    assert [code for code, _fix, _doc in FIXES if code not in known] == []

@@ -306,3 +306,19 @@ def test_a_writer_whose_audit_is_killed_outright_dies_and_publishes_nothing(tmp_
         raise AssertionError("the writer outlived its audit")
     assert reports_in(out) == ([], []), "nothing published"
     assert os.listdir(os.path.join(out, ".sets")) == [], "nothing left behind"
+
+
+def test_every_report_of_the_writer_is_documented():
+    """Adding a report format (the README's recipe): its entry in writer.REPORTS, its renderer in a module of its own
+    with a test file, and its file in the kvm_report module's documentation and the user guide; the module's
+    formats' choices are writer.FORMATS (tests/unit/plugins/action/test_kvm_report.py)."""
+    from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_report as report_doc
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))))
+    with open(os.path.join(root, "docs", "user-guide.md")) as handle:
+        guide = handle.read()
+    documented = report_doc.DOCUMENTATION + report_doc.RETURN
+    assert [name for name in kvm_reports.FILENAMES.values() if name not in guide or name not in documented] == []
+    for _fmt, _name, render in kvm_reports.REPORTS:
+        module = render.__module__.rsplit(".", 1)[1]
+        assert os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_%s.py" % module)), module
