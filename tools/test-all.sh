@@ -50,6 +50,7 @@ stage_generated() {  # every generated file is what its generator makes of the c
 
 fc_stage "generated tables and docs in step with their sources" stage_generated
 fc_stage "ansible-test sanity (CPython 3.8-3.13) and units" stage_sanity_and_units
+fc_stage "mypy --strict over the controller (tools/typecheck.sh)" bash tools/typecheck.sh
 fc_stage "ansible-lint, production profile" ansible-lint --nocolor roles playbooks molecule
 fc_stage "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
 fc_stage "pytest: unit, real /dev/kvm, arm64 KVM under QEMU, every CPython, fleet audit, galaxy round trip" \

@@ -31,10 +31,10 @@ FROM_VARIABLES = (
 )
 
 
-def union(values: list) -> list:
+def union(values: list[t.Any]) -> list[t.Any]:
     """The lists' items in order, each once (Jinja's union); a value that is not a list counts as one item, for the
     module to check as it checks its option."""
-    found: list = []
+    found: list[t.Any] = []
     for value in values:
         found.extend(item for item in (value if isinstance(value, list) else [value]) if item not in found)
     return found
@@ -43,7 +43,7 @@ def union(values: list) -> list:
 class ActionModule(NormalAction):
     """The module, with its options read from the role's variables where vars_prefix is given."""
 
-    def run(self, tmp: t.Any = None, task_vars: dict | None = None) -> dict:
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         args = dict(self._task.args)
         prefix = args.pop("vars_prefix", None)
         if prefix is not None:
@@ -55,10 +55,12 @@ class ActionModule(NormalAction):
             except AnsibleError as error:
                 return {"failed": True, "msg": "cannot template a variable of vars_prefix %s: %s" % (prefix, error)}
             self._task.args = args
-        return super().run(tmp, task_vars)
+        result: dict[str, t.Any] = super().run(tmp, task_vars)
+        return result
 
 
-def from_variables(prefix: str, args: dict, variables: dict, template: t.Callable[[t.Any], t.Any]) -> dict:
+def from_variables(prefix: str, args: dict[str, t.Any], variables: dict[str, t.Any],
+                   template: t.Callable[[t.Any], t.Any]) -> dict[str, t.Any]:
     """args with each option they do not give read from the variables prefix + name (templated; absent ones left to
     the module's default)."""
     found = dict(args)

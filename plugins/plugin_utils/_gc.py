@@ -13,15 +13,14 @@ class PausedGC:
     """The cyclic garbage collector paused. The reports make no reference cycles, and with millions of
     live objects (100,000 verdicts) every collection would walk them all: a third of the time."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.was_enabled = False
 
-    def __enter__(self):
+    def __enter__(self) -> PausedGC:
         self.was_enabled = gc.isenabled()
         gc.disable()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         if self.was_enabled:
             gc.enable()
-        return False

@@ -21,14 +21,14 @@ _SPACES = {"\t": " ", "\n": " ", "\r": " "}
 JSON_TEXT_MAX = 65536
 
 
-def truncate(text, limit, where):
+def truncate(text: str, limit: int, where: str) -> str:
     """text cut to limit characters, saying how much was left out and where the whole is."""
     if len(text) <= limit:
         return text
     return u"%s\u2026 [%d more characters%s]" % (text[:limit], len(text) - limit, where)
 
 
-def safe_text(value, lines=False):
+def safe_text(value: object, lines: bool = False) -> str:
     """Text that every report format can carry: undecodable bytes and lone surrogates become U+FFFD, tabs and
     line breaks a space (kept, with `lines`, for a text a report composes of several lines), other control
     characters U+FFFD, and it is capped at JSON_TEXT_MAX characters."""
@@ -41,7 +41,7 @@ def safe_text(value, lines=False):
     return truncate(value, JSON_TEXT_MAX, "")
 
 
-def is_clean(value):
+def is_clean(value: object) -> bool:
     """Whether value is a str that every report can carry as it is."""
     # exactly str: a subclass may encode differently
     return type(value) is str and len(value) <= JSON_TEXT_MAX and not UNSAFE.search(value)  # pylint: disable=unidiomatic-typecheck

@@ -47,7 +47,7 @@ FACT = "kvm_validate_result"
 GIVEN = "__kvm_validate_verdicts_given"  # the verdicts_id of the judge whose verdicts the hosts hold
 
 
-def return_data(result: object) -> dict | None:
+def return_data(result: object) -> dict[str, t.Any] | None:
     """A processed task result's return values, in this ansible-core's form; None when not recognised."""
     for name in ("_return_data", "_result"):  # 2.19 and 2.20; 2.16 to 2.18
         data = getattr(result, name, None)
@@ -61,7 +61,7 @@ def return_data(result: object) -> dict | None:
     return None
 
 
-def judged(result: object) -> tuple[str, dict] | None:
+def judged(result: object) -> tuple[str, dict[str, t.Any]] | None:
     """(verdicts_id, {host: verdict}) of a fleet judge's result, else None."""
     task = getattr(result, "task", None) or getattr(result, "_task", None)
     if getattr(task, "action", None) not in JUDGE_ACTIONS:
@@ -78,11 +78,11 @@ def judged(result: object) -> tuple[str, dict] | None:
 class StrategyModule(LinearStrategy):
     """ansible.builtin.linear, and each host judged by the fleet's judge gets its verdict as a cacheable fact."""
 
-    def _get_next_task_lockstep(self, hosts: list, iterator: t.Any) -> list:
+    def _get_next_task_lockstep(self, hosts: list[t.Any], iterator: t.Any) -> list[t.Any]:
         """The next task of the hosts in lock step, as linear gives it; the implicit meta tasks that read no variable
         (plugin_utils/_meta_tasks.py) are run here, as linear runs them, without resolving each host's variables."""
         while True:
-            host_tasks = super()._get_next_task_lockstep(hosts, iterator)
+            host_tasks: list[t.Any] = super()._get_next_task_lockstep(hosts, iterator)
             if not host_tasks or not all(needs_no_variables(task) for _host, task in host_tasks):
                 return host_tasks
             for host, task in host_tasks:
@@ -97,7 +97,7 @@ class StrategyModule(LinearStrategy):
                 self.give_verdicts(*found)
         return results
 
-    def give_verdicts(self, verdicts_id: str, verdicts: dict) -> None:
+    def give_verdicts(self, verdicts_id: str, verdicts: dict[str, t.Any]) -> None:
         """Each known host's verdict as set_fact with cacheable sets it: its facts (the fact cache) and its play
         facts; and the id of the judge that gave them, for the role's loop to see that it has nothing to do."""
         for host, verdict in verdicts.items():

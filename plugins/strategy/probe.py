@@ -27,6 +27,8 @@ at once: the free strategy would resolve the host's variables, its new facts cop
 
 from __future__ import annotations
 
+import typing as t
+
 DOCUMENTATION = r"""
 name: probe
 short_description: Free strategy in which a worker that dies without answering fails its own host
@@ -62,7 +64,7 @@ POLL = 0.001  # how often the wait looks at the result queue (ansible-core's own
 DIED = "the worker process running this task for the host died before it answered (%s)"
 
 
-def exit_status(code):
+def exit_status(code: int) -> str:
     """Words for a multiprocessing exit code: negative is the signal that ended the process."""
     if code < 0:
         try:
@@ -73,7 +75,7 @@ def exit_status(code):
     return "exit status %d" % code
 
 
-def send_failure(final_q, host, task, message, task_vars=None):
+def send_failure(final_q: t.Any, host: t.Any, task: t.Any, message: str, task_vars: dict[str, t.Any] | None = None) -> None:
     """Send the host's failed result through the queue the worker would have used, in this ansible-core's form."""
     parameters = list(inspect.signature(final_q.send_task_result).parameters)
     if parameters[:3] == ["host", "task", "utr"]:  # ansible-core 2.21 and later: a result made in the task's context
@@ -97,17 +99,17 @@ def send_failure(final_q, host, task, message, task_vars=None):
 class StrategyModule(FreeStrategy):
     """ansible.builtin.free, and a dead worker's host fails instead of blocking the play."""
 
-    def __init__(self, tqm):
+    def __init__(self, tqm: t.Any) -> None:
         super().__init__(tqm)
         # Workers that died while their host waited, out of their slot so that it can be used again:
         # [when first seen dead, host, task, task_vars, exit code]
-        self._dead = []
+        self._dead: list[list[t.Any]] = []
 
-    def _queue_task(self, host, task, task_vars, play_context):
+    def _queue_task(self, host: t.Any, task: t.Any, task_vars: dict[str, t.Any], play_context: t.Any) -> None:
         self._wait_for_a_free_worker()
         super()._queue_task(host, task, task_vars, play_context)
 
-    def _wait_for_a_free_worker(self):
+    def _wait_for_a_free_worker(self) -> None:
         """Return when a slot is free (or the run ends), asleep until a worker exits instead of spinning."""
         while not self._tqm._terminated:
             self._take_dead_workers()
@@ -118,7 +120,7 @@ class StrategyModule(FreeStrategy):
                 sentinels.append(worker.sentinel)
             wait_for_exit(sentinels, timeout=IDLE)  # bounded: a signal's end of the run is seen
 
-    def _process_pending_results(self, iterator, one_pass=False, max_passes=None):
+    def _process_pending_results(self, iterator: t.Any, one_pass: bool = False, max_passes: int | None = None) -> t.Any:
         self._fail_dead_workers()
         self._wait_for_a_result()
         results = super()._process_pending_results(iterator, one_pass=one_pass, max_passes=max_passes)
@@ -128,7 +130,7 @@ class StrategyModule(FreeStrategy):
             run_plain_meta(self, iterator, host)
         return results
 
-    def _wait_for_a_result(self):
+    def _wait_for_a_result(self) -> None:
         """While tasks are in flight and nothing has come back, wait here instead of walking every host again."""
         deadline = time.monotonic() + IDLE
         while self._pending_results > 0 and not self._results and not self._tqm._terminated:
@@ -136,14 +138,14 @@ class StrategyModule(FreeStrategy):
                 return
             time.sleep(POLL)
 
-    def _waits_for(self, host, task):
+    def _waits_for(self, host: t.Any, task: t.Any) -> bool:
         """Whether the host's task has had no result yet (ansible-core drops its queue entry when one is read)."""
         queued = getattr(self, "_queued_task_cache", None)
         if isinstance(queued, dict):
             return (host.name, getattr(task, "_uuid", None)) in queued
         return bool(self._blocked_hosts.get(host.name))
 
-    def _take_dead_workers(self):
+    def _take_dead_workers(self) -> None:
         """Move each worker that exited with an error out of its slot; remember it while its host's task waits."""
         now = time.monotonic()
         for slot, worker in enumerate(self._workers):
@@ -158,7 +160,7 @@ class StrategyModule(FreeStrategy):
             if callable(close):
                 close()  # its pipe to the kernel's exit notice; the slot's next worker would close it otherwise
 
-    def _fail_dead_workers(self):
+    def _fail_dead_workers(self) -> None:
         """Fail, after the grace (a result it sent may still be queued), each host whose worker died unanswered."""
         self._take_dead_workers()
         now, waiting = time.monotonic(), []

@@ -255,11 +255,13 @@ CAP_NUMBER = dict((name, number) for number, name in KVM_CAPS.items())
 
 
 def cap_name(number):
+    # type: (int) -> str
     """The kernel's name of a capability number; KVM_CAP_<n> beyond the table."""
     return KVM_CAPS.get(number, "KVM_CAP_%d" % number)
 
 
 def cap_number(name):
+    # type: (object) -> int | None
     """KVM_CAP_* number of a name given with or without prefix, any case; None if unknown."""
     name = str(name).strip().upper()
     if not name.startswith("KVM_CAP_"):

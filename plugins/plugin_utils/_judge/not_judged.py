@@ -8,10 +8,14 @@ subset failed, is "not judged, blocked by" that root cause, never a failure with
 
 from __future__ import annotations
 
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
 
 
-def not_gathered(requirement, expected, subset, facts=None):
+def not_gathered(requirement: str, expected: Any, subset: str, facts: Facts | None = None) -> Check:
     """The failed check of a requirement whose input is not in the facts: not asked for, or, when the facts'
     gather_subset lists it (so the probe was asked and would have answered), facts that are malformed or were
     written by another version, where adding it to gather_subset would change nothing."""
@@ -26,7 +30,7 @@ def not_gathered(requirement, expected, subset, facts=None):
                  remedy="add %r to gather_subset" % subset)
 
 
-def blocker(facts, subset):
+def blocker(facts: Facts, subset: str) -> tuple[str, str] | None:
     """None when the subset's facts were gathered and can be judged; else (by, why): `by` is the subset
     whose failure stopped it (its own, when it ran and failed), or "!<subset>" when gather_subset left it out.
     Facts of schema 1 say neither: there a subset counts as gathered when its key is there."""
@@ -42,7 +46,7 @@ def blocker(facts, subset):
     return None
 
 
-def blocked(requirement, expected, facts, subset):
+def blocked(requirement: str, expected: Any, facts: Facts, subset: str) -> Check | None:
     """The blocked check of a requirement whose subset cannot be judged, or None when it can."""
     found = blocker(facts, subset)
     return None if found is None else blocked_check(requirement, expected, found[0], found[1])

@@ -30,6 +30,8 @@ Controller side: data only, pure standard library.
 
 from __future__ import annotations
 
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Profiles
+
 import copy
 
 # QEMU's tap networking opens /dev/net/tun (net/tap-linux.c tap_open, PATH_NET_TUN) and, with vhost=on,
@@ -205,7 +207,7 @@ GUEST_PROFILES = {
 DEFAULT_QEMU_PROFILE = "qemu"
 
 
-def profiles_with(custom_profiles=None):
+def profiles_with(custom_profiles: Profiles | None = None) -> Profiles:
     """The built-in profiles and the custom ones, as a fresh dict; a custom name replaces a built-in one."""
     profiles = copy.deepcopy(BUILTIN_PROFILES)
     profiles.update(custom_profiles or {})

@@ -15,11 +15,15 @@ A check no selector names keeps its built-in severity: `fail`, or `warn` where a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Profiles, Requirements
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap as _cap, did_you_mean
 
 
-def _selector(key, profiles, families):
+def _selector(key: str, profiles: Profiles, families: Sequence[str]) -> str | None:
     """The canonical selector for a key, or None if it names nothing that can be judged."""
     if key in families:
         return key
@@ -34,7 +38,8 @@ def _selector(key, profiles, families):
     return None
 
 
-def validate_severity(mapping, profiles, families):
+def validate_severity(mapping: object, profiles: Profiles,
+                      families: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     """(selectors {canonical key: severity}, problems), each problem naming the fix. `families`: what a
     requirement-name selector may name (every requirement that makes checks, and `usable`)."""
     if not isinstance(mapping, dict):
@@ -58,7 +63,7 @@ def validate_severity(mapping, profiles, families):
     return selectors, problems
 
 
-def apply_severity(checks, requirements):
+def apply_severity(checks: list[Check], requirements: Requirements) -> list[Check]:
     """Set each check's severity from the most specific selector that names it (its own name, its profile,
     its requirement); others keep their own."""
     selectors = requirements.get("severity") or {}

@@ -6,12 +6,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
+
 import json
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import CHECKS_LAST
 
 
-def _record(encode, record):
+def _record(encode: Callable[[Any], str], record: dict[str, Any]) -> str:
     """A host's record on one line, its checks last: the next audit, which compares without them, parses only
     the part before (merge.read_without_checks), a third of the bytes."""
     if not isinstance(record.get("checks"), list) or len(record) < 2:
@@ -21,7 +26,7 @@ def _record(encode, record):
     return '%s%s%s}' % (encode(rest)[:-1], CHECKS_LAST, encode(checks))
 
 
-def iter_json(fleet):
+def iter_json(fleet: Fleet) -> Iterator[str]:
     """The document in chunks: top-level keys indented, then each host record on one line (C-speed encoding)."""
     keys = sorted(k for k in fleet if k != "hosts")
     yield "{\n"
@@ -38,5 +43,5 @@ def iter_json(fleet):
     yield "\n ]\n}\n"
 
 
-def render_json(fleet):
+def render_json(fleet: Fleet) -> str:
     return "".join(iter_json(fleet))

@@ -10,13 +10,17 @@ for. tie_to_parent() asks Linux to send the worker SIGTERM when its parent dies 
 no orphan can outlive the audit, and returns alive(), which the writer asks before it publishes anything.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import os
 import signal
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def tie_to_parent(death_signal=signal.SIGTERM):
+def tie_to_parent(death_signal: int = signal.SIGTERM) -> Callable[[], bool]:
     """alive(): whether the process that started this one is still its parent. On Linux, this process also gets
     `death_signal` when that parent dies; elsewhere only alive() holds."""
     parent = os.getppid()
@@ -29,6 +33,6 @@ def tie_to_parent(death_signal=signal.SIGTERM):
     if os.getppid() != parent:  # the parent died before the tie was made
         os.kill(os.getpid(), death_signal)
 
-    def alive():
+    def alive() -> bool:
         return os.getppid() == parent
     return alive

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
 # Codes built from a value: the errno of an open the mode refuses, the status of a failed vCPU run.
 BUILT = {"device.": ("device.eacces", "device.eperm"), "vcpu_run.": ("vcpu_run.failed", "vcpu_run.timeout")}
 # Every code is written as code="..." or as a problem's first argument.
-LITERAL = re.compile(r'(?:code=|problem\(|return |else )"([a-z_]+\.[a-z_.]*|usable)"')
+LITERAL = re.compile(r'(?:code=|code: str = |problem\(|return |else )"([a-z_]+\.[a-z_.]*|usable)"')
 
 
 def given():
