@@ -16,8 +16,12 @@ allowed), or {"*": spec} (a mapping of string keys to such values).
 
 from __future__ import annotations
 
+from typing import Any, Union
+
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import SCHEMA_VERSION
 
+# A spec (the module's docstring): a type name, [spec], or a mapping of key -> spec ("*": any key, "?": may be null).
+Spec = Union[str, list[Any], dict[str, Any]]
 KNOWN_SCHEMAS = tuple(range(1, SCHEMA_VERSION + 1))
 REQUIRED = ("schema_version", "usable", "reasons")
 MAX_ERRORS = 5  # in one message; the first few say enough
@@ -71,15 +75,15 @@ FACTS = {
                "devices_list": "any"},  # null where the controller is v2's BPF program, else the lines of devices.list
     "system_ioctls": {"*": "any"},
 }
-_TYPES = {"int": int, "str": str, "bool": bool, "float": (int, float)}
+_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "str": str, "bool": bool, "float": (int, float)}
 
 
-def _name(value):
+def _name(value: object) -> str:
     return "null" if value is None else {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
                                          int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _check(value, spec, where, errors):
+def _check(value: object, spec: Spec, where: str, errors: list[str]) -> None:
     if len(errors) >= MAX_ERRORS:
         return
     if isinstance(spec, str):
@@ -113,7 +117,7 @@ def _check(value, spec, where, errors):
             _check(item, inner, "%s.%s" % (where, key) if where else key, errors)
 
 
-def check_facts(facts):
+def check_facts(facts: object) -> tuple[list[str], int | None]:
     """(problems, newer): every way the facts do not fit, in words, at most MAX_ERRORS; and the schema version
     when it is newer than this collection reads (then the facts are not read further)."""
     if not isinstance(facts, dict):

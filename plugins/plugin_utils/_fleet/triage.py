@@ -9,6 +9,11 @@ It reads only the records' checks (the evaluator's verdicts); it judges nothing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Verdict
+
 import re
 
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
@@ -17,13 +22,13 @@ HOST_PLACEHOLDER = "{host}"
 ADDRESS_PLACEHOLDER = "{address}"
 
 
-def _replace_name(text, name):
+def _replace_name(text: str, name: str) -> str:
     if len(name) < 2 or name not in text:
         return text
     return re.sub(r"(?<![\w.-])%s(?![\w-])" % re.escape(name), HOST_PLACEHOLDER, text)
 
 
-def cause_of(message, host):
+def cause_of(message: str, host: str) -> str:
     """message without what is particular to one host: its inventory name, short name and IPv4 addresses."""
     text = _replace_name(message, host)
     short = host.split(".", 1)[0]
@@ -32,13 +37,13 @@ def cause_of(message, host):
     return _IPV4.sub(ADDRESS_PLACEHOLDER, text) if "." in text else text
 
 
-def _is_warning(check):
+def _is_warning(check: Check) -> bool:
     return check.get("severity") == "warn"
 
 
-def _blocks(record):
+def _blocks(record: Verdict) -> dict[tuple[Any, ...], int]:
     """{root cause key: how many checks it blocks} of a record, from its verdict's root causes."""
-    found = {}
+    found: dict[tuple[Any, ...], int] = {}
     for cause in record.get("root_causes") or ():
         if isinstance(cause, dict) and isinstance(cause.get("blocks"), list):
             key = (cause.get("requirement"), cause.get("code"), cause.get("subject"), cause.get("message"))
@@ -46,7 +51,7 @@ def _blocks(record):
     return found
 
 
-def group_by_cause(records, warnings=False):
+def group_by_cause(records: Iterable[Verdict], warnings: bool = False) -> list[dict[str, Any]]:
     """The root causes of the fleet, grouped by code, subject and normalized message: the most hosts first,
     then the most checks they block.
 
@@ -56,7 +61,7 @@ def group_by_cause(records, warnings=False):
     hosts (in inventory order) and blocked. Only checks of severity fail count; with warnings=True only
     those of severity warn, on passing hosts too.
     """
-    groups = {}
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for record in records:
         if record["status"] == "pass" and not warnings:
             continue

@@ -33,39 +33,39 @@ _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&
 _HTML = re.compile(u"[&<>\"']")
 
 
-def markdown(value):
+def markdown(value: object) -> str:
     """value inside a Markdown table cell or list item: one line, every character that Markdown reads as
     markup escaped, and a zero-width space where a renderer would make a link of plain text."""
     text = _MARKDOWN.sub(r"\\\1", truncate(safe_text(value), REPORT_TEXT_MAX, _CUT))
     return _AUTOLINKS.sub(lambda m: m.group(0)[0] + u"\u200b" + m.group(0)[1:], text)
 
 
-def markdown_code(value):
+def markdown_code(value: object) -> str:
     """value inside a Markdown code span (`...`): no backtick to end it, one line, capped."""
     return truncate(safe_text(value), REPORT_TEXT_MAX, _CUT).replace("`", "'")
 
 
-def html(value):
+def html(value: object) -> str:
     """value as HTML text or the inside of a quoted attribute."""
     return _HTML.sub(lambda m: _HTML_ENTITIES[m.group(0)], truncate(safe_text(value, lines=True), REPORT_TEXT_MAX, _CUT))
 
 
-def _xml_clean(value):
+def _xml_clean(value: object) -> str:
     text = truncate(safe_text(value if value is not None else "", lines=True), REPORT_TEXT_MAX, _CUT)
     return _XML_INVALID.sub(u"\ufffd", text)
 
 
-def xml_attribute(value):
+def xml_attribute(value: object) -> str:
     """value as the inside of a double-quoted XML attribute."""
     return _XML_ATTRIBUTE.sub(lambda m: _XML_ENTITIES[m.group(0)], _xml_clean(value))
 
 
-def xml_text(value):
+def xml_text(value: object) -> str:
     """value as XML character data."""
     return _XML_TEXT.sub(lambda m: _XML_ENTITIES[m.group(0)], _xml_clean(value))
 
 
-def script_json(value):
+def script_json(value: object) -> str:
     """JSON that cannot end its <script> element: every '<' is written as \\u003c."""
     return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str).replace("<", "\\u003c")
 
@@ -76,7 +76,7 @@ _PROMETHEUS_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n"}
 _PROMETHEUS = re.compile(r'[\\"\n]')
 
 
-def prometheus_label(value):
+def prometheus_label(value: object) -> str:
     """value as the inside of a Prometheus label value's double quotes (text exposition format)."""
     text = truncate(safe_text(value), PROMETHEUS_LABEL_MAX, _CUT)
     return _PROMETHEUS.sub(lambda m: _PROMETHEUS_ESCAPES[m.group(0)], text)
