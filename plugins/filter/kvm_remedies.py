@@ -6,13 +6,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import RemedyError, plan, prove
 
 
-def kvm_remedies(verdict, facts=None, codes=None, accounts=None, group="kvm", mode="0660", backend=None,
-                 hugepages_minimums=None, errors="strict"):
+def kvm_remedies(verdict: object, facts: object = None, codes: object = None, accounts: object = None, group: str = "kvm",
+                 mode: str = "0660", backend: object = None, hugepages_minimums: object = None,
+                 errors: str = "strict") -> dict[str, Any]:
     """The plan; with errors='return', an unusable option is the plan's `error` (a task fails with it, naming the
     variable) instead of a templating error."""
     try:
@@ -20,19 +24,21 @@ def kvm_remedies(verdict, facts=None, codes=None, accounts=None, group="kvm", mo
             given = "undefined or null" if verdict is None else type(verdict).__name__
             raise RemedyError("kvm_remedies: the input is %s; give it kvm_validate_result, the verdict "
                               "fleetcheck.kvm.validate sets" % given)
-        return plan(verdict, facts, codes if codes is not None else [], accounts if accounts is not None else [],
-                    group, mode, backend, hugepages_minimums)
+        made: dict[str, Any] = plan(verdict, facts, codes if codes is not None else [],
+                                    accounts if accounts is not None else [], group, mode, backend, hugepages_minimums)
+        return made
     except RemedyError as error:
         if errors == "return":
             return {"fixes": [], "left": [], "causes": [], "error": str(error)}
         raise AnsibleFilterError(str(error))
 
 
-def kvm_remedy_proof(planned, verdict):
+def kvm_remedy_proof(planned: object, verdict: object) -> dict[str, Any]:
     """Each cause the plan answered, judged again from the host's verdict after the fixes."""
-    return prove(planned, verdict)
+    proof: dict[str, Any] = prove(planned, verdict)
+    return proof
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {"kvm_remedies": kvm_remedies, "kvm_remedy_proof": kvm_remedy_proof}

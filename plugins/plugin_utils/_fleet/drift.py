@@ -10,6 +10,10 @@ It reads only the records' summaries (the evaluator's verdicts); it judges nothi
 
 from __future__ import annotations
 
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Verdict
+
 import json
 from collections import Counter
 
@@ -19,22 +23,22 @@ DRIFT_FACTS = ("kernel", "backend", "caps", "parameters")
 JUDGED = ("pass", "fail")
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     if value is None or type(value) is str or isinstance(value, (int, float, bool)):  # pylint: disable=unidiomatic-typecheck
         return value
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _most_common(counts):
+def _most_common(counts: dict[Any, int]) -> Any:
     """The most common value; ties go to the smallest, so the answer does not depend on host order."""
     if not counts:
         return None
     return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
 
 
-def flat_parameters(parameters):
+def flat_parameters(parameters: object) -> dict[str, Any]:
     """{"kvm_intel": {"nested": "Y"}} as {"kvm_intel.nested": "Y"}; anything else as {}."""
-    flat = {}
+    flat: dict[str, Any] = {}
     if isinstance(parameters, dict):
         for module, values in parameters.items():
             if isinstance(values, dict):
@@ -43,7 +47,7 @@ def flat_parameters(parameters):
     return flat
 
 
-def drift(records):
+def drift(records: list[Verdict]) -> dict[str, Any]:
     """The hosts whose kernel, backend, capability set or module parameters differ from the fleet's
     most common value. Each fact is compared only across the judged hosts (pass or fail) where it was
     gathered; `left_out` counts, per fact, the judged hosts where it was not (null: never a value)."""
@@ -53,7 +57,7 @@ def drift(records):
     majority = dict((fact, _most_common(Counter(v for v in column if v is not None)))
                     for fact, column in zip(scalars, columns))
     flats = [flat_parameters(summary.get("parameters")) for _host, summary in judged]
-    parameter_counts = {}
+    parameter_counts: dict[str, dict[Any, int]] = {}
     for flat in flats:
         for key, value in flat.items():
             seen = parameter_counts.setdefault(key, {})
@@ -84,9 +88,9 @@ def drift(records):
     return {"judged": len(judged), "majority": majority, "counts": totals, "hosts": hosts, "left_out": left_out}
 
 
-def drift_by_value(fleet_drift):
+def drift_by_value(fleet_drift: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """The drifting hosts grouped by (fact, value), the largest group first: [(fact, value, hosts)]."""
-    grouped = {}
+    grouped: dict[tuple[str, str], list[str]] = {}
     for entry in fleet_drift["hosts"]:
         for fact, value in entry["differs"].items():
             if fact == "parameters":

@@ -11,22 +11,27 @@ Pure standard library; the registered results are read as untrusted (any shape).
 
 from __future__ import annotations
 
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 
 TEXTFILE = "fleetcheck_kvm.prom"
 CREATE = "kvm_validate_textfile_create"
 
 
-def _mapping(value):
+def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _said(result):
+def _said(result: object) -> str:
     """What a failed task said, on one line."""
     return " ".join(str(_mapping(result).get("msg") or "no message").split())[:300]
 
 
-def textfile_problem(directory, looked, made=None, written=None):
+def textfile_problem(directory: str, looked: object, made: object = None,
+                     written: object = None) -> tuple[str, str, str] | None:
     """(subject, message, remedy) when the metrics were not written where asked, else None.
 
     `looked` is the registered stat of the directory, `made` the file task's (created only when
@@ -57,14 +62,14 @@ def textfile_problem(directory, looked, made=None, written=None):
     return None
 
 
-def textfile_record(directory, looked, made=None, written=None):
+def textfile_record(directory: str, looked: object, made: object = None, written: object = None) -> dict[str, str]:
     """{subject, message, remedy} when the metrics were not written where asked, else {}: the host's own record
     (the role keeps it as __kvm_validate_textfile_problem)."""
     found = textfile_problem(directory, looked, made, written)
     return {} if found is None else dict(zip(("subject", "message", "remedy"), found))
 
 
-def textfile_check(record):
+def textfile_check(record: object) -> Check | None:
     """The warning check (code metrics.not_written) of a host's record, or None when it has none. The record came
     back from the host's variables: only its texts are read, and the check cleans them."""
     if not isinstance(record, dict) or not isinstance(record.get("message"), str) or not record["message"]:
