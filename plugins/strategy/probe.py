@@ -27,8 +27,6 @@ at once: the free strategy would resolve the host's variables, its new facts cop
 
 from __future__ import annotations
 
-import typing as t
-
 DOCUMENTATION = r"""
 name: probe
 short_description: Free strategy in which a worker that dies without answering fails its own host
@@ -51,6 +49,7 @@ version_added: 0.1.0
 import inspect
 import signal
 import time
+import typing as t
 from multiprocessing.connection import wait as wait_for_exit
 
 from ansible.errors import AnsibleError
