@@ -11,6 +11,8 @@ module_stderr, module_stdout and rc. Controller side: pure standard library, no 
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 
 # Oldest Python that ansible-core runs modules on, per ansible-core release. Source: the
@@ -36,20 +38,20 @@ FIX_INTERPRETER = ("set ansible_python_interpreter for this host to an existing 
                    "(%s or newer), e.g. /usr/bin/python3, or install one there")
 
 
-def _text(value):
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def _lines(text):
+def _lines(text: object) -> list[str]:
     return [line.strip() for line in _text(text).splitlines() if line.strip() and not NOISE.match(line.strip())]
 
 
-def _version(text):
+def _version(text: object) -> tuple[int, ...] | None:
     numbers = re.findall(r"\d+", _text(text))
     return tuple(int(n) for n in numbers[:2]) if len(numbers) >= 2 else None
 
 
-def needed_python(core_version=None):
+def needed_python(core_version: object = None) -> str:
     """The oldest target Python for kvm_facts under this ansible-core, as text ('3.8')."""
     wanted = MODULE_PYTHON_MINIMUM
     core = _version(core_version)
@@ -62,7 +64,7 @@ def needed_python(core_version=None):
     return "%d.%d" % wanted
 
 
-def _interpreter_not_found(result, evidence):
+def _interpreter_not_found(result: dict[str, Any], evidence: str) -> tuple[str, str] | None:
     """The interpreter path does not exist (or a pyenv shim has no such version)."""
     stderr = _text(result.get("module_stderr"))
     shim = re.search(r"pyenv: (\S+): command not found", stderr)
@@ -79,7 +81,7 @@ def _interpreter_not_found(result, evidence):
     return None
 
 
-def _too_old(result, evidence):
+def _too_old(result: dict[str, Any], evidence: str) -> tuple[str, str] | None:
     """ansible-core's module wrapper does not parse under the target's Python."""
     stderr = _text(result.get("module_stderr"))
     if "SyntaxError" in stderr and ("AnsiballZ_" in stderr or "ansible/module_utils" in stderr):
@@ -88,7 +90,7 @@ def _too_old(result, evidence):
     return None
 
 
-def _permission(result, evidence):
+def _permission(result: dict[str, Any], evidence: str) -> tuple[str, str] | None:
     stderr = _text(result.get("module_stderr"))
     msg = _text(result.get("msg"))
     if re.search(r"(?i)(missing sudo password|a password is required|incorrect sudo password|"
@@ -100,7 +102,7 @@ def _permission(result, evidence):
     return None
 
 
-def _timeout(result, evidence):
+def _timeout(result: dict[str, Any], evidence: str) -> tuple[str, str] | None:
     msg = _text(result.get("msg"))
     seconds = re.search(r"Timed out after (\d+) second|expected time frame \((\d+)\)|timeout of (\d+) second", msg)
     if seconds or re.search(r"(?i)\btimed out\b", msg):
@@ -110,7 +112,7 @@ def _timeout(result, evidence):
     return None
 
 
-def _died(result, evidence):
+def _died(result: dict[str, Any], evidence: str) -> tuple[str, str] | None:
     """The audit's probe strategy (plugins/strategy/probe.py) gave the host this result: its worker died."""
     if "worker process running this task for the host died" in _text(result.get("msg")):
         return ("the controller's process that ran the probe for this host died before the host answered (%s)"
@@ -134,13 +136,13 @@ FIXES = {
 }
 
 
-def probe_failure_code(result):
+def probe_failure_code(result: object) -> str:
     """The problem code of a probe result that carries no facts: probe.worker_died, probe.timeout or probe.failed."""
     result = result if isinstance(result, dict) else {}
     return "probe.worker_died" if _died(result, "") else "probe.timeout" if _timeout(result, "") else "probe.failed"
 
 
-def describe_probe_failure(result, core_version=None):
+def describe_probe_failure(result: object, core_version: object = None) -> str:
     """A reason for a probe result that carries no facts: cause, evidence, fix.
 
     `result` is the registered result of fleetcheck.kvm.kvm_facts; `core_version` the

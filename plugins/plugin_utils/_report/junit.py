@@ -12,14 +12,19 @@ Written as text in chunks, not as an element tree: a million testcases would nee
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Fleet, Verdict
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import xml_attribute, xml_text
 
 
-def _root_cause(check):
+def _root_cause(check: Check) -> bool:
     return not check["ok"] and check.get("severity") != "warn" and not check.get("blocked_by")
 
 
-def _blocked_text(record, check):
+def _blocked_text(record: Verdict, check: Check) -> str:
     """The checks this root cause kept from being judged, for its failure's text."""
     for cause in record.get("root_causes") or ():
         if isinstance(cause, dict) and (cause.get("requirement"), cause.get("code"), cause.get("message")) == (
@@ -28,7 +33,7 @@ def _blocked_text(record, check):
     return ""
 
 
-def iter_junit(fleet):
+def iter_junit(fleet: Fleet) -> Iterator[str]:
     """The XML in chunks, one per host; the totals go on the root element, so they are counted first.
 
     One failure per root cause per host: a check its root cause kept from being judged is a skipped
@@ -48,7 +53,7 @@ def iter_junit(fleet):
                               totals["skipped"]))
     if fleet.get("changes"):
         yield _regressions_suite(regressions, xml_attribute(fleet["generated_at"]))
-    names = {}  # requirement -> attribute text; a fleet has few distinct requirements
+    names: dict[str, str] = {}  # requirement -> attribute text; a fleet has few distinct requirements
     stamp = xml_attribute(fleet["generated_at"])
     for record in fleet["hosts"]:
         kind = "error" if record["status"] in ("unreachable", "no_facts") else "failure"
@@ -85,7 +90,7 @@ def iter_junit(fleet):
     yield "</testsuites>\n"
 
 
-def _regressions_suite(regressions, stamp):
+def _regressions_suite(regressions: list[dict[str, Any]], stamp: str) -> str:
     cases = ['<testcase classname="kvm.changes" name="%s"><failure message="%s" type="regression">%s</failure>'
              '</testcase>' % (xml_attribute(r["host"] if r["kind"] == "host" else "pool " + r["pool"]),
                               xml_attribute(r["why"]), xml_text(r["why"])) for r in regressions]
@@ -94,5 +99,5 @@ def _regressions_suite(regressions, stamp):
                                         '<testcase classname="kvm.changes" name="no regression" />')
 
 
-def render_junit(fleet):
+def render_junit(fleet: Fleet) -> str:
     return "".join(iter_junit(fleet))
