@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Mapping
+from typing import Any
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import KNOWN_SCHEMAS, check_facts
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Facts, Profiles, Requirements, Verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     no_facts_verdict, unreachable_verdict)
@@ -24,18 +25,18 @@ class ControllerAction(ActionBase):
     """An action that runs on the controller only and validates its arguments against ARGUMENT_SPEC."""
 
     TRANSFERS_FILES = False
-    ARGUMENT_SPEC = {}
+    ARGUMENT_SPEC: dict[str, Any] = {}
 
-    def start(self, tmp, task_vars):
+    def start(self, tmp: Any, task_vars: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """The opening of every run: (result, validated arguments, task_vars)."""
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+        result: dict[str, Any] = super().run(tmp, task_vars)
         # A copy: validation fills sub-options into a default mapping in place, which must not leak into the next task.
-        args = self.validate_argument_spec(argument_spec=copy.deepcopy(self.ARGUMENT_SPEC))[1]
+        args: dict[str, Any] = self.validate_argument_spec(argument_spec=copy.deepcopy(self.ARGUMENT_SPEC))[1]
         return result, args, task_vars
 
 
-def host_variables(task_vars, host):
+def host_variables(task_vars: Mapping[str, Any], host: str) -> Mapping[str, Any]:
     """Another host's variables as stored, not templated; {} for a host the inventory does not know.
 
     The actions read only what modules and set_fact stored there (facts, registered results, verdicts):
@@ -68,7 +69,7 @@ class TaskVariables:
 
     INHERITED = ("kvm_validate_", "kvm_audit_")
 
-    def __init__(self, task, task_vars):
+    def __init__(self, task: Any, task_vars: dict[str, Any]) -> None:
         self._task = task
         self._task_vars = task_vars
         hostvars = task_vars.get("hostvars", {})
@@ -81,24 +82,28 @@ class TaskVariables:
         self._hosts_all = task_vars.get("ansible_play_hosts_all")
 
     @property
-    def exact(self):
+    def exact(self) -> bool:
         """Whether the variables come from Ansible's variable manager (else the fallback)."""
         return self._manager is not None and self._inventory is not None and self._play is not None
 
-    def __call__(self, host):
+    def __call__(self, host: str) -> Mapping[str, Any]:
         """The host's variables; {} for a host the inventory does not know."""
-        if not self.exact:  # the task's settings (kvm_validate_*, kvm_audit_*), then the host's own
+        manager, inventory = self._manager, self._inventory
+        if manager is None or inventory is None or self._play is None:  # not exact: the fallback
+            # the task's settings (kvm_validate_*, kvm_audit_*), then the host's own
             variables = dict((k, v) for k, v in self._task_vars.items() if k.startswith(self.INHERITED))
             variables.update(host_variables(self._task_vars, host))
             return variables
-        found = self._inventory.get_host(host)
+        found = inventory.get_host(host)
         if found is None:
             return {}
-        return self._manager.get_vars(play=self._play, host=found, task=self._task, include_hostvars=True,
-                                      _hosts=self._hosts, _hosts_all=self._hosts_all)
+        resolved: Mapping[str, Any] = manager.get_vars(play=self._play, host=found, task=self._task, include_hostvars=True,
+                                                       _hosts=self._hosts, _hosts_all=self._hosts_all)
+        return resolved
 
 
-def judge_host(facts, requirements, profiles, host=None, probe_result=None, core_version=None):
+def judge_host(facts: object, requirements: Requirements, profiles: Profiles, host: str | None = None,
+               probe_result: object = None, core_version: object = None) -> tuple[Verdict, Facts | None]:
     """(verdict, the facts judged) of one host.
 
     `probe_result` is the registered result of this run's kvm_facts task, if there was one: an
@@ -129,7 +134,7 @@ def judge_host(facts, requirements, profiles, host=None, probe_result=None, core
             return no_facts_verdict(host, "the facts of this host are malformed: %s" % "; ".join(problems),
                                     code="facts.malformed"), None
     try:
-        return evaluate(facts, requirements, profiles, host=host), facts
+        return evaluate(facts, requirements, profiles, host=host), facts if isinstance(facts, dict) else None
     except Exception as error:  # pylint: disable=broad-except
         # The door lets through only the shapes the judge reads; should one still surprise it, this host gets
         # the cause, and no other host loses its verdict.

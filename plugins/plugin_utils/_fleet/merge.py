@@ -12,12 +12,17 @@ Nothing in one slice costs another slice, or another host, its place in the merg
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+
 import json
 import os
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet, Verdict
 
 MAX_SLICE_BYTES = 1 << 30  # a fleet.json of 100,000 hosts is some 200 MB
 
@@ -26,13 +31,13 @@ class SliceError(ValueError):
     """A slice that cannot be merged; the message names it and says why."""
 
 
-def slice_file(source, cwd):
+def slice_file(source: str, cwd: str) -> str:
     """The fleet.json of a source: the file itself, or fleet.json in the directory; relative to cwd."""
     path = source if os.path.isabs(source) else os.path.join(cwd, source)
     return path if path.endswith(".json") else os.path.join(path, "fleet.json")
 
 
-def _loads(data):
+def _loads(data: bytes) -> Any:
     """JSON from bytes as they are (no decoded copy of a file that may be hundreds of MB: a quarter faster), or, where
     they are not UTF-8 throughout, from what can be read of them."""
     try:
@@ -44,7 +49,7 @@ def _loads(data):
         raise ValueError("it is nested deeper than this Python can parse")
 
 
-def _read_bytes(path, what):
+def _read_bytes(path: str, what: str) -> bytes:
     try:
         if os.path.getsize(path) > MAX_SLICE_BYTES:
             raise SliceError("%s %s is larger than %d bytes" % (what, path, MAX_SLICE_BYTES))
@@ -54,7 +59,7 @@ def _read_bytes(path, what):
         raise SliceError("cannot read %s %s: %s" % (what, path, error))
 
 
-def _document(document, path, what):
+def _document(document: Any, path: str, what: str) -> Fleet:
     if not isinstance(document, dict):
         raise SliceError("%s %s is %s, not a fleet document" % (what, path, type(document).__name__))
     if not isinstance(document.get("hosts"), list):
@@ -62,7 +67,7 @@ def _document(document, path, what):
     return document
 
 
-def read_slice(path, what="the slice"):
+def read_slice(path: str, what: str = "the slice") -> Fleet:
     """The fleet document at path (a mapping with a list of hosts): a slice, or a previous audit's. Raises
     SliceError naming what and the file."""
     raw = _read_bytes(path, what)
@@ -82,7 +87,7 @@ CHECKS_LAST = ', "checks": '
 _HEAD, _HOSTS, _END, _CHECKS = b"{\n", b'\n "hosts": [\n', b"\n ]\n}\n", CHECKS_LAST.encode("ascii") + b"["
 
 
-def read_without_checks(path, what="the previous audit's report"):
+def read_without_checks(path: str, what: str = "the previous audit's report") -> Fleet:
     """read_slice's document, each host's record without its checks (the comparison with a previous audit reads
     none), parsed from the part of each line before them where the file is laid out as iter_json writes it: a
     third of the bytes, and only that third copied. A record whose cut does not parse to a host's record (another
@@ -119,13 +124,19 @@ def read_without_checks(path, what="the previous audit's report"):
     return document
 
 
-def merge_slices(sources, cwd, inventory=()):
+def merge_slices(sources: list[Any], cwd: str, inventory: Iterable[object] = ()) -> tuple[
+        list[str], dict[str, Verdict], list[dict[str, Any]], str | None, dict[str, Any], dict[str, Any]]:
     """(hosts in order, {host: verdict}, guest CPU views, title, capability sets, requirement sets) of the slices. Hosts come in the inventory's
     order, then those the inventory lacks in the slices' order. Raises SliceError for a slice that cannot be
     read and for a host in more than one slice."""
     if not sources:
         raise SliceError("set kvm_merge_sources to the report directories (or fleet.json files) of the slices")
-    records, origin, views, title, sets, requirements = [], {}, [], None, {}, {}
+    records: list[tuple[str, Verdict]] = []
+    origin: dict[str, str] = {}
+    views: list[dict[str, Any]] = []
+    title: str | None = None
+    sets: dict[str, Any] = {}
+    requirements: dict[str, Any] = {}
     for source in sources:
         path = slice_file(safe_text(source), cwd)
         document = read_slice(path)

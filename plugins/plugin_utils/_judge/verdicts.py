@@ -101,7 +101,7 @@ def _keys(item: Check) -> list[str]:
     return [key for key in (item.get("subset"), item.get("code")) if key]
 
 
-def _empty_verdict(host: str, status: str, message: str, code: str, requirement: str | None = None,
+def _empty_verdict(host: str | None, status: str, message: str, code: str, requirement: str | None = None,
                    remedy: str | None = None) -> Verdict:
     item = check(requirement or status, "facts", None, False, message, code=code, subject=host, remedy=remedy)
     cause = dict((key, item.get(key)) for key in ("code", "subject", "message", "remedy", "requirement", "severity"))
@@ -111,11 +111,11 @@ def _empty_verdict(host: str, status: str, message: str, code: str, requirement:
             "summary": {}}
 
 
-def no_facts_verdict(host: str, message: object, code: str = "facts.missing") -> Verdict:
+def no_facts_verdict(host: str | None, message: object, code: str = "facts.missing") -> Verdict:
     return _empty_verdict(host, "no_facts", _safe(message), code=code)
 
 
-def invalid_requirements_verdict(host: str, message: str) -> Verdict:
+def invalid_requirements_verdict(host: str | None, message: str) -> Verdict:
     """A host whose own requirements (its host or group variables) cannot be used: it fails, unjudged, with the
     error that names the variable; every other host is judged with its own."""
     return _empty_verdict(host, "fail", _safe("this host's KVM requirements cannot be used, so it was not judged: %s"
@@ -124,7 +124,7 @@ def invalid_requirements_verdict(host: str, message: str) -> Verdict:
                                  "group_vars, the play or -e)")
 
 
-def unreachable_verdict(host: str, message: str | None) -> Verdict:
+def unreachable_verdict(host: str | None, message: str | None) -> Verdict:
     return _empty_verdict(host, "unreachable", _safe("host unreachable: %s" % (message or "no answer")),
                           code="host.unreachable")
 
