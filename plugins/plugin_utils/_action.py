@@ -13,12 +13,12 @@ from typing import Any
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import KNOWN_SCHEMAS, check_facts
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Facts, Profiles, Requirements, Verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     no_facts_verdict, unreachable_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._probe_failures import (
     describe_probe_failure, probe_failure_code)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Facts, Profiles, Requirements, Verdict
 
 
 class ControllerAction(ActionBase):

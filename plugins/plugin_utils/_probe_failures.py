@@ -11,9 +11,8 @@ module_stderr, module_stdout and rc. Controller side: pure standard library, no 
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 # Oldest Python that ansible-core runs modules on, per ansible-core release. Source: the
 # ansible-core support matrix (docs.ansible.com, "Releases and maintenance"), checked against

@@ -22,6 +22,7 @@ LEVEL_NAMES = tuple(name for name, _adds in X86_64_LEVELS)
 
 
 def level_requirements(level):
+    # type: (str) -> list[str]
     """Every feature a level needs (its own and those of the levels below)."""
     needed = []
     for name, adds in X86_64_LEVELS:
@@ -32,6 +33,7 @@ def level_requirements(level):
 
 
 def x86_64_level(features):
+    # type: (object) -> tuple[str | None, list[str]]
     """(highest level met or None, sorted features missing for the next level ([] at the top))."""
     available = set(features)
     reached = None
@@ -44,5 +46,6 @@ def x86_64_level(features):
 
 
 def level_rank(level):
+    # type: (object) -> int
     """0 for None, 1..4 for x86-64-v1..v4: levels compare by rank."""
     return LEVEL_NAMES.index(level) + 1 if level in LEVEL_NAMES else 0

@@ -10,12 +10,11 @@ It reads only the records' summaries (the evaluator's verdicts); it judges nothi
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Verdict
-
-import json
-from collections import Counter
 
 # The summary keys compared with the fleet's most common value. `parameters` is compared per
 # module parameter ("kvm_intel.nested"), among the hosts that report that parameter.

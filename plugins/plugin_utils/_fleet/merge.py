@@ -12,16 +12,14 @@ Nothing in one slice costs another slice, or another host, its place in the merg
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
-
-import json
-import os
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import no_facts_verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet, Verdict
 
 MAX_SLICE_BYTES = 1 << 30  # a fleet.json of 100,000 hosts is some 200 MB

@@ -9,12 +9,11 @@ It reads only the records' checks (the evaluator's verdicts); it judges nothing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Verdict
-
-import re
 
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # Plain words, not <host>: a placeholder is read in Markdown, HTML and on a console alike.

@@ -10,10 +10,9 @@ Pure standard library; imports only the generated capability table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import difflib
 import hashlib
+from collections.abc import Iterable
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_number
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts
 
 
 def not_gathered(requirement: str, expected: Any, subset: str, facts: Facts | None = None) -> Check:

@@ -30,9 +30,9 @@ Controller side: data only, pure standard library.
 
 from __future__ import annotations
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Profiles
-
 import copy
+
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Profiles
 
 # QEMU's tap networking opens /dev/net/tun (net/tap-linux.c tap_open, PATH_NET_TUN) and, with vhost=on,
 # /dev/vhost-net (net/tap.c net_init_tap_one); libvirt turns vhost on where the device opens and falls

@@ -30,8 +30,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_B
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_core as core
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as guest_cpu
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean, whole_number
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
 
 
 # ------------------------------------------------------------ validators ----

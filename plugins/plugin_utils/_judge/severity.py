@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Profiles, Requirements
-
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap as _cap, did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Profiles, Requirements
 
 
 def _selector(key: str, profiles: Profiles, families: Sequence[str]) -> str | None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check
 
 TEXTFILE = "fleetcheck_kvm.prom"
 CREATE = "kvm_validate_textfile_create"

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Verdict
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import is_clean, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Verdict
 
 VERDICT_SCHEMA_VERSION = 1
 STATUSES = ("fail", "unreachable", "no_facts", "pass")  # failing hosts first

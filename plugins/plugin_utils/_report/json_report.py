@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
-
-import json
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import CHECKS_LAST
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 
 def _record(encode: Callable[[Any], str], record: dict[str, Any]) -> str:

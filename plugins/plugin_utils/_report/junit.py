@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Fleet, Verdict
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import xml_attribute, xml_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Fleet, Verdict
 
 
 def _root_cause(check: Check) -> bool:

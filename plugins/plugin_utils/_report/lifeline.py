@@ -12,10 +12,9 @@ no orphan can outlive the audit, and returns alive(), which the writer asks befo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import os
 import signal
+from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 

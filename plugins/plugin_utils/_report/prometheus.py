@@ -18,47 +18,52 @@ from __future__ import annotations
 import calendar
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import CODES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import STATUSES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import prometheus_label
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet, Verdict
+
+Sample = tuple[dict[str, Any], Any]  # one sample: its labels and its value
 
 PREFIX = "fleetcheck_kvm_"
 KNOWN_CODES = frozenset(code for code, _where, _meaning, _remedy in CODES)
 _POOL = re.compile(r"^[0-9a-f]{12}$")
 
 
-def _summary(record, key, kind):
+def _summary(record: Verdict, key: str, kind: type | tuple[type, ...]) -> Any:
     value = record["summary"].get(key)
     return value if isinstance(value, kind) and not isinstance(value, bool) else None
 
 
-def _status(record):
+def _status(record: Verdict) -> list[Sample]:
     return [({"status": status}, int(record["status"] == status)) for status in STATUSES]
 
 
-def _usable(record):
+def _usable(record: Verdict) -> list[Sample]:
     return [({}, int(record["summary"].get("usable") is True))]
 
 
-def _root_causes(record):
-    by_code = {}
+def _root_causes(record: Verdict) -> list[Sample]:
+    by_code: dict[str, int] = {}
     for cause in record["root_causes"]:
         code = cause.get("code") if cause.get("code") in KNOWN_CODES else "other"
         by_code[code] = by_code.get(code, 0) + 1
     return [({"code": code}, by_code[code]) for code in sorted(by_code)]
 
 
-def _blocked(record):
+def _blocked(record: Verdict) -> list[Sample]:
     return [({}, record["blocked"])]
 
 
-def _level(record):
+def _level(record: Verdict) -> list[Sample]:
     return [({}, level_rank(_summary(record, "guest_cpu_level", str)))]
 
 
-def _info(record):
+def _info(record: Verdict) -> list[Sample]:
     api = _summary(record, "api_version", int)
     pool = _summary(record, "guest_cpu_pool", str)
     return [({"backend": _summary(record, "backend", str) or "", "kernel": _summary(record, "kernel", str) or "",
@@ -79,12 +84,12 @@ HOST_FAMILIES = (
 )
 
 
-def _escaper():
+def _escaper() -> Callable[[object], str]:
     """prometheus_label, each value escaped once: a fleet's label values repeat (statuses, codes, kernels), and
     each host's name is on every one of its samples (measured: a third of fleet.prom's time at 100,000 hosts)."""
-    done = {}
+    done: dict[object, str] = {}
 
-    def escaped(value):
+    def escaped(value: object) -> str:
         try:
             found = done.get(value)
         except TypeError:  # not hashable: escaped each time
@@ -95,32 +100,35 @@ def _escaper():
     return escaped
 
 
-def _labels(labels, escaped=prometheus_label):
+def _labels(labels: dict[str, Any], escaped: Callable[[object], str] = prometheus_label) -> str:
     if not labels:
         return ""
     return "{%s}" % ",".join('%s="%s"' % (name, escaped(labels[name])) for name in sorted(labels))
 
 
-def _family(name, help_text, samples, escaped=prometheus_label):
+def _family(name: str, help_text: str, samples: Iterable[Sample],
+            escaped: Callable[[object], str] = prometheus_label) -> Iterator[str]:
     yield "# HELP %s%s %s\n# TYPE %s%s gauge\n" % (PREFIX, name, help_text, PREFIX, name)
     start = PREFIX + name
     for labels, value in samples:
         yield "%s%s %s\n" % (start, _labels(labels, escaped), value)
 
 
-def _timestamp(generated_at):
+def _timestamp(generated_at: Any) -> int | None:
     try:
         return calendar.timegm(time.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ"))
     except (TypeError, ValueError):
         return None
 
 
-def _of_every_host(name, help_text, hosts, samples, escaped):
+def _of_every_host(name: str, help_text: str, hosts: list[Verdict], samples: Callable[[Verdict], list[Sample]],
+                   escaped: Callable[[object], str]) -> Iterator[str]:
     """A family's samples of every host, each with its `host` label, a host's lines in one chunk. The labels of a
     sample but the host take few values in a fleet (statuses, codes, kernels): each set is rendered once, as the
     text before and after the host's label (labels are written sorted by name)."""
     yield "# HELP %s%s %s\n# TYPE %s%s gauge\n" % (PREFIX, name, help_text, PREFIX, name)
-    start, rendered = PREFIX + name, {}
+    start = PREFIX + name
+    rendered: dict[tuple[tuple[str, Any], ...], tuple[str, str]] = {}
     for record in hosts:
         host, lines = escaped(record["host"]), []
         for labels, value in samples(record):
@@ -134,7 +142,7 @@ def _of_every_host(name, help_text, hosts, samples, escaped):
         yield "".join(lines)
 
 
-def iter_prometheus(fleet):
+def iter_prometheus(fleet: Fleet) -> Iterator[str]:
     """fleet.prom: the audit's time, the hosts by status, and each host's families with a `host` label."""
     generated = _timestamp(fleet.get("generated_at"))
     if generated is not None:
@@ -152,7 +160,7 @@ def iter_prometheus(fleet):
         yield from _of_every_host("host_" + name, help_text, fleet["hosts"], samples, escaped)
 
 
-def host_textfile(record):
+def host_textfile(record: Verdict) -> str:
     """One host's own file (a normalized verdict's record): its families without a host label, and no time, so
     that an unchanged verdict writes the same file (node_exporter's node_textfile_mtime_seconds says when it
     last changed)."""

@@ -11,30 +11,32 @@ Plain text for a console: every line is escaped for a terminal (no control chara
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import summary_lines
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate, safe_text
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 MAX_CAUSES = 10
 MAX_NAMES = 5
 _CONTROL = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _text(value):
+def _text(value: object) -> str:
     return truncate(_CONTROL.sub(u"\ufffd", safe_text(value)), REPORT_TEXT_MAX, " in fleet.json")
 
 
-def _plural(count, word, plural=None):
+def _plural(count: int, word: str, plural: str | None = None) -> str:
     return "%d %s" % (count, word if count == 1 else plural or word + "s")
 
 
-def _names(hosts):
+def _names(hosts: list[str]) -> str:
     shown = ", ".join(_text(h) for h in hosts[:MAX_NAMES])
     return shown + (" and %d more" % (len(hosts) - MAX_NAMES) if len(hosts) > MAX_NAMES else "")
 
 
-def _model_lines(view):
+def _model_lines(view: object) -> list[str]:
     """The CPU model to start guests with: the whole fleet's, else each pool's (the configurations are in fleet.md)."""
     if not isinstance(view, dict) or not isinstance(view.get("common"), dict):
         return []
@@ -57,7 +59,7 @@ def _model_lines(view):
         + (" and %d more pools" % (len(pools) - MAX_NAMES) if len(pools) > MAX_NAMES else "")]
 
 
-def _cause_lines(groups, marker):
+def _cause_lines(groups: list[dict[str, Any]], marker: str) -> list[str]:
     lines = []
     for group in groups[:MAX_CAUSES]:
         blocked = group.get("blocked") or 0
@@ -72,7 +74,7 @@ def _cause_lines(groups, marker):
     return lines
 
 
-def render_summary(fleet, paths, written=True):
+def render_summary(fleet: Fleet, paths: dict[str, str], written: bool = True) -> list[str]:
     """The summary as a list of lines."""
     counts = fleet["counts"]
     lines = [u"%s: %s: %d pass, %d fail, %d unreachable, %d without facts%s" % (
@@ -85,7 +87,7 @@ def render_summary(fleet, paths, written=True):
     if fleet.get("warnings"):
         lines.append(u"Warnings (reported, not gating):")
         lines.extend(_cause_lines(fleet["warnings"], u"\u26a0"))
-    levels = {}
+    levels: dict[str, list[str]] = {}
     for record in fleet["hosts"]:
         level = (record.get("summary") or {}).get("guest_cpu_level")
         if record["status"] in ("pass", "fail"):

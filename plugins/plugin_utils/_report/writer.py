@@ -19,6 +19,8 @@ import signal
 import stat
 import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
@@ -26,6 +28,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import iter_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.prometheus import iter_prometheus
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 # (format, file name, renderer): the one list of the reports; the tables below are its views.
 REPORTS = (
@@ -56,7 +59,7 @@ class AuditGone(RuntimeError):
     """The audit that asked for the reports is gone (its process died): nothing is published."""
 
 
-def check_directory(directory):
+def check_directory(directory: str) -> None:
     """Refuse, before anything is written, a report directory whose names are not what the writer made: the report
     names and `latest` must be links or absent, `.sets` a directory or absent. Raises ReportDirectoryError."""
     if not directory:
@@ -74,13 +77,13 @@ def check_directory(directory):
                                                  "(nothing was written)" % (sets, _kind(sets)))
 
 
-def _kind(path):
+def _kind(path: str) -> str:
     mode = os.lstat(path).st_mode
     return "a directory" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode) else \
         "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
-def _render_into(handle, fleet, fmt):
+def _render_into(handle: IO[bytes], fleet: Fleet, fmt: str) -> None:
     with PausedGC():
         rendered = RENDERERS[fmt](fleet)
         for chunk in [rendered] if isinstance(rendered, str) else rendered:
@@ -89,7 +92,7 @@ def _render_into(handle, fleet, fmt):
         os.fsync(handle.fileno())
 
 
-def _unnamed(sets):
+def _unnamed(sets: str) -> IO[bytes] | None:
     """A file without a name in `sets`, or None where the system or file system has no O_TMPFILE."""
     if not O_TMPFILE:
         return None
@@ -101,7 +104,7 @@ def _unnamed(sets):
         raise
 
 
-def _replace_link(directory, name, target):
+def _replace_link(directory: str, name: str, target: str) -> None:
     """directory/name becomes a symbolic link to target, by one rename (a reader sees the old or the new)."""
     temporary = os.path.join(directory, ".%s.%d.link" % (name, os.getpid()))
     if os.path.lexists(temporary):
@@ -118,11 +121,11 @@ class Interrupted(Exception):
     """SIGTERM or SIGHUP while a set is written: unwound like SIGINT, so that nothing half-written stays."""
 
 
-def _on_term(signum, frame):
+def _on_term(signum: int, frame: object) -> None:
     raise Interrupted("interrupted by signal %d" % signum)
 
 
-def _stamp(sets):
+def _stamp(sets: str) -> str:
     stamp = "%s-%d" % (time.strftime("%Y%m%dT%H%M%S", time.gmtime()), os.getpid())
     taken = [n[len(stamp) + 1:] for n in os.listdir(sets) if n == stamp or n.startswith(stamp + ".")]
     if taken:  # another set within the same second of the same process: numbered on, so names sort as written
@@ -130,7 +133,8 @@ def _stamp(sets):
     return stamp
 
 
-def write_reports(directory, fleet, formats=FORMATS, alive=None):
+def write_reports(directory: str, fleet: Fleet, formats: Iterable[str] = FORMATS,
+                  alive: Callable[[], bool] | None = None) -> dict[str, str]:
     """Publish the reports as one consistent set. Returns {format: path}.
 
     The directory is checked first (check_directory): nothing is written over what the writer did not make. Each
@@ -179,7 +183,8 @@ def write_reports(directory, fleet, formats=FORMATS, alive=None):
     return dict((fmt, os.path.join(directory, FILENAMES[fmt])) for fmt in formats)
 
 
-def _publish(directory, sets, unfinished, stamp, files, formats):
+def _publish(directory: str, sets: str, unfinished: str, stamp: str, files: list[tuple[str, IO[bytes]]],
+             formats: Iterable[str]) -> None:
     """Name the rendered files as one set and switch it in (signals held back by the caller)."""
     if not os.path.isdir(unfinished):
         os.mkdir(unfinished)
@@ -205,7 +210,7 @@ def _publish(directory, sets, unfinished, stamp, files, formats):
             os.unlink(os.path.join(directory, FILENAMES[fmt]))
 
 
-def _hold(numbers):
+def _hold(numbers: Iterable[int]) -> set[int] | None:
     """Block the signals in this thread; returns what to restore. A signal that comes meanwhile is delivered when
     they are released: after the set is switched in, whole."""
     if not hasattr(signal, "pthread_sigmask"):
@@ -213,12 +218,12 @@ def _hold(numbers):
     return signal.pthread_sigmask(signal.SIG_BLOCK, numbers)
 
 
-def _release(held):
+def _release(held: set[int] | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _signals(handler):
+def _signals(handler: Any) -> tuple[Any, ...] | None:
     """Install handler for SIGTERM and SIGHUP (in the main thread only: elsewhere Python cannot); returns the
     previous ones."""
     if handler is None or threading.current_thread() is not threading.main_thread():
