@@ -15,7 +15,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CA
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import (
     NOT_IN_RELEASE, KernelAnswers, builtin_models, guest_cpu_facts, uses_host_flags)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuinfo import first_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.host import first_cpu
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
 KVM_CAP_TSC_DEADLINE_TIMER = CAP_NUMBER["KVM_CAP_TSC_DEADLINE_TIMER"]

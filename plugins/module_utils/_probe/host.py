@@ -26,3 +26,25 @@ def probe(ctx):
         if nested is not None and facts["nested"] is None:
             facts["nested"] = nested.upper() in ("Y", "1")
     return {"host": facts}, []
+
+
+# /proc/cpuinfo's first CPU (read by guest_cpu and by the explanation of a missing /dev/kvm): its entry, flags
+# included, is 2 to 4 kB; the kernel writes the rest only if read, CPU by CPU.
+CPUINFO_HEAD = 16384
+
+
+def first_cpu(kernel):
+    """(flags, vendor) of the first CPU: flags a list of the kernel's names, or None when /proc/cpuinfo cannot be
+    read or has no flags line (other architectures); vendor the vendor_id, or None."""
+    try:
+        head = kernel.read_head("/proc/cpuinfo", CPUINFO_HEAD)
+    except OSError:
+        return None, None
+    entry = head.decode("utf-8", "replace").split("\n\n", 1)[0]
+    fields = {}
+    for line in entry.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(name.strip(), value.strip())
+    flags = fields.get("flags")
+    return (flags.split() if flags is not None else None), (fields.get("vendor_id") or None)

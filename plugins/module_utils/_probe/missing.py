@@ -10,7 +10,7 @@ import re
 import zlib
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.problems import problem
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuinfo import first_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.host import first_cpu
 
 X86 = (("vmx", "kvm_intel", "Intel VT-x (VMX)"), ("svm", "kvm_amd", "AMD-V (SVM)"))
 # The kernel's words: feat_ctl.c "VMX (outside TXT) disabled by BIOS", amd.c "SVM disabled (by BIOS) in MSR_VM_CR"
