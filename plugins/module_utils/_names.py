@@ -27,4 +27,3 @@ VMM_DEVICES = (
     ("iommufd", "/dev/iommu", "iommu", None, "iommufd", "device passthrough (iommufd, Linux 6.2+)"),
     ("sev", "/dev/sev", "sev", None, "ccp", "AMD SEV guests (the platform security processor)"),
 )
-VMM_DEVICE_NAMES = tuple(entry[0] for entry in VMM_DEVICES)

@@ -139,20 +139,14 @@ def _ask_sev(device):
             "state": devices_abi.SEV_STATES.get(state, "state %d" % state), "guest_count": guests}, None
 
 
-# key -> (the wrapper class that opens it, the question it is asked)
 # How each device is opened and asked: its wrapper (_kvm/devices.py) and the question, (answer, reason or None).
 ASKERS = {"tun": (Tun, _ask_tun), "vhost_net": (Vhost, _ask_vhost), "vhost_vsock": (Vhost, _ask_vhost),
           "vfio": (Vfio, _ask_vfio), "iommufd": (Iommufd, _ask_iommufd), "sev": (Sev, _ask_sev)}
 
 
-def devices_to_ask(devices=VMM_DEVICES, askers=None):
-    """{key: (wrapper, question)} for every device of _names.VMM_DEVICES, in its order. A device there with no
-    question here stops the import, naming it: the probe never leaves a device of the table unasked."""
-    askers = ASKERS if askers is None else askers
-    unasked = [entry[0] for entry in devices if entry[0] not in askers]
-    if unasked:
-        raise ImportError("_names.VMM_DEVICES has devices that vmm_devices.ASKERS cannot ask: %s" % ", ".join(unasked))
+def devices_to_ask(devices, askers):
+    """_names.VMM_DEVICES in order, each with its question: one without stops the import (KeyError naming it)."""
     return dict((entry[0], askers[entry[0]]) for entry in devices)
 
 
-ASK = devices_to_ask()
+ASK = devices_to_ask(VMM_DEVICES, ASKERS)

@@ -7,7 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, SCHEMA_VERSION, VMM_DEVICE_NAMES, VMM_DEVICES
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, SCHEMA_VERSION, VMM_DEVICES
 
 
 def test_backends_are_unique_module_names():
@@ -17,7 +17,7 @@ def test_backends_are_unique_module_names():
 
 
 def test_each_vmm_device_has_a_key_path_misc_name_minor_module_and_user():
-    assert VMM_DEVICE_NAMES == ("tun", "vhost_net", "vhost_vsock", "vfio", "iommufd", "sev")
+    assert tuple(entry[0] for entry in VMM_DEVICES) == ("tun", "vhost_net", "vhost_vsock", "vfio", "iommufd", "sev")
     for key, path, misc, minor, module, who in VMM_DEVICES:
         assert path.startswith("/dev/") and misc and module and who, key
         assert minor is None or 0 < minor < 256, key

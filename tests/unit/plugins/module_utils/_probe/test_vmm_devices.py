@@ -16,11 +16,12 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.vmm_devices import not_probed
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import (
-    VMM_DEVICES as DEVICES, VMM_DEVICE_NAMES as NAMES)
+    VMM_DEVICES as DEVICES)
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import (
     FakeKernel, FakeNode, acl_xattr, misc_node)
 
 MINORS = {"tun": 200, "vhost_net": 238, "vhost_vsock": 241, "vfio": 196, "iommufd": 123, "sev": 124}
+NAMES = tuple(entry[0] for entry in DEVICES)
 MISC = dict((key, misc) for key, _path, misc, _minor, _module, _who in DEVICES)
 PATHS = dict((key, path) for key, path, _misc, _minor, _module, _who in DEVICES)
 
@@ -226,9 +227,9 @@ def test_a_device_of_the_names_table_without_a_question_stops_the_import_naming_
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import vmm_devices
     assert list(vmm_devices.ASK) == [entry[0] for entry in VMM_DEVICES]
     added = VMM_DEVICES + (("vhost_scsi", "/dev/vhost-scsi", "vhost-scsi", None, "vhost_scsi", "vhost-scsi"),)
-    with pytest.raises(ImportError) as raised:
-        vmm_devices.devices_to_ask(added)
-    assert "vhost_scsi" in str(raised.value) and "ASKERS" in str(raised.value)
+    with pytest.raises(KeyError) as raised:
+        vmm_devices.devices_to_ask(added, vmm_devices.ASKERS)
+    assert raised.value.args == ("vhost_scsi",)
 
 
 def test_the_fake_kernel_answers_for_every_device_of_the_names_table(kernel):
