@@ -255,7 +255,6 @@ CAP_NUMBER = dict((name, number) for number, name in KVM_CAPS.items())
 
 
 def cap_name(number):
-    # type: (int) -> str
     """The kernel's name of a capability number; KVM_CAP_<n> beyond the table."""
     return KVM_CAPS.get(number, "KVM_CAP_%d" % number)
 

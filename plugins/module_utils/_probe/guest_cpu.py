@@ -32,12 +32,6 @@ def _cap(ctx, number):
         return False
 
 
-def host_flags(ctx):
-    """The host CPU's flags as the kernel prints them (/proc/cpuinfo, the first CPU), or () unreadable: QEMU 10.0
-    adds a few of the host's own CPUID bits (guest_cpu.HOST_CPUID_BITS)."""
-    return first_cpu(ctx.kernel)[0] or ()
-
-
 def gather_answers(ctx, flags_needed=True):
     """A KernelAnswers from the kernel, and the notes of the answers it could not get. The host's CPU flags are
     read only when a release that uses them (10.0 and later) is judged."""
@@ -69,7 +63,8 @@ def gather_answers(ctx, flags_needed=True):
                 notes.append(str(error))
     kernel = KernelAnswers(entries, irqchip=_cap(ctx, KVM_CAP_IRQCHIP), tsc_deadline=_cap(ctx, KVM_CAP_TSC_DEADLINE_TIMER),
                            msr_index_list=index_list, feature_msrs=feature_msrs, xcomp_guest_supp=xcomp,
-                           host_flags=host_flags(ctx) if flags_needed else ())
+                           # QEMU 10.0 adds a few of the host's own CPUID bits (guest_cpu.HOST_CPUID_BITS)
+                           host_flags=(first_cpu(ctx.kernel)[0] or ()) if flags_needed else ())
     return kernel, notes
 
 

@@ -28,23 +28,12 @@ def probe(ctx):
     return {"host": facts}, []
 
 
-# /proc/cpuinfo's first CPU (read by guest_cpu and by the explanation of a missing /dev/kvm): its entry, flags
-# included, is 2 to 4 kB; the kernel writes the rest only if read, CPU by CPU.
-CPUINFO_HEAD = 16384
-
-
 def first_cpu(kernel):
-    """(flags, vendor) of the first CPU: flags a list of the kernel's names, or None when /proc/cpuinfo cannot be
-    read or has no flags line (other architectures); vendor the vendor_id, or None."""
+    """(flags, vendor_id) of /proc/cpuinfo's first CPU, None where it does not say. Its entry is 2 to 4 kB: the
+    kernel writes the next CPU's only if read."""
     try:
-        head = kernel.read_head("/proc/cpuinfo", CPUINFO_HEAD)
+        head = kernel.read_head("/proc/cpuinfo", 16384).decode("utf-8", "replace").split("\n\n")[0]
     except OSError:
         return None, None
-    entry = head.decode("utf-8", "replace").split("\n\n", 1)[0]
-    fields = {}
-    for line in entry.split("\n"):
-        name, colon, value = line.partition(":")
-        if colon:
-            fields.setdefault(name.strip(), value.strip())
-    flags = fields.get("flags")
-    return (flags.split() if flags is not None else None), (fields.get("vendor_id") or None)
+    found = dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in head.split("\n")))
+    return (found["flags"].split() if "flags" in found else None), found.get("vendor_id") or None

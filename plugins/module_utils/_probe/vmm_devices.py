@@ -139,14 +139,8 @@ def _ask_sev(device):
             "state": devices_abi.SEV_STATES.get(state, "state %d" % state), "guest_count": guests}, None
 
 
-# How each device is opened and asked: its wrapper (_kvm/devices.py) and the question, (answer, reason or None).
+# key -> (the wrapper class that opens it, the question it is asked), in _names.VMM_DEVICES's order: a device there
+# without a question here is a KeyError at import
 ASKERS = {"tun": (Tun, _ask_tun), "vhost_net": (Vhost, _ask_vhost), "vhost_vsock": (Vhost, _ask_vhost),
           "vfio": (Vfio, _ask_vfio), "iommufd": (Iommufd, _ask_iommufd), "sev": (Sev, _ask_sev)}
-
-
-def devices_to_ask(devices, askers):
-    """_names.VMM_DEVICES in order, each with its question: one without stops the import (KeyError naming it)."""
-    return dict((entry[0], askers[entry[0]]) for entry in devices)
-
-
-ASK = devices_to_ask(VMM_DEVICES, ASKERS)
+ASK = dict((entry[0], ASKERS[entry[0]]) for entry in VMM_DEVICES)

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import errno
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.host import CPUINFO_HEAD, first_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.host import first_cpu
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, oserror, probe
 
 
@@ -50,7 +50,7 @@ def test_an_unreadable_cpuinfo_says_nothing():
 
 
 def test_only_the_head_is_read_and_bytes_that_are_not_utf8_do_not_stop_it():
-    huge = "processor\t: 0\nvendor_id\t: \xff\xfe\nflags\t\t: fpu\n\n" + "x" * (4 * CPUINFO_HEAD)
+    huge = "processor\t: 0\nvendor_id\t: \xff\xfe\nflags\t\t: fpu\n\n" + "x" * 65536
     kernel = kernel_with(huge.encode("latin-1"))
     flags, vendor = first_cpu(kernel)
     assert flags == ["fpu"] and vendor == u"\ufffd\ufffd"

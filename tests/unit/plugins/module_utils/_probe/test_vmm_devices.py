@@ -222,14 +222,21 @@ def test_accounts_are_judged_for_every_device(kernel):
     assert len([c for c in kernel.open_as_calls if c[0] == "/dev/net/tun"]) == 2
 
 
-def test_a_device_of_the_names_table_without_a_question_stops_the_import_naming_it():
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import VMM_DEVICES
+def test_a_device_of_the_names_table_without_a_question_stops_the_import_naming_it(monkeypatch):
+    import importlib
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils import _names
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import vmm_devices
-    assert list(vmm_devices.ASK) == [entry[0] for entry in VMM_DEVICES]
-    added = VMM_DEVICES + (("vhost_scsi", "/dev/vhost-scsi", "vhost-scsi", None, "vhost_scsi", "vhost-scsi"),)
-    with pytest.raises(KeyError) as raised:
-        vmm_devices.devices_to_ask(added, vmm_devices.ASKERS)
-    assert raised.value.args == ("vhost_scsi",)
+    assert list(vmm_devices.ASK) == list(NAMES)
+    added = ("vhost_scsi", "/dev/vhost-scsi", "vhost-scsi", None, "vhost_scsi", "vhost-scsi")
+    monkeypatch.setattr(_names, "VMM_DEVICES", DEVICES + (added,))
+    try:
+        with pytest.raises(KeyError) as raised:
+            importlib.reload(vmm_devices)
+        assert raised.value.args == ("vhost_scsi",)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(vmm_devices)
+    assert list(vmm_devices.ASK) == list(NAMES)
 
 
 def test_the_fake_kernel_answers_for_every_device_of_the_names_table(kernel):
