@@ -26,13 +26,16 @@ No ioctl code: this runs in the evaluator and the reports.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
     DEPRECATED, NOT_MIGRATION_SAFE, cpu_config)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 
 
-def usable_guest_cpu(guest_cpu):
+def usable_guest_cpu(guest_cpu: object) -> tuple[frozenset[str], frozenset[str]] | tuple[None, str]:
     """(features, runnable models) of a host's guest_cpu facts, or (None, why not)."""
     if not isinstance(guest_cpu, dict):
         return None, "no guest_cpu facts (gather_subset lacks guest_cpu)"
@@ -46,33 +49,33 @@ def usable_guest_cpu(guest_cpu):
     return frozenset(guest_cpu["features"]), frozenset(guest_cpu["runnable_models"]) - NOT_MIGRATION_SAFE
 
 
-def _intersection(sets):
+def _intersection(sets: Iterable[Iterable[str]]) -> frozenset[str]:
     sets = list(sets)
     if not sets:
         return frozenset()
     common = set(sets[0])
     for other in sets[1:]:
-        common &= other
+        common.intersection_update(other)
     return frozenset(common)
 
 
-def _summary(features, models):
+def _summary(features: Iterable[str], models: Iterable[str]) -> dict[str, Any]:
     level, missing = x86_64_level(features)
     return {"features": sorted(features), "level": level, "missing_for_next_level": missing,
             "runnable_models": sorted(models)}
 
 
-def fleet_pools(hosts, excluded=None):
+def fleet_pools(hosts: Mapping[str, object], excluded: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The fleet view of {host: guest_cpu facts}; see the module docstring.
 
     `excluded` ({host: why}) adds hosts the caller already knows have no usable facts.
     """
     excluded = dict(excluded or {})
-    pools = {}  # grouped here already: one set per pool, not per host, for fleets of 100,000 hosts
+    pools: dict[frozenset[str], dict[str, Any]] = {}  # grouped here already: one set per pool, not per host, for fleets of 100,000 hosts
     for host in sorted(hosts):
         features, models = usable_guest_cpu(hosts[host])
         if features is None:
-            excluded[host] = models
+            excluded[host] = str(models)  # the reason
             continue
         pool = pools.get(features)
         if pool is None:
@@ -83,13 +86,13 @@ def fleet_pools(hosts, excluded=None):
     return fleet_view(list(pools.values()), excluded)
 
 
-def fleet_view(pools, excluded=None):
+def fleet_view(pools: list[dict[str, Any]], excluded: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The fleet view from pools alone (hosts, features, runnable_models each), e.g. of several slices.
 
     Pools with the same features merge: their hosts join, and only the models runnable on
     all of them stay runnable. Everything else is recomputed.
     """
-    by_features = {}
+    by_features: dict[frozenset[str], dict[str, Any]] = {}
     for given in pools:
         features = frozenset(given["features"])
         pool = by_features.setdefault(features, {"hosts": set(), "models": []})
@@ -126,22 +129,24 @@ def fleet_view(pools, excluded=None):
             "common": common, "pools": shown, "holding_back": holding_back}
 
 
-def _names(value):
+def _names(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def merge_views(views):
+def merge_views(views: Iterable[object]) -> dict[str, Any]:
     """One fleet view from the views of several slices (each fleet.json's guest_cpu): the pools carry
     their feature lists, so the merge is exact; hosts excluded from any slice stay excluded. A slice's view
     is read as untrusted: a pool that is not hosts, features and runnable models, each a list of names,
     is left out and its hosts are excluded with that reason."""
-    excluded, pools = {}, []
+    excluded: dict[str, str] = {}
+    pools: list[dict[str, Any]] = []
     for view in views:
         if not isinstance(view, dict):
             continue
         if isinstance(view.get("excluded"), dict):
             excluded.update((str(host), str(why)) for host, why in view["excluded"].items())
-        for pool in view.get("pools") if isinstance(view.get("pools"), list) else ():
+        listed = view.get("pools")
+        for pool in listed if isinstance(listed, list) else ():
             if isinstance(pool, dict) and all(_names(pool.get(key)) for key in ("hosts", "features", "runnable_models")):
                 pools.append(pool)
             elif isinstance(pool, dict) and _names(pool.get("hosts")):
@@ -150,7 +155,7 @@ def merge_views(views):
     return fleet_view(pools, excluded)
 
 
-def _gains(others, common):
+def _gains(others: list[dict[str, Any]], common: dict[str, Any]) -> dict[str, Any] | None:
     """{"level", "models_gained", "features"} of the fleet without some pools, or None if nothing is gained."""
     if not others:
         return None
@@ -162,7 +167,7 @@ def _gains(others, common):
     return None
 
 
-def _holding_back(pools, common):
+def _holding_back(pools: list[dict[str, Any]], common: dict[str, Any]) -> list[dict[str, Any]]:
     """Hosts alone in their pool whose removal raises the common level or adds runnable models.
 
     A host that shares its pool holds nothing back alone (its pool mates offer the same set);
