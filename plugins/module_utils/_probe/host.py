@@ -35,5 +35,5 @@ def first_cpu(kernel):
         head = kernel.read_head("/proc/cpuinfo", 16384).decode("utf-8", "replace").split("\n\n")[0]
     except OSError:
         return None, None
-    found = dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in head.split("\n")))
+    found = dict((k.strip(), v.strip()) for k, _sep, v in (line.partition(":") for line in head.split("\n")))
     return (found["flags"].split() if "flags" in found else None), found.get("vendor_id") or None
