@@ -14,9 +14,11 @@ the plan with ansible.builtin modules, in check and diff mode too.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Verdict
 
 # code -> the fix that answers it; the one list of what the role can do (docs and argument spec read it).
 # tools/gen_docs.py writes the role README's table of fixes from it.
@@ -52,7 +54,7 @@ class RemedyError(ValueError):
     """An option that cannot be used; the message names it."""
 
 
-def _mode(value):
+def _mode(value: object) -> str:
     text = str(value)
     if not _MODE.match(text):
         raise RemedyError("kvm_remediate_device_mode is %r: give an octal mode of three or four digits, such as "
@@ -69,7 +71,7 @@ def _mode(value):
     return "0%03o" % mode
 
 
-def check_options(codes, accounts, group, mode):
+def check_options(codes: Any, accounts: Any, group: Any, mode: object) -> tuple[list[str], list[str], str, str]:
     """The options, checked: (codes, accounts, group, mode). Raises RemedyError naming the variable."""
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise RemedyError("kvm_remediate_codes must be a list of problem codes")
@@ -84,7 +86,7 @@ def check_options(codes, accounts, group, mode):
     return codes, accounts, group, _mode(mode)
 
 
-def _group_grants(device):
+def _group_grants(device: Any) -> str | None:
     """The node's group, when its mode lets that group read and write (and it is not root's); else None."""
     group, mode = device.get("group"), device.get("mode")
     if isinstance(group, str) and group not in ("root", "") and isinstance(mode, str) and _MODE.match(mode) \
@@ -93,7 +95,7 @@ def _group_grants(device):
     return None
 
 
-def _groups_of(device, account):
+def _groups_of(device: Any, account: str) -> set[str] | None:
     """The groups the probe saw `account` in: the probing user's, or a judged account's; None when not seen."""
     if account == device.get("user"):
         groups = device.get("user_groups")
@@ -111,7 +113,8 @@ IN_CONTAINER = {
 }
 
 
-def plan(verdict, facts, codes, accounts, group="kvm", mode="0660", backend=None, hugepages_minimums=None):
+def plan(verdict: Verdict, facts: Any, codes: Any, accounts: Any, group: Any = "kvm", mode: object = "0660",
+         backend: Any = None, hugepages_minimums: Any = None) -> dict[str, Any]:
     """{"fixes": [...], "left": [...]}: each fix to apply for a listed code, and each listed cause left alone
     with why. Raises RemedyError for an option that cannot be used."""
     codes, accounts, group, mode = check_options(codes, accounts, group, mode)
@@ -134,7 +137,7 @@ def plan(verdict, facts, codes, accounts, group="kvm", mode="0660", backend=None
     return {"fixes": fixes, "left": left, "causes": answered}
 
 
-def prove(planned, verdict):
+def prove(planned: Any, verdict: Any) -> dict[str, Any]:
     """{"proven": [...], "not_fixed": [...], "pending": [...]}: each cause the plan answered, judged again from the
     host's new verdict (probed after the fixes). A cause is proven gone when neither it nor another root cause on
     its subject (or, for the node's causes, on the node) is left; a nested option is in effect only when the module
@@ -163,7 +166,8 @@ def prove(planned, verdict):
     return {"proven": proven, "not_fixed": not_fixed, "pending": pending}
 
 
-def _fixes(kind, code, subject, device, accounts, group, mode, backend, minimums):
+def _fixes(kind: str, code: str, subject: Any, device: Any, accounts: list[str], group: str, mode: str, backend: Any,
+           minimums: Any) -> tuple[list[dict[str, Any]], str | None]:
     """([fix, ...], None), or ([], why the cause is left alone)."""
     container = device.get("container") if isinstance(device.get("container"), dict) else None
     if container and kind in IN_CONTAINER:
@@ -181,7 +185,8 @@ def _fixes(kind, code, subject, device, accounts, group, mode, backend, minimums
     return ([fix], None) if fix else ([], why)
 
 
-def _access(code, subject, device, accounts, group, mode):
+def _access(code: str, subject: Any, device: Any, accounts: list[str], group: str,
+            mode: str) -> tuple[list[dict[str, Any]], str | None]:
     """The fixes that let an account open the node, from what the probe saw: joining the node's group where the
     mode grants that group read and write; where it does not, the node's group and mode too (a udev rule)."""
     account = subject if code == "device.user_denied" else device.get("user")
@@ -193,27 +198,29 @@ def _access(code, subject, device, accounts, group, mode):
         return [], ("%s is already in %s, which the node's mode %s lets read and write: the refusal is not the "
                     "group's (an ACL mask, the device cgroup or a security module); see the cause's remedy"
                     % (account, granted, device.get("mode")))
-    fixes = []
+    fixes: list[dict[str, Any]] = []
     if not granted:  # the node's mode (or its root group) is the cause: joining its group would change nothing
         udev, _why = _fix("udev", code, subject if code == "device.eacces" else device.get("path"), device, group,
                           mode, None, {})
-        fixes.append(udev)
+        if udev is not None:  # a udev fix is always made
+            fixes.append(udev)
     target = granted or group
     if member_of is None or target not in member_of:
         fixes.append({"fix": "group", "code": code, "account": account, "group": target})
     return fixes, None
 
 
-def _node(subject):
+def _node(subject: object) -> str:
     """The node a cause names (its subject, under /dev/), else /dev/kvm."""
     return subject if isinstance(subject, str) and subject.startswith("/dev/") else "/dev/kvm"
 
 
-def _fix(kind, code, subject, device, group, mode, backend, minimums):
-    base = {"fix": kind, "code": code}
+def _fix(kind: str, code: str, subject: Any, device: Any, group: str, mode: str, backend: Any,
+         minimums: Any) -> tuple[dict[str, Any] | None, str | None]:
+    base: dict[str, Any] = {"fix": kind, "code": code}
     if kind in ("udev", "node"):
         node = _node(subject)
-        fix = dict(base, node=node, group=group, mode=mode)
+        fix: dict[str, Any] = dict(base, node=node, group=group, mode=mode)
         if kind == "udev":
             fix.update(file=UDEV_RULE, line='KERNEL=="%s", GROUP="%s", MODE="%s"\n' % (node[len("/dev/"):], group, mode))
         else:
