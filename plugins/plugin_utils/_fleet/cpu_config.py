@@ -22,34 +22,37 @@ the features every host of the pool offers that the best model does not ask for.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models
 
 RUNNERS_UP = 3
 NEWEST = builtin_models()  # models are only ever added: the newest table has every model's features
-NOT_MIGRATION_SAFE = frozenset(name for names in qemu_models.HOST_DEPENDENT.values() for name in names)
-DEPRECATED = frozenset(name for names in qemu_models.DEPRECATED.values() for name in names)
+NOT_MIGRATION_SAFE: frozenset[str] = frozenset(name for names in qemu_models.HOST_DEPENDENT.values() for name in names)
+DEPRECATED: frozenset[str] = frozenset().union(*qemu_models.DEPRECATED.values())
 KUBEVIRT_LABEL = "cpu-model.node.kubevirt.io/%s"
 
 
-def model_features(name):
+def model_features(name: str) -> Any:
     """The features a named model asks for (an alias: its model's), or None for a name no table has."""
     return NEWEST["features"].get(NEWEST["aliases"].get(name, name))
 
 
-def _candidate(name):
+def _candidate(name: str) -> bool:
     return name in NEWEST["aliases"] and name not in NOT_MIGRATION_SAFE and name not in DEPRECATED \
         and NEWEST["aliases"][name] not in DEPRECATED
 
 
-def ranked_candidates(models, features=()):
+def ranked_candidates(models: Iterable[str], features: Collection[str] = ()) -> list[str]:
     """The pool's candidate models, best first (the rule in the module docstring)."""
     long_mode = "lm" in features
     return sorted((name for name in models if _candidate(name)),
                   key=lambda name: (not (long_mode and "lm" in model_features(name)), -len(model_features(name)), name))
 
 
-def nearest_64_bit(features):
+def nearest_64_bit(features: Iterable[str]) -> dict[str, Any]:
     """{"model", "lacks", "qemu"} of the 64-bit candidate that lacks the fewest of the pool's `features` (ties: the
     one asking for the most), and the QEMU option that starts it without them on every host of the pool."""
     features = set(features)
@@ -59,22 +62,22 @@ def nearest_64_bit(features):
     return {"model": nearest, "lacks": missing, "qemu": "-cpu %s,%s,enforce" % (nearest, ",".join("-" + f for f in missing))}
 
 
-def libvirt_cpu(model):
+def libvirt_cpu(model: str) -> str:
     """The domain XML's <cpu> element, on one line (fleet.json keeps every text on one line)."""
     return "<cpu mode='custom' match='exact' check='full'><model fallback='forbid'>%s</model></cpu>" % model
 
 
-def nova_conf(config):
+def nova_conf(config: dict[str, Any]) -> str:
     """The nova.conf lines of a config."""
     return "[libvirt]\ncpu_mode = %s\ncpu_models = %s\n" % (config["nova"]["cpu_mode"], ",".join(config["nova"]["cpu_models"]))
 
 
-def kubevirt_yaml(config):
+def kubevirt_yaml(config: dict[str, Any]) -> str:
     """The VirtualMachineInstance spec fragment of a config (spec.domain.cpu.model)."""
     return "spec:\n  domain:\n    cpu:\n      model: %s\n" % config["kubevirt"]["model"]
 
 
-def cpu_config(models, features):
+def cpu_config(models: Iterable[str], features: Collection[str]) -> dict[str, Any] | None:
     """The configuration for a pool whose hosts all run `models` and all offer `features`; None without a candidate."""
     ranked = ranked_candidates(models, features)
     if not ranked:
