@@ -8,8 +8,11 @@ audit's console summary. Each list is capped; fleet.json's `changes` has everyth
 
 from __future__ import annotations
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
+from collections.abc import Callable
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 
 MAX_ITEMS = 25  # host changes listed per report; fleet.json has all
 MAX_NAMES = 8  # names listed per item
@@ -17,12 +20,12 @@ _LABELS = (("kernel", "kernel"), ("backend", "backend"), ("api_version", "API ve
            ("guest_cpu_level", "guest CPU level"), ("pool", "pool"))
 
 
-def _names(items, limit=MAX_NAMES):
+def _names(items: list[str], limit: int = MAX_NAMES) -> str:
     items = [safe_text(i) for i in items]
     return ", ".join(items[:limit]) + (" and %d more" % (len(items) - limit) if len(items) > limit else "")
 
 
-def _set_change(label, diff):
+def _set_change(label: str, diff: Any) -> str | None:
     parts = []
     if diff.get("gained"):
         parts.append("+%s" % _names(diff["gained"]))
@@ -31,13 +34,13 @@ def _set_change(label, diff):
     return "%s %s" % (label, " ".join(parts)) if parts else None
 
 
-def _was(value):
+def _was(value: object) -> str:
     return "none" if value is None else safe_text(value)
 
 
-def host_words(changes):
+def host_words(changes: dict[str, Any]) -> list[str]:
     """One host's changes as short phrases: 'kernel 6.1.0-25 -> 6.1.0-26', 'caps -KVM_CAP_X', ..."""
-    words = []
+    words: list[str] = []
     if "status" in changes:
         words.append("status %s -> %s" % tuple(changes["status"]))
     for key, label in _LABELS:
@@ -58,27 +61,29 @@ def host_words(changes):
     return words
 
 
-def _status(value):
+def _status(value: object) -> object:
     return value or "absent"
 
 
-def _moved(changes):
+def _moved(changes: dict[str, Any]) -> list[str]:
     """["1 fixed: kvm3 (was fail)", ...]: the hosts that are newly failing, fixed, new or gone, by name."""
     moved = []
-    for key, label, what in (("newly_failing", "newly failing", lambda e: "%s (was %s, now %s)" % (
+    phrases: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
+        ("newly_failing", "newly failing", lambda e: "%s (was %s, now %s)" % (
             safe_text(e["host"]), _status(e["was"]), e["now"])),
-            ("fixed", "fixed", lambda e: "%s (was %s)" % (safe_text(e["host"]), e["was"])),
-            ("new", "new", lambda e: "%s (%s)" % (safe_text(e["host"]), e["status"])),
-            ("gone", "gone", lambda e: "%s (was %s)" % (safe_text(e["host"]), e["was"]))):
+        ("fixed", "fixed", lambda e: "%s (was %s)" % (safe_text(e["host"]), e["was"])),
+        ("new", "new", lambda e: "%s (%s)" % (safe_text(e["host"]), e["status"])),
+        ("gone", "gone", lambda e: "%s (was %s)" % (safe_text(e["host"]), e["was"])))
+    for key, label, what in phrases:
         entries = changes.get(key) or []
         if entries:
             moved.append("%d %s: %s" % (len(entries), label, _names([what(e) for e in entries])))
     return moved
 
 
-def items(changes):
+def items(changes: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """[(heading, [text])] of the changes section, plain text (each renderer escapes it)."""
-    sections = []
+    sections: list[tuple[str, list[str]]] = []
     regressions = changes.get("regressions") or []
     sections.append(("Regressions (what the regression gate fails on)",
                      [safe_text(r["why"]) for r in regressions[:MAX_ITEMS]] + _more(regressions) or ["none"]))
@@ -94,24 +99,25 @@ def items(changes):
     fleet += ["pool %s is now %s (its features changed)" % (p["pool"], p["now"]) for p in pools.get("changed") or ()]
     if "level" in common:
         fleet.append("common guest CPU level %s -> %s" % tuple(_was(v) for v in common["level"]))
-    if common.get("runnable_models"):
-        fleet.append(_set_change("common runnable models", common["runnable_models"]))
+    said = _set_change("common runnable models", common["runnable_models"]) if common.get("runnable_models") else None
+    if said:
+        fleet.append(said)
     sections.append(("Pools and the fleet's common CPU", fleet or ["unchanged"]))
     return sections
 
 
-def _more(entries):
+def _more(entries: list[Any]) -> list[str]:
     return ["and %d more (see fleet.json)" % (len(entries) - MAX_ITEMS)] if len(entries) > MAX_ITEMS else []
 
 
-def since(changes):
+def since(changes: dict[str, Any]) -> str:
     previous = changes.get("previous") or {}
     hosts = previous.get("hosts") or 0
     return "Changes since the previous audit (%s, %d host%s)" % (
         safe_text(previous.get("generated_at") or "time unknown"), hosts, "" if hosts == 1 else "s")
 
 
-def markdown_section(changes):
+def markdown_section(changes: dict[str, Any] | None) -> list[str]:
     """Lines of fleet.md's changes section ([] when no previous audit was compared)."""
     if not changes:
         return []
@@ -121,7 +127,7 @@ def markdown_section(changes):
     return lines
 
 
-def html_section(changes):
+def html_section(changes: dict[str, Any] | None) -> str:
     """fleet.html's changes <section> (empty when no previous audit was compared): static, every text escaped."""
     if not changes:
         return ""
@@ -131,7 +137,7 @@ def html_section(changes):
     return "".join(parts) + "</section>"
 
 
-def summary_lines(changes):
+def summary_lines(changes: dict[str, Any] | None) -> list[str]:
     """The console summary's lines about the changes ([] when no previous audit was compared)."""
     if not changes:
         return []

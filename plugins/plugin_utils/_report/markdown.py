@@ -11,12 +11,14 @@ and those that pass. Every list is capped ("and 402 more"); fleet.json has every
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import drift_by_value
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import markdown_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 MAX_GROUPS = 15  # causes listed
 MAX_NAMES = 8  # host names shown per cause or drift value
@@ -25,17 +27,17 @@ MAX_PASSING = 40  # names of passing hosts
 DRIFT_LABELS = {"kernel": "kernel", "backend": "backend", "caps": "capability set", "parameters": "module parameter"}
 
 
-def _plural(count, word, plural=None):
+def _plural(count: int, word: str, plural: str | None = None) -> str:
     return "%d %s" % (count, word if count == 1 else plural or word + "s")
 
 
-def names(hosts, limit=MAX_NAMES):
+def names(hosts: list[str], limit: int = MAX_NAMES) -> str:
     """Up to limit names, then "and K more"."""
     shown = ", ".join(markdown(h) for h in hosts[:limit])
     return shown + (" and %d more" % (len(hosts) - limit) if len(hosts) > limit else "")
 
 
-def _causes(fleet):
+def _causes(fleet: Fleet) -> list[str]:
     groups = fleet.get("groups") or []
     if not groups:
         return []
@@ -54,7 +56,7 @@ def _causes(fleet):
     return lines + [""]
 
 
-def _warnings(fleet):
+def _warnings(fleet: Fleet) -> list[str]:
     """Unmet checks of severity warn, grouped like the causes: reported, never gating."""
     groups = fleet.get("warnings") or []
     if not groups:
@@ -70,7 +72,7 @@ def _warnings(fleet):
     return lines + [""]
 
 
-def _drift(fleet):
+def _drift(fleet: Fleet) -> list[str]:
     drift = fleet.get("drift") or {}
     grouped = drift_by_value(drift) if drift.get("hosts") else []
     if not grouped:
@@ -97,11 +99,11 @@ def _drift(fleet):
     return lines + [""]
 
 
-def requirement_groups(fleet):
+def requirement_groups(fleet: Fleet) -> list[tuple[str, Any, list[str]]]:
     """[(set name, requirements, hosts)] when the hosts were judged with more than one set of requirements (host or
     group variables), the most hosts first; [] when every host had the same."""
     sets = fleet.get("requirement_sets") or {}
-    hosts = {}
+    hosts: dict[str, list[str]] = {}
     for record in fleet["hosts"]:
         name = record["summary"].get("requirements")
         if name in sets:
@@ -111,7 +113,7 @@ def requirement_groups(fleet):
     return sorted(((name, sets[name], names_) for name, names_ in hosts.items()), key=lambda g: (-len(g[2]), g[0]))
 
 
-def _requirements(fleet):
+def _requirements(fleet: Fleet) -> list[str]:
     groups = requirement_groups(fleet)
     if not groups:
         return []
@@ -126,7 +128,7 @@ def _requirements(fleet):
     return lines + [""]
 
 
-def _needing_action(fleet):
+def _needing_action(fleet: Fleet) -> list[str]:
     bad = [r for r in failing_first(fleet["hosts"]) if r["status"] != "pass"]
     if not bad:
         return []
@@ -140,7 +142,7 @@ def _needing_action(fleet):
     return lines + [""]
 
 
-def render_markdown(fleet):
+def render_markdown(fleet: Fleet) -> str:
     counts = fleet["counts"]
     lines = ["# %s" % markdown(fleet["title"]), "", "Generated %s." % fleet["generated_at"], "",
              "| hosts | pass | fail | unreachable | no facts |", "|---:|---:|---:|---:|---:|",
