@@ -11,10 +11,14 @@ Controller side: pure standard library.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import blocked_check, check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, whole_number
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked, not_gathered
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, mapping
 
 ALL_ARCHES = "all"
 
@@ -36,7 +40,7 @@ CAP_HINTS = {
 DEFAULT_CAP_HINT = "this kernel's KVM does not offer it; a newer kernel or another backend may"
 
 
-def cap_check(requirement, extensions, cap, minimum, who):
+def cap_check(requirement: str, extensions: Mapping[str, Any], cap: str, minimum: int, who: str) -> Check:
     actual = extensions.get(cap, 0)
     if actual >= minimum:
         return check(requirement, ">= %d" % minimum, actual, True, None)
@@ -48,7 +52,7 @@ def cap_check(requirement, extensions, cap, minimum, who):
                  % (cap, actual, who, minimum, hint), code="cap.too_low", subject=cap, remedy=hint)
 
 
-def usable_checks(facts, req, profiles):
+def usable_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     """One passing check, or one root cause per problem the probe found (schema 1: per reason)."""
     if facts.get("usable") is True:
         return [check("usable", True, True, True, None)]
@@ -57,7 +61,7 @@ def usable_checks(facts, req, profiles):
         return [check("usable", True, facts.get("usable"), False,
                       "KVM is not usable: " + "; ".join(facts.get("reasons") or ["no reason was reported"]),
                       code="usable")]
-    checks = []
+    checks: list[Check] = []
     for found in problems:
         remedy = found.get("remedy")
         item = check("usable", True, False, False, "KVM is not usable: %s%s" % (
@@ -68,7 +72,7 @@ def usable_checks(facts, req, profiles):
     return checks
 
 
-def api_checks(facts, req, profiles):
+def api_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     minimum = req["min_api_version"]
     stopped = blocked("min_api_version", ">= %d" % minimum, facts, "api")
     if stopped:
@@ -80,7 +84,7 @@ def api_checks(facts, req, profiles):
                   % minimum)]
 
 
-def mmap_checks(facts, req, profiles):
+def mmap_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     if not req["min_vcpu_mmap_size"]:
         return []
     stopped = blocked("min_vcpu_mmap_size", ">= %d" % req["min_vcpu_mmap_size"], facts, "api")
@@ -93,7 +97,7 @@ def mmap_checks(facts, req, profiles):
                   % (actual, req["min_vcpu_mmap_size"]), code="mmap.too_small", subject="KVM_GET_VCPU_MMAP_SIZE")]
 
 
-def extension_checks(facts, req, profiles):
+def extension_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     wanted = [(cap, 1) for cap in req["required_extensions"]] + sorted(req["extension_minimums"].items())
     if not wanted:
         return []
@@ -110,8 +114,8 @@ def extension_checks(facts, req, profiles):
     return checks
 
 
-def profile_checks(facts, req, profiles):
-    checks = []
+def profile_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
+    checks: list[Check] = []
     arch = (facts.get("host") or {}).get("arch")
     for name in req["profiles"]:
         first = len(checks)
@@ -143,20 +147,20 @@ def profile_checks(facts, req, profiles):
             if stopped or not isinstance(facts.get("extensions"), dict):
                 checks.append(stopped or not_gathered("profile %s" % name, "%s capabilities" % title, "extensions", facts))
                 break
-            for cap in entry.get("require", []):
-                cap = canonical_cap(cap)
+            for spelled in entry.get("require", []):
+                cap = canonical_cap(spelled) or str(spelled)  # the profile was validated: never unknown here
                 checks.append(cap_check("profile %s: %s" % (name, cap), facts["extensions"], cap, 1, title))
         devices = profile.get("devices") or {}
         for severity in ("fail", "warn"):  # the profile's own severity; the severity requirement may change it
-            for device in devices.get("require" if severity == "fail" else "warn", []):
-                device = vmm.device_name(device)
+            for spelled in devices.get("require" if severity == "fail" else "warn", []):
+                device = vmm.device_name(spelled) or str(spelled)  # the profile was validated: never unknown here
                 checks.append(vmm.device_check("profile %s: %s" % (name, device), facts, device, title, severity))
         for item in checks[first:]:  # severity selects a profile's checks by these, not by their names
             item.update(family="profiles", profile="profile %s" % name)
     return checks
 
 
-def vcpu_run_checks(facts, req, profiles):
+def vcpu_run_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     if not req["require_vcpu_run"]:
         return []
     stopped = blocked("require_vcpu_run", "ok", facts, "vcpu_run")
@@ -173,13 +177,13 @@ def vcpu_run_checks(facts, req, profiles):
                   subject="vCPU 0", remedy=remedy)]
 
 
-def nested_checks(facts, req, profiles):
+def nested_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     if not req["require_nested"]:
         return []
     stopped = blocked("require_nested", True, facts, "cpuid")
     if stopped:
         return [stopped]
-    cpuid = facts.get("cpuid") if isinstance(facts.get("cpuid"), dict) else {}
+    cpuid = mapping(facts.get("cpuid"))
     features = cpuid.get("features")
     if not isinstance(features, dict):
         reason = cpuid.get("skipped") or cpuid.get("error")
@@ -200,7 +204,7 @@ def nested_checks(facts, req, profiles):
                   code="nested.not_offered", subject=host.get("backend"), remedy=remedy)]
 
 
-def backend_checks(facts, req, profiles):
+def backend_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     if not req["allowed_backends"]:
         return []
     stopped = blocked("allowed_backends", req["allowed_backends"], facts, "host")
@@ -217,13 +221,13 @@ def backend_checks(facts, req, profiles):
                   remedy="load one of %s instead" % ", ".join(req["allowed_backends"]))]
 
 
-def _node(device):
+def _node(device: Mapping[str, Any]) -> tuple[str, str]:
     """(path, 'mode owner:group') of the device facts, for messages."""
     node = "%s %s:%s" % (device.get("mode"), device.get("owner"), device.get("group"))
     return device.get("path", "the KVM device"), node
 
 
-def world_writable_checks(facts, req, profiles):
+def world_writable_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     if not req["forbid_world_writable_device"]:
         return []
     device = facts.get("device")
@@ -239,11 +243,11 @@ def world_writable_checks(facts, req, profiles):
                   code="device.world_writable", subject=path, remedy=remedy)]
 
 
-def device_users_checks(facts, req, profiles):
+def device_users_checks(facts: Facts, req: Requirements, profiles: Profiles) -> list[Check]:
     device = facts.get("device") or {}
     path, node = _node(device)
     accounts = device.get("accounts") or {}
-    checks = []
+    checks: list[Check] = []
     for user in req["device_users"]:
         account = accounts.get(user)
         requirement = "device_users: %s" % user
@@ -267,9 +271,9 @@ def device_users_checks(facts, req, profiles):
     return checks
 
 
-def _account_remedy(path, node, device, user, account):
+def _account_remedy(path: str, node: str, device: Mapping[str, Any], user: str, account: Mapping[str, Any]) -> str:
     if account.get("judged") == "observed" and account.get("reason"):
-        return account["reason"]  # the kernel refused an open as this account: its errno and the probe's remedy
+        return str(account["reason"])  # the kernel refused an open as this account: its errno and the probe's remedy
     group_rw = int(device.get("mode") or "0", 8) & 0o060 == 0o060
     if group_rw and device.get("group") != "root":
         return ("%s is %s and user %s (groups: %s) is not in any group that may open it; add %s to group %s"

@@ -16,6 +16,9 @@ values (unknown names, with suggestions) before any host is judged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_bits as bits
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
     FEATURE_WORDS, builtin_models, first_release, model_names)
@@ -25,6 +28,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     LEVEL_NAMES, level_rank, level_requirements)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, mapping
 
 # Linux's names (/proc/cpuinfo) that are neither QEMU's names nor an older QEMU spelling.
 # Source: arch/x86/include/asm/cpufeatures.h against target/i386/cpu.c feature_word_info.
@@ -34,7 +38,7 @@ NEWEST = builtin_models()  # models are only ever added, so the newest table kno
 KNOWN_MODELS = model_names(NEWEST)
 
 
-def canonical_feature(name):
+def canonical_feature(name: Any) -> str | None:
     """QEMU's name of a CPU feature, from QEMU's name, an older QEMU spelling or Linux's; None if unknown.
 
     QEMU reads '_' as '-' in feature names (cpu.c feat2prop) and keeps a few aliases (sse3, i64, ...).
@@ -48,7 +52,7 @@ def canonical_feature(name):
     return None
 
 
-def resolve_level(value):
+def resolve_level(value: Any) -> tuple[str | None, str | None]:
     """(level, where it came from) of a level or a guest profile name; (None, None) if unknown."""
     if value in LEVEL_NAMES:
         return value, None
@@ -59,9 +63,10 @@ def resolve_level(value):
     return None, None
 
 
-def validate_guest_cpu_requirements(min_level=None, required_models=(), required_features=()):
+def validate_guest_cpu_requirements(min_level: Any = None, required_models: Iterable[Any] | None = (),
+                                    required_features: Iterable[Any] | None = ()) -> list[str]:
     """Problems with the requirement values themselves, each naming the fix."""
-    problems = []
+    problems: list[str] = []
     if min_level not in (None, "") and resolve_level(min_level)[0] is None:
         problems.append("unknown min_guest_cpu_level %r: choose one of %s or a guest profile (%s)%s" % (
             min_level, ", ".join(LEVEL_NAMES), ", ".join(sorted(GUEST_PROFILES)),
@@ -77,29 +82,30 @@ def validate_guest_cpu_requirements(min_level=None, required_models=(), required
     return problems
 
 
-def _guest_cpu(facts, requirement, expected):
-    """(guest_cpu facts, None) or (None, a failed check saying why there are none)."""
+def _guest_cpu(facts: Facts, requirement: str, expected: Any) -> tuple[dict[str, Any], Check | None]:
+    """(guest_cpu facts, None) or ({}, a failed check saying why there are none)."""
     stopped = blocked(requirement, expected, facts, "guest_cpu")
     if stopped:
-        return None, stopped
+        return {}, stopped
     guest = facts.get("guest_cpu")
     if not isinstance(guest, dict):
-        return None, check(requirement, expected, None, False,
-                           "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement,
-                           code="facts.not_gathered", subject="guest_cpu", remedy="add 'guest_cpu' to gather_subset")
+        return {}, check(requirement, expected, None, False,
+                         "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement,
+                         code="facts.not_gathered", subject="guest_cpu", remedy="add 'guest_cpu' to gather_subset")
     remedy = {"skipped": "require it of x86 hosts only (set it in their group_vars)",
               "error": "see the kvm_facts errors of this host"}
     for key in ("skipped", "error"):
         if guest.get(key):
-            return None, check(requirement, expected, None, False, "%s cannot be judged: guest_cpu %s: %s; %s"
-                               % (requirement, key, guest[key], remedy[key]), code="guest_cpu.unavailable",
-                               subject=key, remedy=remedy[key])
+            return {}, check(requirement, expected, None, False, "%s cannot be judged: guest_cpu %s: %s; %s"
+                             % (requirement, key, guest[key], remedy[key]), code="guest_cpu.unavailable",
+                             subject=key, remedy=remedy[key])
     return guest, None
 
 
-def check_min_guest_cpu_level(facts, value):
+def check_min_guest_cpu_level(facts: Facts, value: str) -> list[Check]:
     """The guest CPU level must reach `value` (a level or a guest profile)."""
     level, why = resolve_level(value)
+    level = level or str(value)  # validated (check_requirements): a level, or a profile that names one
     guest, failed = _guest_cpu(facts, "min_guest_cpu_level", value)
     if failed:
         return [failed]
@@ -114,9 +120,9 @@ def check_min_guest_cpu_level(facts, value):
                   remedy="enable %s for guests on this host, or lower the level" % ", ".join(lacking))]
 
 
-def check_required_cpu_models(facts, value):
+def check_required_cpu_models(facts: Facts, value: Iterable[str] | None) -> list[Check]:
     """Every listed QEMU CPU model must be runnable; a failure names the model's missing features."""
-    checks = []
+    checks: list[Check] = []
     for model in value or ():
         guest, failed = _guest_cpu(facts, "required_cpu_models", model)
         if failed:
@@ -151,13 +157,13 @@ def check_required_cpu_models(facts, value):
     return checks
 
 
-def _judged_for(guest):
-    qemu = guest.get("qemu") if isinstance(guest.get("qemu"), dict) else {}
+def _judged_for(guest: Mapping[str, Any]) -> str:
+    qemu = mapping(guest.get("qemu"))
     return {"installed": "installed here", "requested": "as requested by qemu_version",
-            "newest": "no QEMU installed: the newest table"}.get(qemu.get("why"), "the table of the facts")
+            "newest": "no QEMU installed: the newest table"}.get(str(qemu.get("why")), "the table of the facts")
 
 
-def check_required_cpu_features(facts, value):
+def check_required_cpu_features(facts: Facts, value: Iterable[Any] | None) -> list[Check]:
     """Every listed CPU feature must be offered to guests: in the host model, or one QEMU leaves off by default but
     gives when asked (off_by_default: invtsc with migratable=off, topoext=on, ...)."""
     if not value:
@@ -165,7 +171,7 @@ def check_required_cpu_features(facts, value):
     guest, failed = _guest_cpu(facts, "required_cpu_features", list(value))
     if failed:
         return [failed]
-    off = guest.get("off_by_default") if isinstance(guest.get("off_by_default"), dict) else {}
+    off = mapping(guest.get("off_by_default"))
     offered = set(guest.get("features") or ()) | set(off)
     wanted = sorted(set(canonical_feature(f) or str(f) for f in value))
     lacking = [f for f in wanted if f not in offered]
@@ -177,16 +183,16 @@ def check_required_cpu_features(facts, value):
 QEMU_CHECK_SHOWN = 8  # differences worded, per host; the facts keep every one
 
 
-def check_qemu_agrees(facts, _requirements=None, _profiles=None):
+def check_qemu_agrees(facts: Facts, _requirements: Requirements | None = None, _profiles: Profiles | None = None) -> list[Check]:
     """A warning for each difference between QEMU's own answer on the host (kvm_facts qemu_check) and the probe's:
     the facts already give QEMU's answer, and the machine should be recorded so that the rule missing here is found."""
-    guest = facts.get("guest_cpu") if isinstance(facts.get("guest_cpu"), dict) else {}
-    entry = guest.get("qemu_check") if isinstance(guest.get("qemu_check"), dict) else {}
+    guest = mapping(facts.get("guest_cpu"))
+    entry = mapping(guest.get("qemu_check"))
     if entry.get("agree") is not False:
         return []
     remedy = ("record this host (bash tools/record/record.sh DIR in fleetcheck.kvm's source, "
               "docs/user-guide.md#recording-a-machine) and send DIR with the collection's version")
-    checks = []
+    checks: list[Check] = []
     for difference in (entry.get("differences") or [])[:QEMU_CHECK_SHOWN]:
         model, ours, qemu = difference.get("model"), difference.get("ours") or [], difference.get("qemu") or []
         if model == "host":

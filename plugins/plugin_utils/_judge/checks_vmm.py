@@ -16,12 +16,16 @@ host is judged; each check_* function takes (facts, value) and returns verdicts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
 import re
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS, VMM_DEVICES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean, whole_number
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked, not_gathered
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, Validator, mapping
 
 # The devices subset's keys and nodes, as the probe writes them.
 DEVICE_PATHS = tuple((entry[0], entry[1]) for entry in VMM_DEVICES)
@@ -37,13 +41,16 @@ BOOL_SPELLINGS = {"y": "Y", "yes": "Y", "1": "Y", "on": "Y", "true": "Y",
 INT_SWITCHES = frozenset(["kvm_amd.nested"])
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 _SIZE_KB = {"k": 1, "m": 1024, "g": 1024 * 1024, "t": 1024 * 1024 * 1024}
+# A judge of one subset: (the subset's facts, the requirement's value) -> checks.
+SubsetJudge = Callable[[dict[str, Any], Any], list[Check]]
 
 
-def _judges(subset, requirement, expected=lambda wanted: wanted):
+def _judges(subset: str, requirement: str, expected: Callable[[Any], Any] = lambda wanted: wanted
+            ) -> Callable[[SubsetJudge], Callable[[Facts, Any], list[Check]]]:
     """A check of one subset's facts, as check(facts, wanted): no checks when nothing is wanted, the one
     failed check that says so when the subset was not gathered, else judge(the subset's facts, wanted)."""
-    def decorate(judge):
-        def checks(facts, wanted):
+    def decorate(judge: SubsetJudge) -> Callable[[Facts, Any], list[Check]]:
+        def checks(facts: Facts, wanted: Any) -> list[Check]:
             if not wanted:
                 return []
             stopped = blocked(requirement, expected(wanted), facts, subset)
@@ -60,7 +67,7 @@ def _judges(subset, requirement, expected=lambda wanted: wanted):
 
 # ------------------------------------------------------------ validation ----
 
-def device_name(name):
+def device_name(name: Any) -> str | None:
     """The devices subset's key for a name ('vhost-net', 'VHOST_NET', '/dev/vhost-net'), or None."""
     text = str(name).strip()
     for key, path in DEVICE_PATHS:
@@ -70,7 +77,7 @@ def device_name(name):
     return text if text in DEVICE_NAMES else None
 
 
-def page_size_key(size):
+def page_size_key(size: Any) -> str | None:
     """The hugepages facts' key ('2048kB') of a size spelled 2M, 2MB, 2MiB, 2048kB, 1G or 2048 (kB); None if not."""
     if isinstance(size, int) and not isinstance(size, bool):
         size = str(size)
@@ -81,14 +88,14 @@ def page_size_key(size):
     return "%dkB" % (int(match.group(1)) * _SIZE_KB[unit])
 
 
-def _node_key(node):
+def _node_key(node: Any) -> str | None:
     text = str(node).strip()
     if text.isdigit():
         return "node" + text
     return text if re.match(r"^node\d+$", text) else None
 
 
-def _sorted_mapping(value, what, problems):
+def _sorted_mapping(value: Any, what: str, problems: list[str]) -> list[tuple[Any, Any]]:
     """The (key, value) pairs of a mapping in a stable order, or [] and a problem saying what it must be."""
     if not isinstance(value, dict):
         problems.append("%s, got %s" % (what, type(value).__name__))
@@ -96,9 +103,9 @@ def _sorted_mapping(value, what, problems):
     return sorted(value.items(), key=lambda kv: str(kv[0]))
 
 
-def _hugepages(value, problems):
+def _hugepages(value: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
     """{size key: {"total": count or None, "nodes": {nodeN: count}}}."""
-    wanted = {}
+    wanted: dict[str, dict[str, Any]] = {}
     for size, minimum in _sorted_mapping(value, "hugepages_minimums must be a mapping of page size to a count or "
                                                 "to {node: count}", problems):
         key = page_size_key(size)
@@ -122,15 +129,15 @@ def _hugepages(value, problems):
     return wanted
 
 
-def parameter_value(value):
+def parameter_value(value: Any) -> str:
     """The expected value as text: YAML reads an unquoted Y, yes or on as true, so booleans become Y and N."""
     if isinstance(value, bool):
         return "Y" if value else "N"
     return str(value).strip()
 
 
-def _parameters(value, problems):
-    wanted = {}
+def _parameters(value: Any, problems: list[str]) -> dict[str, str]:
+    wanted: dict[str, str] = {}
     for key, expected in _sorted_mapping(value, "module_parameters must be a mapping of module.parameter to a value",
                                          problems):
         module, dot, name = str(key).strip().partition(".")
@@ -147,11 +154,12 @@ def _parameters(value, problems):
     return wanted
 
 
-def _names(value, requirement, canonical, known, problems):
+def _names(value: Any, requirement: str, canonical: Callable[[Any], str | None], known: Sequence[str],
+           problems: list[str]) -> list[str]:
     if not isinstance(value, list):
         problems.append("%s must be a list, got %s" % (requirement, type(value).__name__))
         return []
-    names = []
+    names: list[str] = []
     for item in value:
         name = canonical(item)
         if name is None:
@@ -162,15 +170,15 @@ def _names(value, requirement, canonical, known, problems):
     return names
 
 
-def secure_guest_name(name):
+def secure_guest_name(name: Any) -> str | None:
     text = str(name).strip().lower().replace("-", "_")
     return text if text in SECURE_GUEST_KINDS else None
 
 
-def _validator(normalize):
+def _validator(normalize: Callable[[Any, list[str]], Any]) -> Validator:
     """A registry validator, (value, profiles) -> (value made canonical, problems), of normalize(value, problems)."""
-    def validate(value, profiles):
-        problems = []
+    def validate(value: Any, profiles: Profiles) -> tuple[Any, list[str]]:
+        problems: list[str] = []
         return normalize(value, problems), problems
     validate.__doc__ = normalize.__doc__
     return validate
@@ -184,17 +192,17 @@ validate_hugepages_minimums = _validator(_hugepages)
 validate_module_parameters = _validator(_parameters)
 
 
-def validate_require_iommu(value, profiles):
+def validate_require_iommu(value: Any, profiles: Profiles) -> tuple[Any, list[str]]:
     if not isinstance(value, bool):
         return value, ["require_iommu must be true or false, got %r" % (value,)]
     return value, []
 
 
-def profile_device_problems(name, devices):
+def profile_device_problems(name: str, devices: Any) -> list[str]:
     """Problems with a profile's `devices` entry: {source, require: [names], warn: [names]}."""
     if not isinstance(devices, dict):
         return ["profile %r: devices must be a mapping with lists 'require' and 'warn'" % name]
-    problems = []
+    problems: list[str] = []
     for key in ("require", "warn"):
         listed = devices.get(key, [])
         if not isinstance(listed, list):
@@ -208,7 +216,7 @@ def profile_device_problems(name, devices):
 
 # ----------------------------------------------------------------- checks ----
 
-def _device_state(entry):
+def _device_state(entry: Mapping[str, Any]) -> str:
     if entry.get("usable"):
         return "usable"
     if not entry.get("exists"):
@@ -218,7 +226,7 @@ def _device_state(entry):
     return "opened, did not answer"
 
 
-def device_check(requirement, facts, name, who, severity="fail"):
+def device_check(requirement: str, facts: Facts, name: str, who: str, severity: str = "fail") -> Check:
     """One device must have opened and answered; the message carries the facts' reason and remedy."""
     devices = facts.get("devices")
     stopped = blocked(requirement, "usable", facts, "devices")
@@ -233,11 +241,11 @@ def device_check(requirement, facts, name, who, severity="fail"):
                  code="vmm_device.unusable", subject=name, remedy=reason.rpartition("; ")[2] or None)
 
 
-def check_required_devices(facts, names):
+def check_required_devices(facts: Facts, names: Iterable[str] | None) -> list[Check]:
     return [device_check("required_devices: %s" % name, facts, name, "the fleet") for name in names or ()]
 
 
-def _hugepage_remedy(size, count, node):
+def _hugepage_remedy(size: str, count: int, node: str | None) -> str:
     kb = int(size[:-2])
     sysfs = ("/sys/devices/system/node/%s/hugepages/hugepages-%s/nr_hugepages" % (node, size) if node
              else "/sys/kernel/mm/hugepages/hugepages-%s/nr_hugepages" % size)
@@ -253,9 +261,9 @@ def _hugepage_remedy(size, count, node):
 
 
 @_judges("hugepages", "hugepages_minimums", lambda wanted: dict((s, w["total"]) for s, w in wanted.items()))
-def check_hugepages_minimums(hugepages, wanted):
+def check_hugepages_minimums(hugepages: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> list[Check]:
     """Huge pages configured (nr_hugepages, the pool's total) of each size, host-wide and per node."""
-    checks = []
+    checks: list[Check] = []
     sizes = hugepages.get("sizes") or {}
     nodes = hugepages.get("nodes") or {}
     for size, want in sorted(wanted.items()):
@@ -286,7 +294,7 @@ def check_hugepages_minimums(hugepages, wanted):
 
 
 @_judges("iommu", "require_iommu", lambda required: True)
-def check_require_iommu(iommu, required):
+def check_require_iommu(iommu: dict[str, Any], required: bool) -> list[Check]:
     actual = "enabled: %s, groups: %s, translation: %s" % (iommu.get("enabled"), iommu.get("groups"),
                                                            iommu.get("translation"))
     return [check("require_iommu", True, actual, iommu.get("enabled") is True,
@@ -295,8 +303,8 @@ def check_require_iommu(iommu, required):
 
 
 @_judges("secure_guest", "secure_guest", list)
-def check_secure_guest(secure, kinds):
-    checks = []
+def check_secure_guest(secure: dict[str, Any], kinds: list[str]) -> list[Check]:
+    checks: list[Check] = []
     for kind in kinds:
         entry = secure.get(kind) or {}
         checks.append(check("secure_guest: %s" % kind, "ready", "ready" if entry.get("ready") else "not ready",
@@ -306,7 +314,7 @@ def check_secure_guest(secure, kinds):
     return checks
 
 
-def parameter_matches(key, actual, expected):
+def parameter_matches(key: str, actual: str, expected: str) -> bool:
     """The kernel's text against the wanted one; booleans by kstrtobool, as the kernel reads them."""
     if actual == expected:
         return True
@@ -319,8 +327,8 @@ def parameter_matches(key, actual, expected):
 
 
 @_judges("parameters", "module_parameters")
-def check_module_parameters(parameters, wanted):
-    checks = []
+def check_module_parameters(parameters: dict[str, Any], wanted: dict[str, str]) -> list[Check]:
+    checks: list[Check] = []
     for key, expected in sorted(wanted.items()):
         module, _dot, name = key.partition(".")
         requirement = "module_parameters: %s" % key
@@ -369,13 +377,13 @@ SLOW_PARAMETERS = (
 OFF = ("N", "n", "0")
 
 
-def slow_parameter_checks(facts, _requirements=None, _profiles=None):
+def slow_parameter_checks(facts: Facts, _requirements: Requirements | None = None, _profiles: Profiles | None = None) -> list[Check]:
     """A warning for each loaded backend parameter of SLOW_PARAMETERS that is off. KVM turns it off itself where the
     CPU (or the hypervisor below) lacks the feature; an option turns it off otherwise: the remedy says both."""
-    parameters = facts.get("parameters") if isinstance(facts.get("parameters"), dict) else {}
-    checks = []
+    parameters = mapping(facts.get("parameters"))
+    checks: list[Check] = []
     for module, name, code, cost, source in SLOW_PARAMETERS:
-        values = parameters.get(module) if isinstance(parameters.get(module), dict) else {}
+        values = mapping(parameters.get(module))
         value = values.get(name)
         if not isinstance(value, str) or value.strip() not in OFF:
             continue

@@ -12,6 +12,9 @@ whether that is enough and, if not, what to do. Pure standard library, no Ansibl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import check_qemu_agrees
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import slow_parameter_checks
@@ -20,6 +23,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict, no_facts_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean, fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocker
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, Verdict
 
 MODES = ("enforce", "audit")
 
@@ -28,7 +32,7 @@ class RequirementError(ValueError):
     """Requirements that cannot be evaluated; the message lists every problem."""
 
 
-def check_requirements(requirements, profiles):
+def check_requirements(requirements: Mapping[str, Any] | None, profiles: Profiles) -> Requirements:
     """Validate requirements before any host is touched. Raises RequirementError listing every problem.
 
     Returns the requirements with defaults filled in and names made canonical (capabilities, features,
@@ -47,7 +51,7 @@ def check_requirements(requirements, profiles):
     return merged
 
 
-def evaluate(facts, requirements, profiles, host=None):
+def evaluate(facts: Any, requirements: Requirements, profiles: Profiles, host: str | None = None) -> Verdict:
     """The verdict for one host: `usable`, then every requirement in the registry's order, each with
     expected, actual, ok and a message. `requirements` must come from check_requirements(). What this
     run's probe of the host said (unreachable, failed) is the action's to read (plugin_utils/_action.py)."""
@@ -73,10 +77,10 @@ def evaluate(facts, requirements, profiles, host=None):
     return host_verdict(host, checks, summary)
 
 
-def _not_gathered_causes(checks):
+def _not_gathered_causes(checks: list[Check]) -> list[Check]:
     """One root cause per subset that gather_subset left out and a requirement needs: its checks are
     blocked by it ("!<subset>"), and the host cannot pass what was never asked."""
-    causes = []
+    causes: list[Check] = []
     for by in sorted(set(c["blocked_by"] for c in checks if str(c.get("blocked_by", "")).startswith("!"))):
         subset = by[1:]
         needing = sorted(set(c.get("family") or c["requirement"] for c in checks if c.get("blocked_by") == by))
@@ -88,7 +92,7 @@ def _not_gathered_causes(checks):
     return causes
 
 
-def profiles_met(facts, profiles):
+def profiles_met(facts: Facts, profiles: Profiles) -> list[str]:
     """Every known profile, required or not, whose gating checks this host passes (for grouping hosts);
     the profiles' own severities count here (QEMU's vhost_net warns), not the fleet's severity overrides."""
     if not facts.get("usable"):
@@ -98,12 +102,12 @@ def profiles_met(facts, profiles):
                          for c in profile_checks(facts, {"profiles": [name]}, profiles)))
 
 
-def _gathered(facts, subset):
+def _gathered(facts: Facts, subset: str) -> dict[str, Any] | None:
     value = facts.get(subset)
     return value if isinstance(value, dict) and blocker(facts, subset) is None else None
 
 
-def capabilities(facts):
+def capabilities(facts: Facts) -> list[str] | None:
     """The sorted names of the capabilities the kernel answered with a non-zero value, or None when the
     extensions were not gathered. The summary carries their fingerprint; the fleet keeps each distinct set
     once (fleet.json's cap_sets), so that two audits can say which capabilities a host gained or lost."""
@@ -111,7 +115,7 @@ def capabilities(facts):
     return sorted(n for n, v in extensions.items() if v) if isinstance(extensions, dict) else None
 
 
-def summarize(facts):
+def summarize(facts: Facts) -> dict[str, Any]:
     """The few facts a report shows beside a verdict, and what fleet drift is computed from.
 
     Sets travel as short fingerprints (12 hex digits of SHA-256 over the sorted names), so that

@@ -24,6 +24,8 @@ import difflib
 import functools
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
@@ -32,32 +34,38 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean, whole_number
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, Validator
+
+# A check function: (facts, every requirement, profiles) -> the checks it made.
+CheckFunction = Callable[[Facts, Requirements, Profiles], list[Check]]
+Requirement = dict[str, Any]  # one entry of REQUIREMENTS or ROLE_VARIABLES (_requirement)
 
 
 # ------------------------------------------------------------ validators ----
 # Each takes (value, profiles) and returns (the value made canonical, [problems, each naming the fix]).
 
-def _whole_number(name):
-    def validate(value, profiles):
+def _whole_number(name: str) -> Validator:
+    def validate(value: Any, profiles: Profiles) -> tuple[Any, list[str]]:
         if whole_number(value) is None:
             return value, ["%s must be a whole number of 0 or more, got %r" % (name, value)]
         return whole_number(value), []
     return validate
 
 
-def _unknown_cap(where, name):
+def _unknown_cap(where: str, name: Any) -> str:
     spelled = str(name).strip().upper()
     spelled = spelled if spelled.startswith("KVM_CAP_") else "KVM_CAP_" + spelled
     return "unknown capability %r in %s%s" % (name, where, did_you_mean(spelled, list(KVM_CAPS.values())))
 
 
-def _required_extensions(value, profiles):
+def _required_extensions(value: list[Any], profiles: Profiles) -> tuple[list[str | None], list[str]]:
     names = [canonical_cap(name) for name in value]
     return names, [_unknown_cap("required_extensions", name) for name, cap in zip(value, names) if cap is None]
 
 
-def _extension_minimums(value, profiles):
-    minimums, problems = {}, []
+def _extension_minimums(value: Mapping[Any, Any] | None, profiles: Profiles) -> tuple[dict[str, int | None], list[str]]:
+    minimums: dict[str, int | None] = {}
+    problems: list[str] = []
     for name, minimum in sorted((value or {}).items()):
         canonical = canonical_cap(name)
         if canonical is None:
@@ -69,8 +77,8 @@ def _extension_minimums(value, profiles):
     return minimums, problems
 
 
-def _profiles(value, profiles):
-    problems = []
+def _profiles(value: list[str], profiles: Profiles) -> tuple[list[str], list[str]]:
+    problems: list[str] = []
     for name in value:
         if name not in profiles:
             problems.append("unknown profile %r%s (known: %s)" % (
@@ -80,35 +88,35 @@ def _profiles(value, profiles):
     return value, problems
 
 
-def _allowed_backends(value, profiles):
+def _allowed_backends(value: list[str], profiles: Profiles) -> tuple[list[str], list[str]]:
     return value, ["unknown KVM backend %r in allowed_backends%s (known: %s)"
                    % (backend, did_you_mean(backend, KVM_BACKENDS), ", ".join(KVM_BACKENDS))
                    for backend in value if backend not in KVM_BACKENDS]
 
 
-def _min_guest_cpu_level(value, profiles):
+def _min_guest_cpu_level(value: Any, profiles: Profiles) -> tuple[str | None, list[str]]:
     if not isinstance(value, (str, type(None))):
         return None, ["min_guest_cpu_level must be a level or a guest profile name, got %r" % (value,)]
     return value, guest_cpu.validate_guest_cpu_requirements(min_level=value)
 
 
-def _required_cpu_models(value, profiles):
+def _required_cpu_models(value: list[str], profiles: Profiles) -> tuple[list[str], list[str]]:
     return value, guest_cpu.validate_guest_cpu_requirements(required_models=value)
 
 
-def _required_cpu_features(value, profiles):
+def _required_cpu_features(value: list[str], profiles: Profiles) -> tuple[list[str], list[str]]:
     problems = guest_cpu.validate_guest_cpu_requirements(required_features=value)
-    features = [guest_cpu.canonical_feature(f) for f in value]  # QEMU's names
+    features = [guest_cpu.canonical_feature(f) or str(f) for f in value]  # QEMU's names (an unknown one is a problem)
     return sorted(set(features), key=features.index), problems
 
 
-def _severity(value, profiles):
+def _severity(value: Any, profiles: Profiles) -> tuple[Any, list[str]]:
     return validate_severity(value, profiles, SEVERITY_FAMILIES)
 
 
-def profile_problems(name, profile):
+def profile_problems(name: str, profile: Any) -> list[str]:
     """Problems with a profile's shape (built-in or custom), each naming the fix."""
-    problems = []
+    problems: list[str] = []
     if not isinstance(profile, dict):
         return ["profile %r must be a mapping, got %s" % (name, type(profile).__name__)]
     if profile.get("min_api_version") is not None and whole_number(profile["min_api_version"]) is None:
@@ -127,17 +135,18 @@ def profile_problems(name, profile):
     return problems
 
 
-def _value_check(check, name):
+def _value_check(check: Callable[[Facts, Any], list[Check]], name: str) -> CheckFunction:
     """A check of the form check(facts, the requirement's value), judged only when the value is set."""
     return lambda facts, req, profiles: check(facts, req[name]) if req[name] else []
 
 
-def _requirement(name, kind, default, summary, doc, check=None, needs=(), validate=None, elements=None,
-                 value_checked=False, checks=()):
+def _requirement(name: str, kind: str, default: Any, summary: str, doc: list[str], check: Callable[..., list[Check]] | None = None,
+                 needs: tuple[str, ...] = (), validate: Validator | None = None, elements: str | None = None,
+                 value_checked: bool = False, checks: tuple[str, ...] = ()) -> Requirement:
     """One requirement. value_checked: its check takes the requirement's own value (and runs only when it is set)
     rather than all the requirements. checks: the forms of the names of the checks it makes (the `requirement`
     of each check in a verdict; <word> stands for a value), listed in docs/fleet-json-schema.md."""
-    entry = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
+    entry: Requirement = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
              "check": _value_check(check, name) if check is not None and value_checked else check,
              "validate": validate, "value_checked": value_checked, "checks": checks}
     if elements:
@@ -145,7 +154,7 @@ def _requirement(name, kind, default, summary, doc, check=None, needs=(), valida
     return entry
 
 
-REQUIREMENTS = (
+REQUIREMENTS: tuple[Requirement, ...] = (
     _requirement(
         "min_api_version", "int", 12, "lowest acceptable `KVM_GET_API_VERSION`",
         ["Lowest acceptable C(KVM_GET_API_VERSION) answer."],
@@ -296,7 +305,7 @@ OTHER_CHECKS = ("usable", "gather_subset", "qemu_check", "parameter warning: <mo
 SEVERITY_FAMILIES = ("usable",) + tuple(name for name in REQUIREMENT_NAMES if name != "severity")
 
 # The role's own variables (kvm_validate_<name>): how it runs, not what a host must have.
-ROLE_VARIABLES = (
+ROLE_VARIABLES: tuple[Requirement, ...] = (
     {"name": "mode", "type": "str", "default": "enforce", "choices": ["enforce", "audit"],
      "summary": "`enforce` fails hosts that miss a requirement; `audit` only records `kvm_validate_result`",
      "doc": ["V(enforce) fails hosts that miss a requirement; V(audit) only records C(kvm_validate_result)."]},
@@ -374,7 +383,7 @@ AUDIT_PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.par
 
 
 @functools.lru_cache(maxsize=1)
-def audit_variables(path: str = AUDIT_PLAYBOOK) -> tuple:
+def audit_variables(path: str = AUDIT_PLAYBOOK) -> tuple[str, ...]:
     """The names (after kvm_audit_) of the variables the audit playbook reads, less those it registers itself
     (kvm_audit_report); its private ones are __kvm_audit_*. Documented in the user guide."""
     with open(path, encoding="utf-8") as handle:
@@ -391,26 +400,27 @@ FLEET_WIDE = ("kvm_audit_gate", "kvm_audit_models_in_use", "kvm_audit_report_dir
 ROLE_SET = ("result",)
 
 
-def known_variables():
+def known_variables() -> set[str]:
     """Every kvm_validate_* and kvm_audit_* variable name this collection reads."""
     return (set("kvm_validate_" + name for name in REQUIREMENT_NAMES + tuple(v["name"] for v in ROLE_VARIABLES)
                 + ROLE_SET) | set("kvm_audit_" + name for name in audit_variables()))
 
 
-def unknown_variables(names):
+def unknown_variables(names: Iterable[Any]) -> list[tuple[str, str | None]]:
     """[(name, closest known name or None)] for each kvm_validate_* or kvm_audit_* name this collection does not read."""
     known = known_variables()
     unknown = sorted(n for n in names if isinstance(n, str) and n.startswith(("kvm_validate_", "kvm_audit_"))
                      and n not in known)
-    return [(name, (difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6) or [None])[0]) for name in unknown]
+    closest = [difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6) for name in unknown]
+    return [(name, close[0] if close else None) for name, close in zip(unknown, closest)]
 
 
-def default_requirements():
+def default_requirements() -> Requirements:
     """Every requirement at its default, as a fresh dict (the defaults are never shared)."""
     return dict((entry["name"], copy.deepcopy(entry["default"])) for entry in REQUIREMENTS)
 
 
-def requirement_options():
+def requirement_options() -> dict[str, dict[str, Any]]:
     """The requirements as Ansible argument-spec options, without defaults.
 
     An option left unset defers to the next source (the requirements mapping,
@@ -420,15 +430,15 @@ def requirement_options():
                 for entry in REQUIREMENTS)
 
 
-def given_requirements(requirements, defaults):
+def given_requirements(requirements: Requirements, defaults: Requirements) -> Requirements:
     """The requirements that differ from their defaults: what a set of requirements is, in a report."""
     return dict((name, value) for name, value in requirements.items() if defaults.get(name) != value)
 
 
-def fleet_wide_differences(hosts, variables, reference):
+def fleet_wide_differences(hosts: list[str], variables: Mapping[str, Mapping[str, Any]], reference: str) -> list[str]:
     """A warning for each fleet-wide variable (FLEET_WIDE) that some host sets to another value than the host
     the audit read it from (`reference`): that host's value is not used."""
-    said = []
+    said: list[str] = []
     base = variables.get(reference, {})
     for name in FLEET_WIDE:
         differ = [h for h in hosts if h != reference and variables[h].get(name, None) != base.get(name, None)]
@@ -441,5 +451,5 @@ def fleet_wide_differences(hosts, variables, reference):
     return said
 
 
-def _shown(value):
+def _shown(value: Any) -> str:
     return "unset" if value is None else repr(value)[:60]

@@ -14,19 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, mapping
 
 TEXTFILE = "fleetcheck_kvm.prom"
 CREATE = "kvm_validate_textfile_create"
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _said(result: object) -> str:
     """What a failed task said, on one line."""
-    return " ".join(str(_mapping(result).get("msg") or "no message").split())[:300]
+    return " ".join(str(mapping(result).get("msg") or "no message").split())[:300]
 
 
 def textfile_problem(directory: str, looked: object, made: object = None,
@@ -36,14 +32,14 @@ def textfile_problem(directory: str, looked: object, made: object = None,
     `looked` is the registered stat of the directory, `made` the file task's (created only when
     kvm_validate_textfile_create is true), `written` the copy's. None or a skipped result is a task that did not
     run; a result that never ran because the host was unreachable is not here (the role skips those hosts)."""
-    looked, made, written = _mapping(looked), _mapping(made), _mapping(written)
+    looked, made, written = mapping(looked), mapping(made), mapping(written)
     if not looked or looked.get("skipped"):
         return None  # not asked for, or the host has no verdict to write (unreachable, probe timed out)
     path = "%s/%s" % (str(directory).rstrip("/"), TEXTFILE)
     if looked.get("failed"):
         return (directory, "the metrics were not written: cannot look at %s: %s" % (directory, _said(looked)),
                 "make %s reachable for the connecting user" % directory)
-    found = _mapping(looked.get("stat"))
+    found = mapping(looked.get("stat"))
     if made.get("failed"):
         return (directory, "the metrics were not written: cannot create %s: %s" % (directory, _said(made)),
                 "create %s on this host, node_exporter's --collector.textfile.directory" % directory)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_MINOR, KVM_MISC_MAJOR
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Verdict
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Verdict, mapping
 
 # code -> the fix that answers it; the one list of what the role can do (docs and argument spec read it).
 # tools/gen_docs.py writes the role README's table of fixes from it.
@@ -119,7 +119,7 @@ def plan(verdict: Verdict, facts: Any, codes: Any, accounts: Any, group: Any = "
     with why. Raises RemedyError for an option that cannot be used."""
     codes, accounts, group, mode = check_options(codes, accounts, group, mode)
     facts = facts if isinstance(facts, dict) else {}
-    device = facts.get("device") if isinstance(facts.get("device"), dict) else {}
+    device = mapping(facts.get("device"))
     causes = [c for c in (verdict or {}).get("root_causes") or () if isinstance(c, dict) and c.get("code") in codes]
     fixes, left, answered = [], [], []
     for cause in causes:
