@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import typing as t
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import (
     PreviousError, compare, previous_fleet, regression_hosts)
@@ -44,7 +45,7 @@ class ActionModule(ControllerAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result, args, task_vars = self.start(tmp, task_vars)
         alive = tie_to_parent()  # this worker dies with the playbook, and publishes only while it lives
         try:  # refused before anything is read or written (check mode too): what reports cannot be published over
@@ -63,18 +64,18 @@ class ActionModule(ControllerAction):
         if args["sources"] is not None:  # fleetcheck.kvm.merge_reports: the slices' reports, read as untrusted
             try:
                 # relative paths are taken from the working directory, not from the playbook's
-                hosts, verdicts, views, title, sets, requirements = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
+                hosts, merged, views, title, sets, requirements = merge_slices(args["sources"], os.getcwd(), args["hosts"] or ())
             except SliceError as error:
                 result.update(failed=True, msg=str(error))
                 return result
-            args.update(hosts=hosts, verdicts=verdicts, title=title or args["title"])
+            args.update(hosts=hosts, verdicts=merged, title=title or args["title"])
             cap_sets = dict(sets, **(cap_sets or {}))
             args["requirement_sets"] = dict(requirements, **(args["requirement_sets"] or {}))
             guest_cpu = merge_views(views) if views else None
         elif args["hosts"] is None:
             result.update(failed=True, msg="hosts is required (or sources, the slices to merge)")
             return result
-        verdicts = args["verdicts"]
+        verdicts: dict[str, t.Any] | None = args["verdicts"]
         if verdicts is None:  # read each host's kvm_validate_result from hostvars
             verdicts = dict((h, host_variables(task_vars, h).get("kvm_validate_result")) for h in args["hosts"])
         if args["textfile_hosts"]:  # each host's record of metrics it could not write: a warning of that host
@@ -122,12 +123,12 @@ class ActionModule(ControllerAction):
 TEXTFILE_RECORD = "__kvm_validate_textfile_problem"  # set by the validate role's metrics tasks (metrics.yml)
 
 
-def with_textfile_warnings(verdicts, hosts, task_vars):
+def with_textfile_warnings(verdicts: t.Any, hosts: list[str], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
     """The verdicts, the record of each host of `hosts` (those the validate role put in the group
     fleetcheck_kvm_metrics_not_written) added as its warning metrics.not_written: only those hosts are read."""
-    verdicts = dict(verdicts) if isinstance(verdicts, dict) else {}
+    found = dict(verdicts) if isinstance(verdicts, dict) else {}
     for host in hosts:
         item = textfile_check(host_variables(task_vars, host).get(TEXTFILE_RECORD)) if isinstance(host, str) else None
-        if item is not None and isinstance(verdicts.get(host), dict):
-            verdicts[host] = with_warning(verdicts[host], item)
-    return verdicts
+        if item is not None and isinstance(found.get(host), dict):
+            found[host] = with_warning(found[host], item)
+    return found

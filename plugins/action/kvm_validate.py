@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing as t
 import uuid
 
 from ansible.errors import AnsibleError
@@ -25,6 +26,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts imp
     failure_message, invalid_requirements_verdict, pass_message, warning_message)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import ControllerAction, TaskVariables, judge_host
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Profiles, Requirements, Verdict
 
 REQUIREMENT_OPTIONS = requirement_options()
 MAX_WARNINGS = 20  # on the console; the reports list every one
@@ -42,12 +44,15 @@ ARGUMENT_SPEC = dict(
     custom_profiles=dict(type="dict", default={}),
 )
 
+# A host's requirements: (checked requirements, None, set name), or (None, why they are invalid, None).
+ByHost = tuple[Requirements | None, str | None, str | None]
+
 
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result, args, task_vars = self.start(tmp, task_vars)
         result["changed"] = False
         profiles = profiles_with(args["custom_profiles"])
@@ -88,13 +93,13 @@ class ActionModule(ControllerAction):
         return result
 
     @staticmethod
-    def _unknown(args, variables):
+    def _unknown(args: dict[str, t.Any], variables: t.Iterable[t.Any]) -> list[str]:
         """What is said of each kvm_validate_* or kvm_audit_* variable this collection does not read."""
         unknown = unknown_variables(variables) if args["vars_prefix"] else []
         return ["%s is not a variable of fleetcheck.kvm%s" % (name, "; did you mean %s?" % close if close else "")
                 for name, close in unknown]
 
-    def _merged_requirements(self, args, variables, templar=None):
+    def _merged_requirements(self, args: dict[str, t.Any], variables: t.Mapping[str, t.Any], templar: t.Any = None) -> dict[str, t.Any]:
         """The requirements: the vars_prefix variables, then the requirements dict, then each own option."""
         merged = self._prefixed_variables(args["vars_prefix"], variables, templar or self._templar) \
             if args["vars_prefix"] else {}
@@ -102,13 +107,13 @@ class ActionModule(ControllerAction):
         merged.update((k, args[k]) for k in REQUIREMENT_OPTIONS if args[k] is not None)
         return merged
 
-    def _prefixed_variables(self, prefix, variables, templar):
+    def _prefixed_variables(self, prefix: str, variables: t.Mapping[str, t.Any], templar: t.Any) -> dict[str, t.Any]:
         """Each requirement set as the variable <prefix><name>, templated and typed as the option would be.
 
         Hosts whose templated values are the same share one validation: a fleet judged at once has few
         distinct sets, and the argument spec's validation was a third of the check's time a host."""
         spec = dict((prefix + name, REQUIREMENT_OPTIONS[name]) for name in REQUIREMENT_NAMES)
-        values = {}
+        values: dict[str, t.Any] = {}
         for variable in (v for v in spec if v in variables):
             try:
                 values[variable] = templar.template(variables[variable])
@@ -126,13 +131,17 @@ class ActionModule(ControllerAction):
             raise RequirementError("invalid KVM requirements: " + "; ".join(errors))
         return copy.deepcopy(validated)  # each host's own: the judge may normalize what it is given
 
-    def _requirements_by_host(self, args, profiles, task_vars):
+    def _requirements_by_host(self, args: dict[str, t.Any], profiles: Profiles, task_vars: dict[str, t.Any]
+                              ) -> tuple[dict[str, t.Mapping[str, t.Any]], dict[str, ByHost], dict[str, Requirements]]:
         """(variables by host, {host: (requirements or None, error or None, set name)}, {set name: requirements}).
 
         Each host's requirements are its own variables as Ansible resolves them for this task on that host
         (TaskVariables); hosts that resolve to the same values share one check and one set name."""
         resolve = TaskVariables(self._task, task_vars)
-        variables, by_host, sets, checked = {}, {}, {}, {}
+        variables: dict[str, t.Mapping[str, t.Any]] = {}
+        by_host: dict[str, ByHost] = {}
+        sets: dict[str, Requirements] = {}
+        checked: dict[str, Requirements] = {}
         defaults = check_requirements({}, profiles)
         for host in args["hosts"]:
             variables[host] = resolve(host)
@@ -148,7 +157,7 @@ class ActionModule(ControllerAction):
                 by_host[host] = (None, str(error), None)
         return variables, by_host, sets
 
-    def _check_fleet(self, result, args, profiles, task_vars):
+    def _check_fleet(self, result: dict[str, t.Any], args: dict[str, t.Any], profiles: Profiles, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """check_only for every host of `hosts`: each host's requirements are checked; the check fails only when no
         host has valid ones (an invalid set on some hosts fails those hosts when they are judged)."""
         variables, by_host, sets = self._requirements_by_host(args, profiles, task_vars)
@@ -172,15 +181,19 @@ class ActionModule(ControllerAction):
                       requirement_sets=sets, profiles=profiles, guest_profiles=GUEST_PROFILES)
         return result
 
-    def _judge_fleet(self, result, args, profiles, task_vars):
+    def _judge_fleet(self, result: dict[str, t.Any], args: dict[str, t.Any], profiles: Profiles, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """Judge every named host, each with its own requirements, from its variables in one go; return verdicts by
         host, counts, CPU pools and the requirement sets the verdicts name."""
-        verdicts, counts, guest_cpu, excluded, cap_sets = {}, {}, {}, {}, {}
+        verdicts: dict[str, Verdict] = {}
+        counts: dict[str, int] = {}
+        guest_cpu: dict[str, t.Any] = {}
+        excluded: dict[str, str] = {}
+        cap_sets: dict[str, list[str] | None] = {}
         variables, by_host, sets = self._requirements_by_host(args, profiles, task_vars)
         for host in args["hosts"]:
             requirements, error, set_name = by_host[host]
-            if error is not None:
-                verdicts[host] = invalid_requirements_verdict(host, error)
+            if requirements is None:  # with the error that makes them invalid
+                verdicts[host] = invalid_requirements_verdict(host, str(error))
                 counts["fail"] = counts.get("fail", 0) + 1
                 excluded[host] = verdicts[host]["failures"][0]
                 continue
@@ -192,6 +205,7 @@ class ActionModule(ControllerAction):
             verdicts[host].setdefault("summary", {})["requirements"] = set_name
             counts[verdicts[host]["status"]] = counts.get(verdicts[host]["status"], 0) + 1
             if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
+                judged = judged or {}  # a pass or a fail was judged from facts
                 guest_cpu[host] = judged.get("guest_cpu")
                 fingerprint = (verdicts[host].get("summary") or {}).get("caps")
                 if fingerprint is not None and fingerprint not in cap_sets:  # each distinct set once
@@ -222,11 +236,11 @@ class ActionModule(ControllerAction):
         # failing host fails its own task after it (the role's judge_fleet in enforce mode, the audit's gate).
         return result
 
-    def _textfile_hosts(self, args, variables, verdicts):
+    def _textfile_hosts(self, args: dict[str, t.Any], variables: dict[str, t.Mapping[str, t.Any]], verdicts: dict[str, Verdict]) -> list[str]:
         """The hosts that asked for metrics (their own textfile directory set) and can be written to: the role writes
         them on those hosts only, so that no other host pays a task for them. An unreachable host has nowhere to
         write, and one whose probe hung would hang the write too."""
-        hosts = []
+        hosts: list[str] = []
         for host in args["hosts"]:
             verdict = verdicts[host]
             if verdict["status"] == "unreachable" or "probe.timeout" in [
@@ -243,9 +257,9 @@ class ActionModule(ControllerAction):
         return hosts
 
 
-def _by_error(invalid):
+def _by_error(invalid: dict[str, str]) -> str:
     """'invalid KVM requirements on a, b: <error>' for each distinct error, its hosts named."""
-    hosts_of = {}
+    hosts_of: dict[str, list[str]] = {}
     for host, error in invalid.items():
         hosts_of.setdefault(error, []).append(host)
     return "; ".join("on %s: %s" % (", ".join(hosts), error) for error, hosts in hosts_of.items())

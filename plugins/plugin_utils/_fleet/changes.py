@@ -19,12 +19,16 @@ Sets are compared once per distinct pair (hosts share capability sets and pools)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import flat_parameters
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import (
     FLEET_SCHEMA, Seen, clean_cap_sets, normalize_verdict)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet, Verdict
 
 # The summary facts compared as one value each: (key in the summary, name in the changes).
 SCALARS = (("kernel", "kernel"), ("backend", "backend"), ("api_version", "api_version"),
@@ -37,7 +41,7 @@ class PreviousError(ValueError):
     """A previous fleet.json that cannot be compared with; the message says why."""
 
 
-def previous_fleet(document, where):
+def previous_fleet(document: Any, where: str) -> dict[str, Any]:
     """The previous audit's fleet document, every record checked as build_fleet checks a verdict.
     Raises PreviousError when it is no fleet document at all."""
     if not isinstance(document, dict) or document.get("schema") != FLEET_SCHEMA:
@@ -46,7 +50,8 @@ def previous_fleet(document, where):
     if not isinstance(document.get("hosts"), list):
         raise PreviousError("%s has no list of hosts" % where)
     with PausedGC():
-        records, clean = {}, Seen()
+        records: dict[str, Verdict] = {}
+        clean = Seen()
         for record in document["hosts"]:
             host = record.get("host") if isinstance(record, dict) else None
             if not isinstance(host, str) or not host:
@@ -60,11 +65,11 @@ def previous_fleet(document, where):
             "records": records, "guest_cpu": view, "cap_sets": clean_cap_sets(document.get("cap_sets"))}
 
 
-def _failing(status, allow_unreachable):
+def _failing(status: str, allow_unreachable: bool) -> bool:
     return status in FAILING and not (allow_unreachable and status == "unreachable")
 
 
-def _causes(record):
+def _causes(record: Verdict) -> set[tuple[Any, str | None]]:
     """The root causes of a record as (code, subject) pairs."""
     return set((c.get("code") or c.get("requirement"), safe_text(c.get("subject")) if c.get("subject") is not None
                 else None) for c in record.get("root_causes") or ())
@@ -73,10 +78,11 @@ def _causes(record):
 class _SetDiff:
     """gained/lost between two named sets, computed once per pair of names."""
 
-    def __init__(self, before, after):
-        self.before, self.after, self._done = before, after, {}
+    def __init__(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        self.before, self.after = before, after
+        self._done: dict[tuple[str, str], dict[str, list[str]] | None] = {}
 
-    def __call__(self, old, new):
+    def __call__(self, old: str, new: str) -> dict[str, list[str]] | None:
         key = (old, new)
         if key not in self._done:
             a, b = self.before.get(old), self.after.get(new)
@@ -85,9 +91,11 @@ class _SetDiff:
         return self._done[key]
 
 
-def _pool_sets(view):
+def _pool_sets(view: Mapping[str, Any] | None) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
     """({pool id: features}, {pool id: runnable models}, {host: pool id}) of a guest CPU view."""
-    features, models, of_host = {}, {}, {}
+    features: dict[str, list[str]] = {}
+    models: dict[str, list[str]] = {}
+    of_host: dict[str, str] = {}
     for pool in (view or {}).get("pools") or ():
         features[pool["id"]] = pool["features"]
         models[pool["id"]] = pool["runnable_models"]
@@ -96,9 +104,10 @@ def _pool_sets(view):
     return features, models, of_host
 
 
-def _host_changes(old, new, caps_diff, features_diff, models_diff):
+def _host_changes(old: Verdict, new: Verdict, caps_diff: _SetDiff, features_diff: _SetDiff, models_diff: _SetDiff
+                  ) -> dict[str, Any] | None:
     """The changes of one host present in both audits, or None."""
-    changes = {}
+    changes: dict[str, Any] = {}
     a, b = old.get("summary") or {}, new.get("summary") or {}
     if old["status"] != new["status"]:
         changes["status"] = [old["status"], new["status"]]
@@ -127,14 +136,15 @@ def _host_changes(old, new, caps_diff, features_diff, models_diff):
     return changes or None
 
 
-def _cause_name(key):
+def _cause_name(key: tuple[Any, str | None]) -> str:
     code, subject = key
     return code if subject is None else "%s (%s)" % (code, subject)
 
 
-def _pools(before, after, both):
+def _pools(before: Mapping[str, str], after: Mapping[str, str], both: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Pools of the previous audit that split and pools of this one that merged, by the hosts in both."""
-    into, came_from = {}, {}
+    into: dict[str, set[str]] = {}
+    came_from: dict[str, set[str]] = {}
     for host in both:
         old, new = before.get(host), after.get(host)
         if old is not None and new is not None:
@@ -147,15 +157,16 @@ def _pools(before, after, both):
     return {"split": split, "merged": merged, "changed": renamed}
 
 
-def _pool_regressions(prev_view, cur_models, cur_of, in_use):
+def _pool_regressions(prev_view: Mapping[str, Any] | None, cur_models: Mapping[str, list[str]], cur_of: Mapping[str, str],
+                      in_use: set[str]) -> list[dict[str, Any]]:
     """Pools of the previous audit whose hosts (those still judged) no longer all run a model in use."""
-    found = []
+    found: list[dict[str, Any]] = []
     for pool in (prev_view or {}).get("pools") or ():
         hosts = [h for h in pool["hosts"] if cur_of.get(h) is not None]
         if not hosts:
             continue
         used = set(pool["runnable_models"]) & in_use
-        lacking = {}
+        lacking: dict[str, list[str]] = {}
         for host in hosts:
             missing = used - set(cur_models[cur_of[host]])
             if missing:
@@ -166,7 +177,8 @@ def _pool_regressions(prev_view, cur_models, cur_of, in_use):
     return found
 
 
-def compare(previous, current, models_in_use=None, allow_unreachable=False):
+def compare(previous: Mapping[str, Any], current: Fleet, models_in_use: Iterable[str] | None = None,
+            allow_unreachable: bool = False) -> dict[str, Any]:
     """The changes section: `previous` from previous_fleet(), `current` a fleet document of build_fleet,
     `models_in_use` the models whose loss is a regression (default: the previous audit's common runnable
     models)."""
@@ -174,7 +186,8 @@ def compare(previous, current, models_in_use=None, allow_unreachable=False):
         return _compare(previous, current, models_in_use, allow_unreachable, current.get("cap_sets") or {})
 
 
-def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
+def _compare(previous: Mapping[str, Any], current: Fleet, models_in_use: Iterable[str] | None, allow_unreachable: bool,
+             cap_names: Mapping[str, Any]) -> dict[str, Any]:
     before = previous["records"]
     order = [r["host"] for r in current["hosts"]]
     now = dict(zip(order, current["hosts"]))
@@ -183,7 +196,11 @@ def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
     caps_diff = _SetDiff(previous["cap_sets"], cap_names)
     features_diff = _SetDiff(prev_features, cur_features)
     models_diff = _SetDiff(prev_models, cur_models)
-    new, fixed, newly_failing, hosts, regressions = [], [], [], [], []
+    new: list[dict[str, Any]] = []
+    fixed: list[dict[str, Any]] = []
+    newly_failing: list[dict[str, Any]] = []
+    hosts: list[dict[str, Any]] = []
+    regressions: list[dict[str, Any]] = []
     for host in order:
         record, old = now[host], before.get(host)
         failing = _failing(record["status"], allow_unreachable)
@@ -210,7 +227,7 @@ def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
     for pool in pool_regressions:
         regressions.append({"kind": "pool", "pool": pool["pool"], "hosts": pool["hosts"], "why": (
             "pool %s no longer runs %s on %s" % (pool["pool"], ", ".join(pool["lost"]), ", ".join(pool["hosts"])))})
-    common = {}
+    common: dict[str, Any] = {}
     if prev_common and cur_common:
         if prev_common.get("level") != cur_common.get("level"):
             common["level"] = [prev_common.get("level"), cur_common.get("level")]
@@ -227,10 +244,10 @@ def _compare(previous, current, models_in_use, allow_unreachable, cap_names):
             "pools": _pools(prev_of, cur_of, both), "common": common, "regressions": regressions}
 
 
-def regression_hosts(changes):
+def regression_hosts(changes: Mapping[str, Any] | None) -> list[str]:
     """The hosts the regression gate fails: each newly failing host and each host that costs a pool a model."""
-    hosts = []
-    seen = set()
+    hosts: list[str] = []
+    seen: set[str] = set()
     for entry in (changes or {}).get("regressions") or ():
         for host in [entry["host"]] if entry["kind"] == "host" else entry["hosts"]:
             if host not in seen:

@@ -12,6 +12,9 @@ Clean input is reused, not copied, so that 100,000 hosts fit in memory twice ove
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._gc import PausedGC
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import JSON_TEXT_MAX, UNSAFE, truncate, is_clean, safe_text
@@ -19,6 +22,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.triage import group_by_cause
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     STATUSES, VERDICT_SCHEMA_VERSION, no_facts_verdict)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Fleet, Verdict
 
 FLEET_SCHEMA = "fleetcheck.kvm/fleet"
 FLEET_SCHEMA_VERSION = 1
@@ -27,7 +31,7 @@ FLEET_SCHEMA_VERSION = 1
 MAX_SET_NAMES = 4096  # capability names kept per set: the kernel knows some 250
 
 
-def clean_value(value, depth=0, clean=None):
+def clean_value(value: Any, depth: int = 0, clean: set[Any] | None = None) -> Any:
     """A JSON value from a host with every text made safe; numbers, booleans and null stay as they are.
 
     `clean`, a set of texts already found safe, is read and grown: a fleet's summaries repeat their keys and most
@@ -44,7 +48,7 @@ def clean_value(value, depth=0, clean=None):
     if depth < 8 and isinstance(value, (list, tuple)):
         return [item if _known(item, clean) else clean_value(item, depth + 1, clean) for item in value]
     if depth < 8 and isinstance(value, dict):
-        found = {}
+        found: dict[str, Any] = {}
         for key, item in value.items():  # a loop, not a generator: a summary is cleaned for every host
             key = key if _known(key, clean) and isinstance(key, str) else clean_value(str(key), 8, clean)
             found[key] = item if _known(item, clean) else clean_value(item, depth + 1, clean)
@@ -58,7 +62,7 @@ def clean_value(value, depth=0, clean=None):
 _PLAIN = frozenset((type(None), bool, int, float))
 
 
-class Seen(set):
+class Seen(set[Any]):
     """What the door check of one fleet has already found safe: texts (and the null, booleans and numbers of
     checks), and each summary as cleaned, by its repr. A fleet's summaries take a few hundred forms, and a repr
     is made at C speed where a walk is not; repr keeps True apart from "true" and 1 from "1", which JSON would
@@ -66,16 +70,16 @@ class Seen(set):
 
     MAX_SUMMARIES = 10000
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.summaries = {}
+        self.summaries: dict[str, Any] = {}
 
 
-def _clean_summary(summary, seen):
+def _clean_summary(summary: dict[str, Any], seen: set[Any] | None) -> Any:
     """clean_value of a host's summary, made once per form of it when `seen` (a Seen) can remember it."""
-    memo = getattr(seen, "summaries", None)
-    if memo is None:
+    if not isinstance(seen, Seen):
         return clean_value(summary, clean=seen)
+    memo = seen.summaries
     try:
         key = repr(summary)
     except (RecursionError, ValueError, TypeError):  # nested past the stack; a value that cannot say what it is
@@ -88,7 +92,7 @@ def _clean_summary(summary, seen):
     return found
 
 
-def _known(value, clean):
+def _known(value: Any, clean: set[Any] | None) -> bool:
     """Whether value is kept as it is without a look: null, a number, or a text `clean` holds."""
     kind = type(value)  # exactly: a subclass may encode differently
     return kind in _PLAIN or (kind is str and clean is not None and value in clean)
@@ -101,7 +105,7 @@ _CAUSE_TEXT = ("code", "message", "remedy", "requirement")
 _SEVERITIES = ("fail", "warn")
 
 
-def _text_or_none(value, clean):
+def _text_or_none(value: str | None, clean: set[Any]) -> str | None:
     if value is None or (isinstance(value, str) and value in clean):
         return value
     if is_clean(value):
@@ -111,7 +115,7 @@ def _text_or_none(value, clean):
     return safe_text(value)
 
 
-def _seen_whole(item, clean):
+def _seen_whole(item: Any, clean: set[Any]) -> bool:
     """Whether a check is well formed and each of its values one that was found safe at another host: most checks
     of a fleet, looked at in one pass at C speed."""
     if type(item) is dict and type(item.get("requirement")) is str and type(item.get("ok")) is bool \
@@ -123,7 +127,7 @@ def _seen_whole(item, clean):
     return False
 
 
-def _clean_check(item, index, clean):
+def _clean_check(item: Any, index: int, clean: set[Any]) -> tuple[Check, None] | tuple[None, str]:
     """(the check with every text safe, None), or (None, what makes it unreadable). Clean checks are kept as
     they are: a fleet repeats few texts, each is checked once (`clean`)."""
     if not isinstance(item, dict):
@@ -159,7 +163,7 @@ def _clean_check(item, index, clean):
     return fixed or item, None
 
 
-def _clean_checks(checks, clean):
+def _clean_checks(checks: list[Any], clean: set[Any]) -> tuple[list[Check], None] | tuple[None, str]:
     """(checks with every text safe, None), or (None, what makes one unreadable)."""
     cleaned = checks
     for index, item in enumerate(checks):
@@ -175,15 +179,16 @@ def _clean_checks(checks, clean):
     return cleaned, None
 
 
-def _clean_causes(causes, clean):
+def _clean_causes(causes: Any, clean: set[Any]) -> list[dict[str, Any]]:
     """The root causes as a list of mappings with safe texts; anything else in the list is dropped."""
     if not isinstance(causes, list):
         return []
-    cleaned = []
+    cleaned: list[dict[str, Any]] = []
     for cause in causes:
         if isinstance(cause, dict):
-            fixed = dict((key, _text_or_none(cause.get(key) if isinstance(cause.get(key), (str, type(None)))
-                                             else safe_text(cause.get(key)), clean)) for key in _CAUSE_TEXT)
+            fixed: dict[str, Any] = dict(
+                (key, _text_or_none(cause.get(key) if isinstance(cause.get(key), (str, type(None)))
+                                    else safe_text(cause.get(key)), clean)) for key in _CAUSE_TEXT)
             fixed["subject"] = clean_value(cause.get("subject"))
             fixed["severity"] = cause.get("severity") if cause.get("severity") in _SEVERITIES else "fail"
             blocks = cause.get("blocks")
@@ -192,14 +197,14 @@ def _clean_causes(causes, clean):
     return cleaned
 
 
-def _texts(values):
+def _texts(values: Any) -> list[str]:
     return [safe_text(value) for value in values] if isinstance(values, list) else []
 
 
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def host_name(host):
+def host_name(host: Any) -> tuple[str, str]:
     """(the name every report shows, what was changed or ""): a clean name as it is; otherwise each control
     character written as an escape (\\t, \\x1b) and each byte that is not UTF-8 as \\xNN, so that names that
     differ stay different and readable."""
@@ -216,8 +221,8 @@ def host_name(host):
         "is not valid UTF-8" if broken else "has control characters") + ", shown escaped"
 
 
-def _escaped(text):
-    def one(match):
+def _escaped(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
         char = match.group(0)
         if u"\udc80" <= char <= u"\udcff":  # a byte that was not UTF-8 (surrogateescape)
             return "\\x%02x" % (ord(char) - 0xdc00)
@@ -225,7 +230,7 @@ def _escaped(text):
     return UNSAFE.sub(one, text)
 
 
-def normalize_verdict(host, verdict, clean_names=None):
+def normalize_verdict(host: Any, verdict: Any, clean_names: set[Any] | None = None) -> Verdict:
     """A well-formed verdict for host, or a 'no_facts' one that says what was wrong with it.
 
     Every text is made safe (safe_text) and every key is of the type the reports read, whatever the
@@ -244,9 +249,9 @@ def normalize_verdict(host, verdict, clean_names=None):
                                       "re-run the audit with this version of fleetcheck.kvm"
                                 % (safe_text(repr(verdict.get("schema_version")))[:40], VERDICT_SCHEMA_VERSION),
                                 code="facts.malformed")
-    checks, wrong = (_clean_checks(verdict.get("checks"), set() if clean_names is None else clean_names)
-                     if isinstance(verdict.get("checks"), list) else
-                     (None, "checks is %s, not a list" % type(verdict.get("checks")).__name__))
+    given = verdict.get("checks")
+    checks, wrong = (_clean_checks(given, set() if clean_names is None else clean_names) if isinstance(given, list)
+                     else (None, "checks is %s, not a list" % type(given).__name__))
     status = verdict.get("status")
     if not isinstance(status, str) or status not in STATUSES or checks is None:
         return no_facts_verdict(name, "the verdict of this host is malformed (status %s; %s)"
@@ -267,8 +272,8 @@ def normalize_verdict(host, verdict, clean_names=None):
     return record
 
 
-def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cpu=None, cap_sets=None,
-                requirement_sets=None):
+def build_fleet(hosts: Iterable[Any], verdicts: Any, generated_at: str | None, title: str = "KVM fleet audit",
+                guest_cpu: dict[str, Any] | None = None, cap_sets: Any = None, requirement_sets: Any = None) -> Fleet:
     """The fleet document: one record per host in inventory order, the counts, causes and drift, the
     guest CPU view (_fleet/pools.fleet_view: pools, common set, hosts holding it back) when given, and the
     capability sets ({fingerprint: names}) and requirement sets ({name: requirements that differ from the
@@ -279,7 +284,7 @@ def build_fleet(hosts, verdicts, generated_at, title="KVM fleet audit", guest_cp
         return fleet
 
 
-def _unique_names(records):
+def _unique_names(records: list[Verdict]) -> list[Verdict]:
     """Records whose names are the same once escaped (or given twice) get #2, #3, ... in inventory order, and say so:
     every report, fleet.prom's labels included, needs one record per name."""
     taken = set(record["host"] for record in records)
@@ -301,7 +306,8 @@ def _unique_names(records):
     return records
 
 
-def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
+def _build_fleet(hosts: Iterable[Any], verdicts: Any, generated_at: str | None, title: str, guest_cpu: dict[str, Any] | None,
+                 cap_sets: Any) -> Fleet:
     clean_names = Seen()
     records = _unique_names([normalize_verdict(host, _verdict_of(verdicts, host), clean_names) for host in hosts])
     counts = dict((status, 0) for status in STATUSES)
@@ -323,12 +329,12 @@ def _build_fleet(hosts, verdicts, generated_at, title, guest_cpu, cap_sets):
             "hosts": records}
 
 
-def _used_sets(records, cap_sets):
+def _used_sets(records: list[Verdict], cap_sets: Any) -> dict[str, list[str]]:
     """The capability sets some host's summary names."""
     return clean_cap_sets(cap_sets, set(r["summary"].get("caps") for r in records))
 
 
-def _used_requirement_sets(records, sets):
+def _used_requirement_sets(records: list[Verdict], sets: Any) -> dict[str, Any]:
     """{set name: {requirement: value}} of the sets some host's summary names (each host's own requirements, as
     Ansible resolved them for it), cleaned like any value that may quote a host."""
     used = set(r["summary"].get("requirements") for r in records)
@@ -338,7 +344,7 @@ def _used_requirement_sets(records, sets):
                 if isinstance(name, str) and name in used and isinstance(given, dict))
 
 
-def clean_cap_sets(value, used=None):
+def clean_cap_sets(value: Any, used: set[Any] | None = None) -> dict[str, list[str]]:
     """{fingerprint: sorted names} of untrusted capability sets (only those in `used`, when given); anything that
     is not a fingerprint with a list of names is left out."""
     if not isinstance(value, dict):
@@ -349,14 +355,14 @@ def clean_cap_sets(value, used=None):
                 and (used is None or key in used))
 
 
-def _verdict_of(verdicts, host):
+def _verdict_of(verdicts: Any, host: Any) -> Any:
     try:
         return verdicts.get(host) if isinstance(verdicts, dict) else None
     except TypeError:  # a host name that is a list or a mapping: no verdict is filed under it
         return None
 
 
-def failing_first(records):
+def failing_first(records: list[Verdict]) -> list[Verdict]:
     """Records by status (failing first), then by name."""
     order = dict((status, index) for index, status in enumerate(STATUSES))
     return sorted(records, key=lambda r: (order[r["status"]], r["host"]))

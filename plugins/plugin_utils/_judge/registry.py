@@ -146,9 +146,10 @@ def _requirement(name: str, kind: str, default: Any, summary: str, doc: list[str
     """One requirement. value_checked: its check takes the requirement's own value (and runs only when it is set)
     rather than all the requirements. checks: the forms of the names of the checks it makes (the `requirement`
     of each check in a verdict; <word> stands for a value), listed in docs/fleet-json-schema.md."""
-    entry: Requirement = {"name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
-             "check": _value_check(check, name) if check is not None and value_checked else check,
-             "validate": validate, "value_checked": value_checked, "checks": checks}
+    entry: Requirement = {
+        "name": name, "type": kind, "default": default, "summary": summary, "doc": doc, "needs": needs,
+        "check": _value_check(check, name) if check is not None and value_checked else check,
+        "validate": validate, "value_checked": value_checked, "checks": checks}
     if elements:
         entry["elements"] = elements
     return entry
@@ -435,11 +436,12 @@ def given_requirements(requirements: Requirements, defaults: Requirements) -> Re
     return dict((name, value) for name, value in requirements.items() if defaults.get(name) != value)
 
 
-def fleet_wide_differences(hosts: list[str], variables: Mapping[str, Mapping[str, Any]], reference: str) -> list[str]:
+def fleet_wide_differences(hosts: list[str], variables: Mapping[str, Mapping[str, Any]],
+                           reference: str | None) -> list[str]:
     """A warning for each fleet-wide variable (FLEET_WIDE) that some host sets to another value than the host
     the audit read it from (`reference`): that host's value is not used."""
     said: list[str] = []
-    base = variables.get(reference, {})
+    base = variables.get(reference, {}) if reference is not None else {}
     for name in FLEET_WIDE:
         differ = [h for h in hosts if h != reference and variables[h].get(name, None) != base.get(name, None)]
         if differ:

@@ -14,6 +14,9 @@ Controller side, pure standard library; no ioctl code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import kubevirt_yaml, nova_conf
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import html, markdown
@@ -23,33 +26,33 @@ MAX_NAMES = 8  # host, model and feature names shown per cell
 JSON_KEYS = ("hosts", "excluded", "common", "pools", "holding_back")
 
 
-def json_section(view):
+def json_section(view: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The pools for fleet.json, exactly as fleet_view gives them (None when no view was given)."""
     if not view:
         return None
     return dict((key, view[key]) for key in JSON_KEYS)
 
 
-def _capped(items, limit=MAX_NAMES):
+def _capped(items: Iterable[Any] | None, limit: int = MAX_NAMES) -> tuple[list[str], int]:
     """(shown items, how many more)."""
-    items = [safe_text(i) for i in items or ()]
-    return items[:limit], max(0, len(items) - limit)
+    texts = [safe_text(i) for i in items or ()]
+    return texts[:limit], max(0, len(texts) - limit)
 
 
-def _level(level):
+def _level(level: str | None) -> str:
     return safe_text(level) if level else "below x86-64-v1"
 
 
 # ---------------------------------------------------------------- Markdown ----
 
-def _md_list(items, limit=MAX_NAMES, empty="none"):
+def _md_list(items: Iterable[Any] | None, limit: int = MAX_NAMES, empty: str = "none") -> str:
     shown, more = _capped(items, limit)
     if not shown:
         return empty
     return ", ".join(markdown(i) for i in shown) + (" and %d more" % more if more else "")
 
 
-def _configs(view):
+def _configs(view: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """[(title, config)] to show: the whole fleet's, then each pool's (capped) that differs from it."""
     fleet = view["common"].get("config")
     found = [("the whole fleet (every host)", fleet)]
@@ -58,7 +61,7 @@ def _configs(view):
     return [(title, config) for title, config in found if isinstance(config, dict)]
 
 
-def _config_blocks(config):
+def _config_blocks(config: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each configuration; the model names come from the model table (fleet_view recomputes
     every config from the pools' models), so a code block cannot be broken out of."""
     return [("QEMU", config["qemu"]), ("libvirt domain XML", config["libvirt"]), ("nova.conf", nova_conf(config)),
@@ -71,8 +74,8 @@ CONFIG_RULE = ("The model to use: of the models every host of the pool runs that
                "cpu_models option asks. A pool not listed uses the whole fleet's configuration.")
 
 
-def _config_markdown(view):
-    lines = []
+def _config_markdown(view: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
     for title, config in _configs(view):
         lines += ["### CPU configuration for %s" % markdown(title), "",
                   "- **model**: `%s`; runners-up: %s" % (markdown(config["model"]), _md_list(config["runners_up"])),
@@ -85,7 +88,7 @@ def _config_markdown(view):
     return (["## CPU configuration to use", "", CONFIG_RULE, ""] + lines) if lines else []
 
 
-def markdown_section(view):
+def markdown_section(view: Mapping[str, Any] | None) -> list[str]:
     """Lines of the "Guest CPU and migration pools" section of fleet.md ([] when no view was given)."""
     if not view:
         return []
@@ -133,7 +136,7 @@ def markdown_section(view):
 
 # -------------------------------------------------------------------- HTML ----
 
-def _h_list(items, limit=MAX_NAMES, empty="none"):
+def _h_list(items: Iterable[Any] | None, limit: int = MAX_NAMES, empty: str = "none") -> str:
     shown, more = _capped(items, limit)
     if not shown:
         return empty
@@ -145,7 +148,7 @@ _STYLE = ("#guest-cpu table{border-collapse:collapse}#guest-cpu th,#guest-cpu td
           "#guest-cpu code{font-size:.95em}")
 
 
-def html_section(view):
+def html_section(view: Mapping[str, Any] | None) -> str:
     """A self-contained <section id="guest-cpu"> for fleet.html ("" when no view was given)."""
     if not view:
         return ""

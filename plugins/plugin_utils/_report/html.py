@@ -12,6 +12,9 @@ causes, the drift and small SVG charts; all text goes through textContent, never
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import json
 import os
 
@@ -24,6 +27,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import
     DRIFT_FACTS, drift_by_value, flat_parameters)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import html_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import html_section
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 VIEW_SCHEMA = "fleetcheck.kvm/fleet-html"
 VALUE_COLUMNS = ("backend", "kernel", "level", "pool", "params", "caps", "facts")  # interned: rows hold indexes
@@ -38,11 +42,11 @@ _FACT_KEYS = ("arch", "usable", "api_version", "vcpu_run", "nr_vcpus", "max_vcpu
 class _Interner:
     """Values stored once, referenced by index."""
 
-    def __init__(self):
-        self.values = []
-        self._index = {}
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._index: dict[Any, int] = {}
 
-    def add(self, key, value=None):
+    def add(self, key: Any, value: Any = None) -> int:
         try:
             found = self._index.get(key)
         except TypeError:  # an unhashable expected/actual (a list or a mapping)
@@ -54,12 +58,12 @@ class _Interner:
         return found
 
 
-def _facts_key(summary):
+def _facts_key(summary: Mapping[str, Any]) -> tuple[Any, ...]:
     profiles = summary.get("profiles_met")
     return tuple(summary.get(k) for k in _FACT_KEYS) + (tuple(profiles) if isinstance(profiles, list) else None,)
 
 
-def _facts(key):
+def _facts(key: Any) -> dict[str, Any]:
     """The few other facts of the detail view, from their interned key."""
     if not isinstance(key, tuple):  # a malformed summary, interned as text
         return {}
@@ -69,27 +73,27 @@ def _facts(key):
     return facts
 
 
-def build_view(fleet):
+def build_view(fleet: Fleet) -> dict[str, Any]:
     """The compact form of the fleet that the page embeds."""
     requirements = dict((r, i) for i, r in enumerate(fleet["requirements"]))
     statuses = dict((s, i) for i, s in enumerate(STATUSES))
     groups = fleet.get("groups") or []
-    group_of = {}  # (host, requirement, code, cause) -> group index
+    group_of: dict[tuple[str, str, str | None, str], int] = {}  # (host, requirement, code, cause) -> group index
     for index, group in enumerate(groups):
         for host in group["hosts"]:
             group_of[(host, group["requirement"], group.get("code"), group["cause"])] = index
     drift = fleet.get("drift") or {"hosts": [], "majority": {}, "counts": {}, "judged": 0}
-    masks = {}
+    masks: dict[str, int] = {}
     for entry in drift["hosts"]:
         masks[entry["host"]] = sum(DRIFT_BITS[fact] for fact in entry["differs"])
     columns = dict((name, _Interner()) for name in VALUE_COLUMNS)
     checks, checksets = _Interner(), _Interner()
-    notes = {}
-    known_sets = {}  # the checks of a host, as a tuple -> checkset index: most hosts share one
-    rows = []
+    notes: dict[int, list[Any]] = {}
+    known_sets: dict[tuple[Any, ...], int] = {}  # the checks of a host, as a tuple -> checkset index: most hosts share one
+    rows: list[list[Any]] = []
     for record in failing_first(fleet["hosts"]):
         host, summary = record["host"], record.get("summary") or {}
-        keys = []
+        found = []
         failing = 0
         for check in record["checks"]:
             # 1 met, 0 a root cause (unmet and gating), 2 unmet of severity warn (reported, not gating),
@@ -98,9 +102,9 @@ def build_view(fleet):
             group = -1 if ok else group_of.get((host, check["requirement"], check.get("code") or check["requirement"],
                                                 cause_of(check.get("message") or "(no reason recorded)", host)), -1)
             failing += ok == 0
-            keys.append((check["requirement"], check.get("expected"), check.get("actual"), ok, check.get("message"),
+            found.append((check["requirement"], check.get("expected"), check.get("actual"), ok, check.get("message"),
                          group))
-        keys = tuple(keys)
+        keys = tuple(found)
         try:
             checkset = known_sets.get(keys)
         except TypeError:  # an unhashable expected/actual: intern check by check
@@ -114,8 +118,7 @@ def build_view(fleet):
                 pass
         if len(record["failures"]) > failing:  # notes beyond the checks, e.g. about the inventory name
             notes[len(rows)] = [_capped(note) for note in record["failures"][failing:]]
-        params = flat_parameters(summary.get("parameters"))
-        params = " ".join("%s=%s" % kv for kv in sorted(params.items())) or None
+        params = " ".join("%s=%s" % kv for kv in sorted(flat_parameters(summary.get("parameters")).items())) or None
         fields = {"name": host, "status": statuses[record["status"]], "checks": checkset, "drift": masks.get(host, 0),
                   "backend": summary.get("backend"), "kernel": summary.get("kernel"),
                   "level": summary.get("guest_cpu_level"), "pool": summary.get("guest_cpu_pool"), "params": params,
@@ -140,12 +143,12 @@ def build_view(fleet):
             "fields": list(ROW_FIELDS), "hosts": rows}
 
 
-def _capped(text):
+def _capped(text: Any) -> Any:
     """A host's text as the page shows it (as text, never as markup: the script sets textContent)."""
     return text if not isinstance(text, str) else truncate(text, REPORT_TEXT_MAX, " in fleet.json")
 
 
-def template():
+def template() -> str:
     """The page (fleet.html beside this file): HTML, CSS and the script that renders the embedded data."""
     if not _TEMPLATE:
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fleet.html"), "rb") as handle:
@@ -153,10 +156,10 @@ def template():
     return _TEMPLATE[0]
 
 
-_TEMPLATE = []
+_TEMPLATE: list[str] = []
 
 
-def render_html(fleet):
+def render_html(fleet: Fleet) -> str:
     title = html(fleet["title"])
     head, rest = template().split("__TITLE__", 1)
     middle, rest = rest.split("__TITLE__", 1)
