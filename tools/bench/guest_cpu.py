@@ -6,7 +6,7 @@ Usage: python tools/bench/guest_cpu.py COLLECTIONS_PATH [ROUNDS]
   answer is shared with `cpuid`, ctypes already imported by `vcpu_run`), model sets cached;
 - cold: a fresh interpreter per round, as under Ansible: importing the subset's modules
   (bit table, model table) plus its first call, after the other subsets have run;
-- compute: the pure computation alone (kvm_guest_cpu.guest_cpu_facts) on this host's answers.
+- compute: the pure computation alone (_cpu/guest_cpu.guest_cpu_facts) on this host's answers.
 Measurements, not tests: nothing fails on a number.
 """
 import json
@@ -18,12 +18,12 @@ import time
 PATH = sys.argv[1]
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 sys.path.insert(0, PATH)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext  # noqa: E402
 
 DEVICE = "/dev/kvm"
-INDEX = [entry[0] for entry in kvm_probe.SUBSET_TABLE].index("guest_cpu")
+INDEX = [entry[0] for entry in gather.SUBSET_TABLE].index("guest_cpu")
 
 COLD = r'''
 import ast, importlib, json, os, sys, time
@@ -40,12 +40,12 @@ for node in ast.walk(ast.parse(open(source).read())):
 start = time.perf_counter()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
 imported = time.perf_counter()
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext
-names = [entry[0] for entry in kvm_probe.SUBSET_TABLE]
-ctx = ProbeContext(Syscalls(), "/dev/kvm", 2.0, (), list(kvm_probe.SUBSETS))
-for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:names.index("guest_cpu")]:
+names = [entry[0] for entry in gather.SUBSET_TABLE]
+ctx = ProbeContext(Syscalls(), "/dev/kvm", 2.0, (), list(gather.SUBSETS))
+for _name, module, _kind, _core in gather.SUBSET_TABLE[:names.index("guest_cpu")]:
     ctx.facts.update(module.probe(ctx)[0])
 called = time.perf_counter()
 probe_guest_cpu.probe(ctx)
@@ -56,28 +56,28 @@ print(json.dumps([imported - start, done - called]))
 
 
 def warm_once():
-    ctx = ProbeContext(Syscalls(), DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
+    ctx = ProbeContext(Syscalls(), DEVICE, gather.DEFAULT_TIMEOUT, (), list(gather.SUBSETS))
     try:
-        for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:INDEX]:
+        for _name, module, _kind, _core in gather.SUBSET_TABLE[:INDEX]:
             ctx.facts.update(module.probe(ctx)[0])
         start = time.perf_counter()
-        kvm_probe.SUBSET_TABLE[INDEX][1].probe(ctx)
+        gather.SUBSET_TABLE[INDEX][1].probe(ctx)
         return time.perf_counter() - start
     finally:
         ctx.close()
 
 
 def compute_once():
-    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
+    from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import guest_cpu_facts
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import guest_cpu as probe_guest_cpu
-    ctx = ProbeContext(Syscalls(), DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
+    ctx = ProbeContext(Syscalls(), DEVICE, gather.DEFAULT_TIMEOUT, (), list(gather.SUBSETS))
     try:
-        dict((e[0], e[1]) for e in kvm_probe.SUBSET_TABLE)["device"].probe(ctx)  # opens /dev/kvm
+        dict((e[0], e[1]) for e in gather.SUBSET_TABLE)["device"].probe(ctx)  # opens /dev/kvm
         kernel, _notes = probe_guest_cpu.gather_answers(ctx)
     finally:
         ctx.close()
     start = time.perf_counter()
-    kvm_guest_cpu.guest_cpu_facts(kernel)
+    guest_cpu_facts(kernel)
     return time.perf_counter() - start
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, sys.argv[1])  # a directory holding ansible_collections/fleetcheck/kvm
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather  # noqa: E402
 
 ESCAPES = dict((chr(c), "\\u%04x" % c) for c in range(32))
 ESCAPES.update({'"': '\\"', "\\": "\\\\"})
@@ -38,6 +38,6 @@ def encode(value):
 
 SPEC = os.environ.get("FLEETCHECK_GATHER_SUBSET")  # e.g. "device,api,vm": compare like with like
 MODELS = os.environ.get("FLEETCHECK_CPU_MODELS")  # e.g. "" for none, as the audit's probe without requirements
-sys.stdout.write(encode(kvm_probe.gather(SPEC.split(",") if SPEC else None,
-                                         device=os.environ.get("FLEETCHECK_DEVICE", "/dev/kvm"),
-                                         cpu_models=None if MODELS is None else [m for m in MODELS.split(",") if m])) + "\n")
+sys.stdout.write(encode(gather.gather(SPEC.split(",") if SPEC else None,
+                                      device=os.environ.get("FLEETCHECK_DEVICE", "/dev/kvm"),
+                                      cpu_models=None if MODELS is None else [m for m in MODELS.split(",") if m])) + "\n")

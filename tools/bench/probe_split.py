@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe  # noqa: E402
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context import ProbeContext  # noqa: E402
@@ -22,11 +22,11 @@ kernel = Syscalls()
 
 def time_subset(index):
     """Seconds that the subset at SUBSET_TABLE[index] takes once the earlier ones have run."""
-    ctx = ProbeContext(kernel, DEVICE, kvm_probe.DEFAULT_TIMEOUT, (), list(kvm_probe.SUBSETS))
+    ctx = ProbeContext(kernel, DEVICE, gather.DEFAULT_TIMEOUT, (), list(gather.SUBSETS))
     try:
-        for _name, module, _kind, _core in kvm_probe.SUBSET_TABLE[:index]:
+        for _name, module, _kind, _core in gather.SUBSET_TABLE[:index]:
             ctx.facts.update(module.probe(ctx)[0])
-        probe = kvm_probe.SUBSET_TABLE[index][1].probe
+        probe = gather.SUBSET_TABLE[index][1].probe
         start = time.perf_counter()
         probe(ctx)
         return time.perf_counter() - start
@@ -48,7 +48,7 @@ def timed(call):
 
 
 results = {"open + close /dev/kvm": median_us(timed(lambda: Kvm.open(kernel, DEVICE).close()))}
-for position, entry in enumerate(kvm_probe.SUBSET_TABLE):
+for position, entry in enumerate(gather.SUBSET_TABLE):
     results["subset %s" % entry[0]] = median_us(lambda position=position: time_subset(position))
-results["whole gather (all subsets)"] = median_us(timed(lambda: kvm_probe.gather(device=DEVICE)))
+results["whole gather (all subsets)"] = median_us(timed(lambda: gather.gather(device=DEVICE)))
 print(json.dumps(results))

@@ -43,23 +43,23 @@ def pick(rng, table):
     return table[-1][0]
 
 
-def synthetic(index, host, rng, kvm_verdicts):
+def synthetic(index, host, rng, verdicts_module):
     """A verdict as the evaluator makes it: separate objects per host, realistic shares of causes and drift."""
     if rng.random() < 0.02:
-        return kvm_verdicts.unreachable_verdict(host, "Failed to connect to the host via ssh: ssh: connect to host "
-                                                "10.%d.%d.%d port 22: No route to host"
-                                                % (index >> 16 & 255, index >> 8 & 255, index & 255))
+        return verdicts_module.unreachable_verdict(host, "Failed to connect to the host via ssh: ssh: connect to host "
+                                                   "10.%d.%d.%d port 22: No route to host"
+                                                   % (index >> 16 & 255, index >> 8 & 255, index & 255))
     backend, level = pick(rng, BACKENDS), pick(rng, LEVELS)
     denied = rng.random() < 0.03
     checks = []
     for requirement in REQUIREMENTS:
         if requirement == "device_users: nova":
-            checks.append(kvm_verdicts.check(requirement, True, not denied, not denied, DENIED % host))
+            checks.append(verdicts_module.check(requirement, True, not denied, not denied, DENIED % host))
             continue
         ok = rng.random() > 0.01
-        checks.append(kvm_verdicts.check(requirement, ">= 1", 1 if ok else 0, ok,
-                                         "%s missing (Firecracker needs it): this KVM does not offer it"
-                                         % requirement.rsplit(" ", 1)[-1]))
+        checks.append(verdicts_module.check(requirement, ">= 1", 1 if ok else 0, ok,
+                                            "%s missing (Firecracker needs it): this KVM does not offer it"
+                                            % requirement.rsplit(" ", 1)[-1]))
     pool = rng.randrange(3)
     summary = {"usable": True, "api_version": 12, "backend": backend, "arch": "x86_64", "kernel": pick(rng, KERNELS),
                "nr_vcpus": 64, "max_vcpus": 1024, "vcpu_run": "ok",
@@ -67,20 +67,20 @@ def synthetic(index, host, rng, kvm_verdicts):
                "caps": "9f2c61d0a8b1" if rng.random() > 0.03 else "41aa07c3e2d9", "caps_count": 118,
                "guest_cpu_level": level, "guest_cpu_pool": POOLS[(level, pool)][0],
                "profiles_met": ["firecracker", "qemu"]}
-    return kvm_verdicts.host_verdict(host, checks, summary)
+    return verdicts_module.host_verdict(host, checks, summary)
 
 
 def _pools():
     """(id, features, runnable models) of the 9 synthetic pools: 3 per level."""
     try:  # the tree measured may be an older build, where the pools named it pool_id
-        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint as pool_id
+        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
     except ImportError:
-        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id
+        from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import pool_id as fingerprint
     table = {}
     for rank, (level, _share) in enumerate(LEVELS):
         for pool in range(3):
             features = ["feature%02d" % n for n in range(40 + 10 * rank)] + ["extra%d" % pool]
-            table[(level, pool)] = (pool_id(features), features, ["Model%02d" % n for n in range(20 + 5 * rank + pool)])
+            table[(level, pool)] = (fingerprint(features), features, ["Model%02d" % n for n in range(20 + 5 * rank + pool)])
     return table
 
 
@@ -97,14 +97,14 @@ def guest_cpu(verdicts):
     return fleet_view([p for p in by_id.values() if p["hosts"]])
 
 
-def next_audit(verdicts, rng, kvm_verdicts):
+def next_audit(verdicts, rng, verdicts_module):
     """The same fleet a day later: 1% on a new kernel, 0.5% newly failing, the Model00 of one pool lost."""
     later = {}
     for host, verdict in verdicts.items():
         roll = rng.random()
         if roll < 0.005 and verdict["status"] == "pass":
-            verdict = kvm_verdicts.host_verdict(host, [kvm_verdicts.check("usable", True, False, False,
-                                                                          "KVM is not usable")], {})
+            verdict = verdicts_module.host_verdict(host, [verdicts_module.check("usable", True, False, False,
+                                                                                "KVM is not usable")], {})
         elif roll < 0.015:
             verdict = dict(verdict, summary=dict(verdict["summary"], kernel="6.1.0-29-amd64"))
         later[host] = verdict
@@ -119,9 +119,9 @@ def rss_mb():
 
 
 def one(count, copy_to):
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import verdicts as kvm_verdicts
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import verdicts as verdicts_module
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import compare, previous_fleet
     try:  # as kvm_report reads the previous audit's file
         from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.merge import read_without_checks as read_previous
@@ -130,16 +130,16 @@ def one(count, copy_to):
     POOLS.update(_pools())
     rng = random.Random(count)
     hosts = ["kvm%06d.example.net" % i for i in range(count)]
-    verdicts = dict((h, synthetic(i, h, rng, kvm_verdicts)) for i, h in enumerate(hosts))
+    verdicts = dict((h, synthetic(i, h, rng, verdicts_module)) for i, h in enumerate(hosts))
     result = {"input_rss_mb": rss_mb()}
     out = tempfile.mkdtemp(prefix="fleetcheck-bench-")
     try:
         start, cpu = time.perf_counter(), time.process_time()
         fleet = build_fleet(hosts, verdicts, "2026-01-01T00:00:00Z", guest_cpu=guest_cpu(verdicts))
         result["build_seconds"] = round(time.perf_counter() - start, 3)
-        for fmt in kvm_reports.FORMATS:
+        for fmt in writer.FORMATS:
             began = time.perf_counter()
-            path = kvm_reports.write_reports(out, fleet, [fmt])[fmt]
+            path = writer.write_reports(out, fleet, [fmt])[fmt]
             result["%s_seconds" % fmt] = round(time.perf_counter() - began, 3)
             result["%s_bytes" % fmt] = os.path.getsize(path)
             if fmt == "html" and copy_to:  # now: each call publishes a set of its own, the next replaces it
@@ -147,8 +147,8 @@ def one(count, copy_to):
         result["seconds"] = round(time.perf_counter() - start, 3)
         result["cpu_seconds"] = round(time.process_time() - cpu, 3)  # less sensitive to a busy machine
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
-        kvm_reports.write_reports(out, fleet, ["json"])  # the last loop wrote fleet.prom alone
-        later, view = next_audit(verdicts, rng, kvm_verdicts)
+        writer.write_reports(out, fleet, ["json"])  # the last loop wrote fleet.prom alone
+        later, view = next_audit(verdicts, rng, verdicts_module)
         current = build_fleet(hosts, later, "2026-01-02T00:00:00Z", guest_cpu=view)
         del fleet, verdicts
         began = time.perf_counter()

@@ -22,7 +22,7 @@ fc_log "1. whole-process: the probe (all subsets, vCPU run included) vs virt-hos
 # may set PYTHONDONTWRITEBYTECODE, which would otherwise charge compilation to every run).
 "$PYTHON" -m compileall -q "$TREE/ansible_collections/fleetcheck/kvm/plugins/module_utils"
 # Where the process's time goes: the same imports with and without the interpreter's finalization.
-IMPORT="import sys; sys.path.insert(0, \"$TREE\"); from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe"
+IMPORT="import sys; sys.path.insert(0, \"$TREE\"); from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather"
 # Interleaved rounds (interleave.py, below): a slow second of the shared machine falls on every command.
 "$PYTHON" "$FC_ROOT/tools/bench/interleave.py" 40 3 whole.json \
   "fleetcheck probe ($(basename "$PYTHON"))" "$PYTHON $FC_ROOT/tools/bench/probe_cli.py $TREE" \

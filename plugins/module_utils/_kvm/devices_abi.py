@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The userspace ABI of the devices a VMM opens besides /dev/kvm: tun, vhost, vfio, iommufd, sev.
 
-Request numbers are computed with kvm_abi.IoctlEncoding, as the C preprocessor would, from the
+Request numbers are computed with abi.IoctlEncoding, as the C preprocessor would, from the
 uapi headers named beside each one (checked against Debian 12's linux-libc-dev 6.1 headers by
 tests/functional/real_device/test_devices_real.py; iommufd.h is newer than 6.1: Linux 6.2).
 Pure standard library; no Ansible imports.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap as _cap, did_you_mean
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import SEVERITIES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Profiles, Requirements
 
@@ -28,12 +28,12 @@ def _selector(key: str, profiles: Profiles, families: Sequence[str]) -> str | No
         return key
     family, sep, item = key.partition(": ")
     if family.startswith("profile ") and family[len("profile "):] in profiles:
-        cap = _cap(item) if item and item == item.upper() else None  # "profile qemu: XSAVE" names KVM_CAP_XSAVE
+        cap = canonical_cap(item) if item and item == item.upper() else None  # "profile qemu: XSAVE" names KVM_CAP_XSAVE
         return "%s: %s" % (family, cap) if cap else key
     if sep and family in families:
         return key
     if not sep:
-        return _cap(key)
+        return canonical_cap(key)
     return None
 
 

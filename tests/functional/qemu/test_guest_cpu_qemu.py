@@ -18,9 +18,9 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import ALL_NAMES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 QEMU = "qemu-system-x86_64"
@@ -44,7 +44,7 @@ def qemu(kvm_device):
 
 @pytest.fixture(scope="module")
 def guest_cpu(kvm_device):
-    facts = kvm_probe.gather(["guest_cpu"], device=kvm_device)
+    facts = gather.gather(["guest_cpu"], device=kvm_device)
     assert "guest_cpu" in facts, facts
     assert "error" not in facts["guest_cpu"] and "skipped" not in facts["guest_cpu"], facts["guest_cpu"]
     return facts["guest_cpu"]
@@ -55,7 +55,7 @@ def test_features_cover_what_qemu_gives_the_host_model(qemu, guest_cpu):
     qmp, _binary = qemu
     props = qmp.command("query-cpu-model-expansion", type="static", model={"name": "host"})["model"]["props"]
     offered = set(name for name, value in props.items() if value is True)
-    assert sorted((offered & kvm_guest_cpu.ALL_NAMES) - set(guest_cpu["features"])) == []
+    assert sorted((offered & ALL_NAMES) - set(guest_cpu["features"])) == []
     assert guest_cpu["qemu"]["why"] == "installed"  # auto: this host's QEMU, whose expansion this is
     assert guest_cpu["qemu_version"] == builtin_models(guest_cpu["qemu"]["table"])["qemu_version"]
 

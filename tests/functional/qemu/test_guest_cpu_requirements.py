@@ -24,7 +24,7 @@ from ansible_collections.fleetcheck.kvm.tests.functional.ansible_runner import r
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_guest_cpu_qemu import QEMU, Qmp
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as kvm_guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import ALL_NAMES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 
@@ -103,7 +103,7 @@ def test_the_missing_features_are_those_qemu_cannot_give_the_host_model(kvm_devi
         props = qmp.command("query-cpu-model-expansion", type="full", model={"name": "host"})["model"]["props"]
     finally:
         qmp.close()
-    offered_by_qemu = set(name for name, value in props.items() if value is True) & kvm_guest_cpu.ALL_NAMES
+    offered_by_qemu = set(name for name, value in props.items() if value is True) & ALL_NAMES
     assert expected_missing(offered_by_qemu) == expected_missing(guest["features"])
     [check] = [c for c in verdict["checks"] if c["requirement"] == "min_guest_cpu_level"]
     assert check["ok"] is (not expected_missing(offered_by_qemu))

@@ -20,7 +20,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import compile_c_probe, missing
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import devices_abi
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import VMM_DEVICES as DEVICES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -53,8 +53,8 @@ def oracle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def facts():
-    return kvm_probe.gather(["min", "devices", "hugepages", "cgroup", "parameters", "iommu"],
-                            accounts=[OTHER] if os.geteuid() == 0 else [])
+    return gather.gather(["min", "devices", "hugepages", "cgroup", "parameters", "iommu"],
+                         accounts=[OTHER] if os.geteuid() == 0 else [])
 
 
 def test_request_numbers_are_the_headers(oracle):

@@ -19,9 +19,9 @@ import pytest
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import x86_64 as guest_x86
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import (
-    gather as kvm_probe, vcpu_run as probe_vcpu_run)
+    gather, vcpu_run as probe_vcpu_run)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.ioctls import Kvm
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.syscalls import Syscalls
@@ -31,8 +31,8 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context impo
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MAX_CAP = max(KVM_CAPS) + CAP_SWEEP_BEYOND_TABLE
 GATHER_SCRIPT = ("import json, sys; sys.path.insert(0, sys.argv[1]);"
-                 "from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe;"
-                 "print(json.dumps(kvm_probe.gather(device=sys.argv[2])))")
+                 "from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather;"
+                 "print(json.dumps(gather.gather(device=sys.argv[2])))")
 
 
 def interpreters():
@@ -93,7 +93,7 @@ def test_probe_runs_under_every_cpython(version, python, collection_tree, kvm_de
 
 
 def test_request_numbers_match_the_c_header(c_probe):
-    requests = kvm_abi.KvmRequests(os.uname()[4])
+    requests = abi.KvmRequests(os.uname()[4])
     header = dict((name, int(value)) for name, value in c_probe("requests"))
     assert header, "the C probe printed no request numbers"
     assert dict((name, getattr(requests, name)) for name in header) == header
@@ -123,10 +123,10 @@ def _rss_bytes():
 
 def test_a_thousand_probes_leave_fds_and_rss_flat(kvm_device):
     for _warm_up in range(50):  # warm caches and allocator pools first
-        kvm_probe.gather(device=kvm_device)
+        gather.gather(device=kvm_device)
     fds, rss = _open_fds(), _rss_bytes()
     for _probe in range(1000):
-        facts = kvm_probe.gather(device=kvm_device)
+        facts = gather.gather(device=kvm_device)
     assert facts["usable"] is True
     assert _open_fds() == fds
     assert _rss_bytes() - rss < 4 * 1024 * 1024, "RSS grew by %d bytes" % (_rss_bytes() - rss)
@@ -213,6 +213,6 @@ def test_every_fact_of_this_host_fits_the_door_and_is_described(kvm_device):
     and fits, or the door check would pass an undescribed value unchecked or refuse a healthy host."""
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.schema import FACTS, check_facts
     from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._fleet.test_schema import undescribed
-    facts = kvm_probe.gather(device=kvm_device, accounts=["root", "nobody"], cpu_models=["all"], qemu_check=True)
+    facts = gather.gather(device=kvm_device, accounts=["root", "nobody"], cpu_models=["all"], qemu_check=True)
     assert check_facts(facts) == ([], None)
     assert undescribed(facts, FACTS) == []

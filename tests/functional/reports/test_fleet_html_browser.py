@@ -21,7 +21,7 @@ import zlib
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
@@ -82,7 +82,7 @@ def rendered(tmp_path_factory):
         missing("chromium is not installed (tools/test-all.sh installs it)")
     work = tmp_path_factory.mktemp("fleet-html")
     fleet = synthetic_fleet()
-    page = kvm_reports.write_reports(str(work), fleet, ["html"])["html"]
+    page = writer.write_reports(str(work), fleet, ["html"])["html"]
     dom = chromium_run(chromium, str(work / "profile"), "--virtual-time-budget=5000", "--dump-dom", "file://" + page)
     chromium_run(chromium, str(work / "profile"), "--screenshot=%s" % (work / "shot.png"), "file://" + page)
     with open(page) as handle:  # the same page, with a script that clicks what a person would click
@@ -265,7 +265,7 @@ def test_warnings_show_apart_from_failures(tmp_path):
                                               check("profile qemu: vhost_net", "usable", "usable", True, None,
                                                     "warn")], {"backend": "kvm_intel"})}
     fleet = build_fleet(["kvm1", "kvm2"], verdicts, "2026-11-25T00:00:00Z")
-    page = kvm_reports.write_reports(str(tmp_path), fleet, ["html"])["html"]
+    page = writer.write_reports(str(tmp_path), fleet, ["html"])["html"]
     dom = chromium_run(chromium, str(tmp_path / "profile"), "--virtual-time-budget=5000", "--dump-dom", "file://" + page)
     assert text_of(dom, "count-pass") == "pass: 2" and text_of(dom, "count-fail") == "fail: 0"
     assert text_of(dom, "count-warn") == u"\u26a0 with warnings: 1"

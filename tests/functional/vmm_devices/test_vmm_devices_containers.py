@@ -27,8 +27,8 @@ IMAGE = "localhost/fleetcheck-debian:bookworm"
 QEMU = "qemu-system-x86_64"
 QMP_QUIT = '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n'
 GATHER = ("import json, sys; sys.path.insert(0, '/fc');"
-          "from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe;"
-          "print(json.dumps(kvm_probe.gather(['min', 'devices', 'cgroup'], accounts=sys.argv[1:])))")
+          "from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather;"
+          "print(json.dumps(gather.gather(['min', 'devices', 'cgroup'], accounts=sys.argv[1:])))")
 
 
 def kernel_number(name):

@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import SUBSETS, gather as probe_gather
 from ansible_collections.fleetcheck.kvm.plugins.modules import kvm_facts
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -50,7 +50,7 @@ def run_module(monkeypatch, args, gather=None):
 
 
 def with_fake_kernel(kernel):
-    return lambda subsets, device, timeout, accounts, cpu_models, qemu_version, qemu_check: kvm_probe.gather(
+    return lambda subsets, device, timeout, accounts, cpu_models, qemu_version, qemu_check: probe_gather(
         subsets, device, timeout, kernel, accounts, cpu_models, qemu_version, qemu_check)
 
 
@@ -102,7 +102,7 @@ def test_cpu_models_limits_the_models_detailed_and_defaults_to_none(monkeypatch)
 
 def test_the_probe_resolves_the_subsets_once(monkeypatch):
     kind, result = run_module(monkeypatch, {"gather_subset": ["!cpuid"]}, with_fake_kernel(FakeKernel()))
-    assert result["ansible_facts"]["kvm"]["gather_subset"] == [s for s in kvm_probe.SUBSETS if s != "cpuid"]
+    assert result["ansible_facts"]["kvm"]["gather_subset"] == [s for s in SUBSETS if s != "cpuid"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -19,7 +19,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_c
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_rules
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import (
     builtin_models, known_features, nearest_table)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.machines import (
     RecordedKernel, differences_from_qemu, expected_features, expected_models, machine_names, qemu_answers,
     recorded_pairs)
@@ -29,7 +29,7 @@ PAIRS = recorded_pairs()
 
 def judged(name, release):
     kernel = RecordedKernel(name)
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=[release])
+    facts = gather.gather(["guest_cpu"], kernel=kernel, qemu_version=[release])
     assert kernel.leaks() == []
     return facts["guest_cpu"]
 

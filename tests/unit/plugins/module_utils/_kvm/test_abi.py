@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 
 X86_64 = {
     "KVM_GET_API_VERSION": 0xae00,
@@ -54,7 +54,7 @@ AARCH64 = {"KVM_ARM_VCPU_INIT": 0x4020aeae, "KVM_ARM_PREFERRED_TARGET": 0x8020ae
 @pytest.mark.parametrize("machine, pinned", [("x86_64", X86_64), ("ppc64le", PPC64), ("ppc64", PPC64),
                                              ("aarch64", AARCH64)])
 def test_request_numbers_are_pinned(machine, pinned):
-    requests = kvm_abi.KvmRequests(machine)
+    requests = abi.KvmRequests(machine)
     assert dict((name, getattr(requests, name)) for name in pinned) == pinned
 
 
@@ -62,21 +62,21 @@ def test_request_numbers_are_pinned(machine, pinned):
                                              ("s390x", "generic"), ("ppc64le", "ppc_mips_sparc"),
                                              ("mips64", "ppc_mips_sparc"), ("sparc64", "ppc_mips_sparc")])
 def test_each_machine_gets_its_ioctl_layout(machine, layout):
-    assert kvm_abi.ioc_layout(machine) is kvm_abi._IOC_LAYOUTS[layout]
+    assert abi.ioc_layout(machine) is abi._IOC_LAYOUTS[layout]
 
 
 def test_an_argument_too_large_for_the_size_field_is_refused():
     with pytest.raises(ValueError) as raised:
-        kvm_abi.IoctlEncoding(kvm_abi.ioc_layout("ppc64le")).ior(kvm_abi.KVMIO, 1, 1 << 13)
+        abi.IoctlEncoding(abi.ioc_layout("ppc64le")).ior(abi.KVMIO, 1, 1 << 13)
     assert "does not fit the size field" in str(raised.value)
 
 
 def test_name_of_reverses_the_table():
-    requests = kvm_abi.KvmRequests("x86_64")
+    requests = abi.KvmRequests("x86_64")
     assert requests.name_of(0xae80) == "KVM_RUN" and requests.name_of(0x1234) == "ioctl 0x1234"
 
 
 def test_struct_sizes_match_the_uapi():
-    assert (kvm_abi.KVM_REGS_SIZE, kvm_abi.KVM_SREGS_SIZE) == (144, 312)
-    assert (kvm_abi.KVM_USERSPACE_MEMORY_REGION.size, kvm_abi.KVM_CPUID_ENTRY2.size) == (32, 40)
-    assert (kvm_abi.KVM_VCPU_INIT.size, kvm_abi.KVM_ONE_REG.size, kvm_abi.KVM_RUN_MMIO.size) == (32, 16, 21)
+    assert (abi.KVM_REGS_SIZE, abi.KVM_SREGS_SIZE) == (144, 312)
+    assert (abi.KVM_USERSPACE_MEMORY_REGION.size, abi.KVM_CPUID_ENTRY2.size) == (32, 40)
+    assert (abi.KVM_VCPU_INIT.size, abi.KVM_ONE_REG.size, abi.KVM_RUN_MMIO.size) == (32, 16, 21)

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -44,7 +44,7 @@ def test_the_data_covers_the_four_architectures_from_their_packages():
 @pytest.mark.parametrize("machine", ARCHES)
 def test_every_request_the_header_defines_has_the_headers_number(machine):
     header = HEADERS[machine]["values"]
-    requests = vars(kvm_abi.KvmRequests(machine))
+    requests = vars(abi.KvmRequests(machine))
     names = [n for n in header if n not in CONSTANTS and n not in X86_STRUCT_REQUESTS]
     assert set(names) <= set(requests)
     assert dict((n, requests[n]) for n in names) == dict((n, header[n]) for n in names)
@@ -55,7 +55,7 @@ def test_every_request_the_header_defines_has_the_headers_number(machine):
 def test_requests_with_x86_structs_really_differ_there(machine):
     """Why X86_STRUCT_REQUESTS are left out above: the architecture's own struct has another size."""
     header = HEADERS[machine]["values"]
-    requests = kvm_abi.KvmRequests(machine)
+    requests = abi.KvmRequests(machine)
     assert [n for n in X86_STRUCT_REQUESTS if n in header and header[n] == getattr(requests, n)] == []
 
 
@@ -68,8 +68,8 @@ def test_no_guest_off_x86_issues_an_x86_struct_request(machine):
 
 def test_arm64_register_id_and_psci_feature_bit_are_the_headers():
     header = HEADERS["aarch64"]["values"]
-    assert kvm_abi.KVM_REG_ARM64_CORE_PC == header["KVM_REG_ARM64_CORE_PC"]
-    assert kvm_abi.KVM_ARM_VCPU_PSCI_0_2 == header["KVM_ARM_VCPU_PSCI_0_2"]
+    assert abi.KVM_REG_ARM64_CORE_PC == header["KVM_REG_ARM64_CORE_PC"]
+    assert abi.KVM_ARM_VCPU_PSCI_0_2 == header["KVM_ARM_VCPU_PSCI_0_2"]
 
 
 def test_x86_only_requests_do_not_exist_in_the_other_headers():

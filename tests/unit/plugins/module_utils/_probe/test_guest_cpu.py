@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_cpu as g
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import X86_64_LEVELS
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils._cpu.test_guest_cpu import entries_for
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -38,7 +38,7 @@ class GuestCpuKernel(FakeKernel):
 
 def test_the_subset_reports_level_models_and_features():
     kernel = GuestCpuKernel()
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
+    facts = gather.gather(["guest_cpu"], kernel=kernel)
     guest = facts["guest_cpu"]
     assert guest["level"] == "x86-64-v2" and guest["missing_for_next_level"] == sorted(X86_64_LEVELS[2][1])
     assert "mds-no" in guest["features"] and "tsc-deadline" in guest["features"]
@@ -52,7 +52,7 @@ def test_the_subset_reports_level_models_and_features():
 def test_feature_msrs_the_kernel_does_not_read_are_noted():
     kernel = GuestCpuKernel()
     del kernel.msr_values[0x345]
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
     assert guest["notes"] == ["KVM_GET_MSRS did not read feature MSR(s) 0x345"]
     assert guest["level"] == "x86-64-v2"
 
@@ -62,7 +62,7 @@ def test_feature_msrs_the_kernel_does_not_read_are_noted():
 def test_a_refused_optional_ioctl_is_a_note_not_a_failure(ioctl):
     kernel = GuestCpuKernel()
     kernel.fail[ioctl] = errno.EPERM
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
+    facts = gather.gather(["guest_cpu"], kernel=kernel)
     assert any(ioctl in note and "EPERM" in note for note in facts["guest_cpu"]["notes"])
     assert facts["guest_cpu"]["level"] == "x86-64-v2" and facts["reasons"] == []
     assert kernel.leaks() == []
@@ -71,27 +71,27 @@ def test_a_refused_optional_ioctl_is_a_note_not_a_failure(ioctl):
 def test_a_kernel_without_the_xcomp_attribute_falls_back_to_leaf_0xd():
     kernel = GuestCpuKernel()
     kernel.fail["KVM_GET_DEVICE_ATTR"] = errno.ENXIO
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
     assert "notes" not in guest and guest["level"] == "x86-64-v2"
 
 
 def test_a_refused_supported_cpuid_is_an_error_fact():
     kernel = GuestCpuKernel()
     kernel.fail["KVM_GET_SUPPORTED_CPUID"] = errno.EIO
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
+    facts = gather.gather(["guest_cpu"], kernel=kernel)
     assert "KVM_GET_SUPPORTED_CPUID" in facts["guest_cpu"]["error"] and "EIO" in facts["guest_cpu"]["error"]
     assert facts["reasons"] == [] and kernel.leaks() == []
 
 
 def test_other_architectures_skip_with_the_reason():
-    facts = kvm_probe.gather(["guest_cpu"], kernel=GuestCpuKernel("aarch64"))
+    facts = gather.gather(["guest_cpu"], kernel=GuestCpuKernel("aarch64"))
     assert "x86 only" in facts["guest_cpu"]["skipped"] and "aarch64" in facts["guest_cpu"]["skipped"]
 
 
 def test_no_device_means_not_probed():
     kernel = GuestCpuKernel()
     del kernel.nodes["/dev/kvm"]
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel)
+    facts = gather.gather(["guest_cpu"], kernel=kernel)
     assert "skipped" in facts["guest_cpu"] and facts["usable"] is False
 
 

@@ -12,7 +12,7 @@ import copy
 import errno
 import stat
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import qemu_check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeNode, oserror
@@ -35,7 +35,7 @@ def kernel_with_qemu(answer=None, release="7.2"):
 
 
 def probed(kernel, **kwargs):
-    facts = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_check=True, **kwargs)
+    facts = gather.gather(["guest_cpu"], kernel=kernel, qemu_check=True, **kwargs)
     assert kernel.leaks() == []
     return facts
 
@@ -111,6 +111,6 @@ def test_a_refused_command_is_an_error_entry():
 
 def test_without_the_option_qemu_is_never_started():
     kernel = kernel_with_qemu()
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
     assert "qemu_check" not in guest and kernel.qmp_calls == []
     assert qemu_check.ARGS[-2:] == ("-qmp", "stdio")

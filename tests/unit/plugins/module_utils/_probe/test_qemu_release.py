@@ -11,7 +11,7 @@ import errno
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather as kvm_probe
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import gather
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import qemu_release as q
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils._probe.test_guest_cpu import GuestCpuKernel
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import oserror
@@ -32,7 +32,7 @@ def kernel_with(status=None, commands=None):
 
 def test_auto_reads_the_debian_package_and_starts_nothing():
     kernel = kernel_with(DPKG)
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
     assert guest["qemu"] == {"version": "10.0.13", "why": "installed", "table": "10.0",
                              "source": "dpkg: qemu-system-x86 1:10.0.13+ds-0+deb13u1"}
     assert guest["qemu_version"] == "10.0.13" and kernel.run_calls == []
@@ -48,7 +48,7 @@ def test_a_package_that_is_not_installed_does_not_count():
 def test_auto_asks_the_binary_when_there_is_no_package_database():
     kernel = kernel_with(commands={("/usr/libexec/qemu-kvm", "--version"):
                                    "QEMU emulator version 9.1.0 (qemu-kvm-9.1.0-15.el9)\nCopyright\n"})
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel)["guest_cpu"]
     assert guest["qemu"] == {"version": "9.1.0", "why": "installed", "table": "7.2",
                              "source": "/usr/libexec/qemu-kvm --version",
                              "note": "no table for QEMU 9.1.0: the nearest older release's, 7.2, is used"}
@@ -64,7 +64,7 @@ def test_a_binary_that_hangs_or_fails_is_passed_over():
 
 
 def test_a_host_without_qemu_is_judged_for_the_newest_table():
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel_with())["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel_with())["guest_cpu"]
     assert guest["qemu"]["why"] == "newest" and guest["qemu"]["table"] == "11.1"
     assert guest["qemu_version"] == "11.1.2" and "DiamondRapids" in guest["models"]
     # QEMU 10.0 and later offer HT, and set it themselves for a guest with more than one thread per package
@@ -73,8 +73,8 @@ def test_a_host_without_qemu_is_judged_for_the_newest_table():
 
 def test_requested_releases_each_get_their_models_and_the_first_is_the_answer():
     kernel = kernel_with(DPKG)
-    guest = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2", "11.1", "8.2.2"],
-                             cpu_models=["Nehalem", "EPYC-Genoa"])["guest_cpu"]
+    guest = gather.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2", "11.1", "8.2.2"],
+                          cpu_models=["Nehalem", "EPYC-Genoa"])["guest_cpu"]
     assert guest["qemu"] == {"version": "7.2", "why": "requested", "table": "7.2"}
     assert "ht" not in guest["features"] and "ht" not in guest["off_by_default"]  # QEMU 7.2 does not add it
     assert guest["models"]["EPYC-Genoa"] == {"runnable": False, "missing": [], "not_in_release": True}
@@ -91,7 +91,7 @@ def test_requested_releases_each_get_their_models_and_the_first_is_the_answer():
 def test_an_invalid_qemu_version_is_refused_before_anything_is_probed(spec):
     kernel = kernel_with()
     with pytest.raises(ValueError) as raised:
-        kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=spec)
+        gather.gather(["guest_cpu"], kernel=kernel, qemu_version=spec)
     assert str(raised.value).startswith("qemu_version must be 'auto' or QEMU releases")
     assert kernel.calls == []
 
@@ -113,9 +113,9 @@ def test_qemu_10_adds_the_hosts_own_erms_and_fsrm_from_the_first_cpus_flags_and_
     heads = []
     original = kernel.read_head
     kernel.read_head = lambda path, size: heads.append((path, size)) or original(path, size)
-    newer = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]
+    newer = gather.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]
     assert {"erms", "fsrm"} <= set(newer["features"]) and heads == [("/proc/cpuinfo", 16384)]
-    older = kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2"])["guest_cpu"]
+    older = gather.gather(["guest_cpu"], kernel=kernel, qemu_version=["7.2"])["guest_cpu"]
     assert not {"erms", "fsrm"} & set(older["features"]) and len(heads) == 1  # not read for 7.2
     kernel.sysfs["/proc"] = {"cpuinfo": oserror(errno.EACCES)}  # unreadable: KVM's answer alone
-    assert "erms" not in kvm_probe.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]["features"]
+    assert "erms" not in gather.gather(["guest_cpu"], kernel=kernel, qemu_version=["10.0"])["guest_cpu"]["features"]

@@ -21,7 +21,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes impo
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import capabilities, check_requirements
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._action import judge_host
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, cpuid_entry
 
@@ -51,14 +51,14 @@ def kernel(release="6.1.0-28-amd64", nested="Y", caps=(), level2=True, denied=Fa
 
 def audit(kernels, requirements=None, allow_unreachable=False):
     """The fleet document of one audit of {host: fake kernel or None for unreachable}, as fleet.json holds it."""
-    required = check_requirements(requirements or {}, PROFILES)
+    required = check_requirements(requirements or {}, BUILTIN_PROFILES)
     verdicts, guest_cpu, excluded, cap_sets = {}, {}, {}, {}
     for host, fake in kernels.items():
         if fake is None:
-            verdicts[host], judged = judge_host(None, required, PROFILES, host=host,
+            verdicts[host], judged = judge_host(None, required, BUILTIN_PROFILES, host=host,
                                                 probe_result={"unreachable": True, "msg": "no route"})
         else:
-            verdicts[host], judged = judge_host(gather(SUBSETS, kernel=fake), required, PROFILES, host=host)
+            verdicts[host], judged = judge_host(gather(SUBSETS, kernel=fake), required, BUILTIN_PROFILES, host=host)
         if verdicts[host]["status"] in ("pass", "fail"):
             guest_cpu[host] = judged["guest_cpu"]
             cap_sets[verdicts[host]["summary"]["caps"]] = capabilities(judged)

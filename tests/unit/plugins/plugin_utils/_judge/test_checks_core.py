@@ -10,14 +10,14 @@ __metaclass__ = type
 import errno
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 
 def verdict(kernel, users):
-    req = check_requirements({"device_users": users}, PROFILES)
-    return evaluate(gather(["all"], kernel=kernel, accounts=users), req, PROFILES, host="kvm1")
+    req = check_requirements({"device_users": users}, BUILTIN_PROFILES)
+    return evaluate(gather(["all"], kernel=kernel, accounts=users), req, BUILTIN_PROFILES, host="kvm1")
 
 
 def test_an_account_in_the_group_refused_by_the_device_cgroup_is_told_so():
@@ -36,7 +36,7 @@ def test_a_derived_refusal_keeps_the_group_remedy():
 
 
 def judge(facts, **requirements):
-    return evaluate(facts, check_requirements(requirements, PROFILES), PROFILES, host="kvm1")
+    return evaluate(facts, check_requirements(requirements, BUILTIN_PROFILES), BUILTIN_PROFILES, host="kvm1")
 
 
 def test_a_listed_subset_missing_from_the_facts_is_malformed_facts_not_a_missing_gather_subset():

@@ -13,7 +13,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import guest_c
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import LEVEL_NAMES, level_requirements
@@ -36,7 +36,7 @@ def facts_of(kernel, subsets=("all",)):
 
 
 def judge(facts, **requirements):
-    return evaluate(facts, check_requirements(requirements, PROFILES), PROFILES, host="kvm1")
+    return evaluate(facts, check_requirements(requirements, BUILTIN_PROFILES), BUILTIN_PROFILES, host="kvm1")
 
 
 def guest_checks(verdict):
@@ -166,7 +166,7 @@ def test_required_features_are_judged_against_the_full_set_in_any_accepted_spell
 
 
 def test_the_requirements_in_effect_use_qemus_names_once():
-    merged = check_requirements({"required_cpu_features": ["sse4_2", "sse3", "sse4.2", "pni"]}, PROFILES)
+    merged = check_requirements({"required_cpu_features": ["sse4_2", "sse3", "sse4.2", "pni"]}, BUILTIN_PROFILES)
     assert merged["required_cpu_features"] == ["sse4.2", "pni"]
     assert merged["min_guest_cpu_level"] is None and merged["required_cpu_models"] == []
 
@@ -206,7 +206,7 @@ def test_on_another_architecture_each_requirement_fails_saying_so_never_passes()
 ])
 def test_unknown_names_are_rejected_before_any_host_with_suggestions(requirements, messages):
     with pytest.raises(RequirementError) as raised:
-        check_requirements(requirements, PROFILES)
+        check_requirements(requirements, BUILTIN_PROFILES)
     for message in messages:
         assert message in str(raised.value)
 
@@ -214,7 +214,7 @@ def test_unknown_names_are_rejected_before_any_host_with_suggestions(requirement
 def test_every_unknown_name_is_listed_at_once():
     with pytest.raises(RequirementError) as raised:
         check_requirements({"min_guest_cpu_level": "v9", "required_cpu_models": ["Nehalen"],
-                            "required_cpu_features": ["avx3"]}, PROFILES)
+                            "required_cpu_features": ["avx3"]}, BUILTIN_PROFILES)
     assert "'v9'" in str(raised.value) and "'Nehalen'" in str(raised.value) and "'avx3'" in str(raised.value)
 
 

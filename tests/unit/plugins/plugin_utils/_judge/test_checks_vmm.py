@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import DEFAULT_QEMU_PROFILE
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
@@ -32,7 +32,7 @@ def facts(kernel=None, subsets=("all",)):
 
 
 def judge(host_facts, **requirements):
-    return evaluate(host_facts, check_requirements(requirements, PROFILES), PROFILES, host="kvm1")
+    return evaluate(host_facts, check_requirements(requirements, BUILTIN_PROFILES), BUILTIN_PROFILES, host="kvm1")
 
 
 def only(verdict, requirement):
@@ -43,14 +43,14 @@ def only(verdict, requirement):
 
 def rejected(**requirements):
     with pytest.raises(RequirementError) as error:
-        check_requirements(requirements, PROFILES)
+        check_requirements(requirements, BUILTIN_PROFILES)
     return str(error.value)
 
 
 def without_vhost_net():
     """A kernel with every capability of QEMU 7.2 but no vhost-net (no node, not in /proc/misc)."""
     kernel = FakeKernel()
-    for section in PROFILES["qemu_7_2"]["extensions"].values():
+    for section in BUILTIN_PROFILES["qemu_7_2"]["extensions"].values():
         kernel.caps.update((CAP_NUMBER["KVM_CAP_" + name], 1) for name in section["require"])
     del kernel.nodes["/dev/vhost-net"]
     kernel.sysfs["/proc"]["misc"] = "200 tun\n241 vhost-vsock\n232 kvm"
@@ -249,15 +249,15 @@ def test_malformed_module_parameters_are_rejected(value, message):
 # --------------------------------------------------------------- profiles ----
 
 def test_every_builtin_profile_records_release_verification_and_sources():
-    for name, profile in PROFILES.items():
+    for name, profile in BUILTIN_PROFILES.items():
         assert profile["release"] and profile["verified"].split(":", 1)[0] in ("yes", "partly"), name
         for section in profile["extensions"].values():
             assert section["source"], name
     assert DEFAULT_QEMU_PROFILE == "qemu"
-    assert PROFILES["qemu_7_2"]["verified"].startswith("yes")
+    assert BUILTIN_PROFILES["qemu_7_2"]["verified"].startswith("yes")
     # where no version file was stored at the commit read, the profile says the release is inferred
     for name in ("qemu", "firecracker", "cloud_hypervisor", "kata"):
-        assert "no version file is stored at that commit" in PROFILES[name]["release"], name
+        assert "no version file is stored at that commit" in BUILTIN_PROFILES[name]["release"], name
 
 
 def test_every_builtin_profile_is_exactly_the_extract_of_its_vmms_source():
@@ -265,7 +265,7 @@ def test_every_builtin_profile_is_exactly_the_extract_of_its_vmms_source():
         extract = parse_extract(handle.read())
     for key, names in sorted(extract.items()):
         name, section = key.split(".")
-        profile = PROFILES[name]
+        profile = BUILTIN_PROFILES[name]
         if section == "devices":
             assert profile["devices"]["require"] == names, key
         elif section == "devices_warn":
@@ -273,19 +273,19 @@ def test_every_builtin_profile_is_exactly_the_extract_of_its_vmms_source():
         else:
             assert profile["extensions"][section]["require"] == names, key
     for name in ("qemu", "firecracker", "cloud_hypervisor", "kata"):  # no list of a profile is left unread
-        sections = set("%s.%s" % (name, s) for s, entry in PROFILES[name]["extensions"].items() if entry["require"])
+        sections = set("%s.%s" % (name, s) for s, entry in BUILTIN_PROFILES[name]["extensions"].items() if entry["require"])
         assert sections <= set(extract), name
-    assert "min_api_version" not in PROFILES["kata"]  # genericKvmIsUsable checks no API version
-    assert PROFILES["kata"]["require_vm_creation"] is True
+    assert "min_api_version" not in BUILTIN_PROFILES["kata"]  # genericKvmIsUsable checks no API version
+    assert BUILTIN_PROFILES["kata"]["require_vm_creation"] is True
 
 
 def test_the_profiles_name_the_devices_each_vmm_opens():
-    assert PROFILES["firecracker"]["devices"]["require"] == ["tun"]
+    assert BUILTIN_PROFILES["firecracker"]["devices"]["require"] == ["tun"]
     # kata-check_*.go archRequiredKernelModules: vhost_net required: true, vhost_vsock required: false
-    assert (PROFILES["kata"]["devices"]["require"], PROFILES["kata"]["devices"]["warn"]) == (["vhost_net"], ["vhost_vsock"])
+    assert (BUILTIN_PROFILES["kata"]["devices"]["require"], BUILTIN_PROFILES["kata"]["devices"]["warn"]) == (["vhost_net"], ["vhost_vsock"])
     for name in ("qemu", "qemu_7_2"):
-        assert (PROFILES[name]["devices"]["require"], PROFILES[name]["devices"]["warn"]) == (["tun"], ["vhost_net"])
-    assert "ARM_VM_IPA_SIZE" not in str(PROFILES["kata"]["extensions"])  # Kata only prints it
+        assert (BUILTIN_PROFILES[name]["devices"]["require"], BUILTIN_PROFILES[name]["devices"]["warn"]) == (["tun"], ["vhost_net"])
+    assert "ARM_VM_IPA_SIZE" not in str(BUILTIN_PROFILES["kata"]["extensions"])  # Kata only prints it
 
 
 def parse_extract(text):
@@ -303,7 +303,7 @@ def test_the_qemu_7_2_profile_is_exactly_the_committed_extract_of_its_source():
     assert "# version: 7.2.22" in text and "deb12u18" in text
     extract = parse_extract(text)
     assert sorted(extract) == ["aarch64", "all", "x86_64"]
-    profile = PROFILES["qemu_7_2"]["extensions"]
+    profile = BUILTIN_PROFILES["qemu_7_2"]["extensions"]
     assert dict((s, profile[s]["require"]) for s in extract) == extract
     assert extract["aarch64"] == []  # QEMU 7.2's arm list is empty, not DEVICE_CTRL
 
@@ -322,7 +322,7 @@ def test_profile_devices_are_checked_with_the_profiles_severity():
 
 
 def test_a_custom_profile_with_an_unknown_device_is_rejected():
-    profiles = dict(PROFILES, mine={"title": "mine", "devices": {"require": ["tap"]}})
+    profiles = dict(BUILTIN_PROFILES, mine={"title": "mine", "devices": {"require": ["tap"]}})
     with pytest.raises(RequirementError) as error:
         check_requirements({"profiles": ["mine"]}, profiles)
     assert "profile 'mine': unknown device 'tap' in devices.require" in str(error.value)

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import failure_message, unreachable_verdict
@@ -26,8 +26,8 @@ def facts_of(kernel, accounts=()):
 
 
 def verdict_for(kernel, accounts=(), **requirements):
-    req = check_requirements(requirements, PROFILES)
-    return evaluate(facts_of(kernel, accounts), req, PROFILES, host="kvm1")
+    req = check_requirements(requirements, BUILTIN_PROFILES)
+    return evaluate(facts_of(kernel, accounts), req, BUILTIN_PROFILES, host="kvm1")
 
 
 def failed_check(verdict, requirement):
@@ -45,8 +45,8 @@ def with_caps(kernel, *names):
 # ------------------------------------------------------------ validation ----
 
 def test_builtin_profiles_name_only_known_capabilities_and_their_sources():
-    check_requirements({"profiles": list(PROFILES)}, PROFILES)
-    for name, profile in PROFILES.items():
+    check_requirements({"profiles": list(BUILTIN_PROFILES)}, BUILTIN_PROFILES)
+    for name, profile in BUILTIN_PROFILES.items():
         assert profile["release"] and profile["verified"], name
         for arch, entry in profile.get("extensions", {}).items():
             assert entry["source"] and isinstance(entry["require"], list), (name, arch)  # QEMU's arm list is empty
@@ -66,13 +66,13 @@ def test_builtin_profiles_name_only_known_capabilities_and_their_sources():
 ])
 def test_invalid_requirements_are_rejected_with_suggestions(requirements, message):
     with pytest.raises(RequirementError) as raised:
-        check_requirements(requirements, PROFILES)
+        check_requirements(requirements, BUILTIN_PROFILES)
     assert message in str(raised.value)
 
 
 def test_every_problem_is_listed_at_once():
     with pytest.raises(RequirementError) as raised:
-        check_requirements({"required_extensions": ["nope1"], "extension_minimums": {"NR_VCPUS": -3}}, PROFILES)
+        check_requirements({"required_extensions": ["nope1"], "extension_minimums": {"NR_VCPUS": -3}}, BUILTIN_PROFILES)
     assert "'nope1'" in str(raised.value) and "got -3" in str(raised.value)
 
 
@@ -84,17 +84,17 @@ def test_every_problem_is_listed_at_once():
 ])
 def test_a_malformed_custom_profile_is_rejected_not_crashed(profile, message):
     with pytest.raises(RequirementError) as raised:
-        check_requirements({"profiles": ["mine"]}, dict(PROFILES, mine=profile))
+        check_requirements({"profiles": ["mine"]}, dict(BUILTIN_PROFILES, mine=profile))
     assert message in str(raised.value)
 
 
 def test_numbers_templated_to_text_are_accepted():
-    req = check_requirements({"min_api_version": "12", "extension_minimums": {"NR_VCPUS": "64"}}, PROFILES)
+    req = check_requirements({"min_api_version": "12", "extension_minimums": {"NR_VCPUS": "64"}}, BUILTIN_PROFILES)
     assert (req["min_api_version"], req["extension_minimums"]) == (12, {"KVM_CAP_NR_VCPUS": 64})
 
 
 def test_a_custom_profile_with_an_unknown_capability_is_rejected():
-    profiles = dict(PROFILES, mine={"extensions": {"all": {"source": "x", "require": ["IOEVENTFDX"]}}})
+    profiles = dict(BUILTIN_PROFILES, mine={"extensions": {"all": {"source": "x", "require": ["IOEVENTFDX"]}}})
     with pytest.raises(RequirementError) as raised:
         check_requirements({"profiles": ["mine"]}, profiles)
     assert "unknown capability 'IOEVENTFDX' in profile 'mine' (all); did you mean KVM_CAP_IOEVENTFD" in str(raised.value)
@@ -102,7 +102,7 @@ def test_a_custom_profile_with_an_unknown_capability_is_rejected():
 
 def test_capability_names_are_made_canonical():
     req = check_requirements({"required_extensions": ["irqchip", "KVM_CAP_XSAVE", "Kvm_Cap_Hlt"],
-                              "extension_minimums": {"nr_vcpus": 8}}, PROFILES)
+                              "extension_minimums": {"nr_vcpus": 8}}, BUILTIN_PROFILES)
     assert req["required_extensions"] == ["KVM_CAP_IRQCHIP", "KVM_CAP_XSAVE", "KVM_CAP_HLT"]
     assert req["extension_minimums"] == {"KVM_CAP_NR_VCPUS": 8}
 
@@ -219,14 +219,14 @@ def test_a_skipped_vcpu_run_is_not_a_pass():
 
 
 def test_facts_not_gathered_are_never_a_pass():
-    req = check_requirements({"required_extensions": ["IRQCHIP"]}, PROFILES)
+    req = check_requirements({"required_extensions": ["IRQCHIP"]}, BUILTIN_PROFILES)
     facts = gather(["min"], kernel=FakeKernel())
-    assert_not_gathered(evaluate(facts, req, PROFILES), "required_extensions", "extensions")
+    assert_not_gathered(evaluate(facts, req, BUILTIN_PROFILES), "required_extensions", "extensions")
 
 
 @pytest.mark.parametrize("facts", [None, {}, "garbage", {"api_version": 12}])
 def test_a_host_without_facts_is_reported_as_such(facts):
-    verdict = evaluate(facts, check_requirements({}, PROFILES), PROFILES, host="kvm9")
+    verdict = evaluate(facts, check_requirements({}, BUILTIN_PROFILES), BUILTIN_PROFILES, host="kvm9")
     assert verdict["status"] == "no_facts" and verdict["passed"] is False
     assert "no ansible_facts.kvm for this host" in verdict["failures"][0]
 

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, cpuid_entry
 
 VMX = 1 << 5  # CPUID.1:ECX
@@ -28,7 +28,7 @@ def intel(nested="Y", ept="Y", unrestricted_guest="Y", guest_vmx=True):
 
 
 def judge(facts, **requirements):
-    return evaluate(facts, check_requirements(requirements, PROFILES), PROFILES, host="intel1")
+    return evaluate(facts, check_requirements(requirements, BUILTIN_PROFILES), BUILTIN_PROFILES, host="intel1")
 
 
 def causes(verdict):

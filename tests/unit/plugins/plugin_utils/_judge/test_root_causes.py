@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, kvm_node
 
 # The fleet: the firecracker profile and nova as a device user.
@@ -71,7 +71,7 @@ def verdict_of(fault, accounts=("nova",), subsets=("all",), requirements=None):
     kernel = FakeKernel()
     fault(kernel)
     facts = gather(list(subsets), kernel=kernel, accounts=list(accounts))
-    return facts, evaluate(facts, check_requirements(requirements or REQUIREMENTS, PROFILES), PROFILES, host="h")
+    return facts, evaluate(facts, check_requirements(requirements or REQUIREMENTS, BUILTIN_PROFILES), BUILTIN_PROFILES, host="h")
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -127,14 +127,14 @@ def test_a_subset_left_out_is_one_root_cause_for_every_requirement_that_needs_it
 def test_a_healthy_host_has_no_root_cause_and_nothing_blocked():
     kernel = FakeKernel()
     facts = gather(["all"], kernel=kernel, accounts=["qemu"])
-    verdict = evaluate(facts, check_requirements({"device_users": ["qemu"]}, PROFILES), PROFILES, host="h")
+    verdict = evaluate(facts, check_requirements({"device_users": ["qemu"]}, BUILTIN_PROFILES), BUILTIN_PROFILES, host="h")
     assert (verdict["status"], verdict["root_causes"], verdict["blocked"]) == ("pass", [], 0)
     assert facts["problems"] == [] and facts["blocked"] == {}
 
 
 def test_facts_of_schema_1_are_still_judged_by_their_reasons():
     facts = {"schema_version": 1, "usable": False, "reasons": ["/dev/kvm does not exist"], "gather_subset": ["device"]}
-    verdict = evaluate(facts, check_requirements({}, PROFILES), PROFILES, host="old")
+    verdict = evaluate(facts, check_requirements({}, BUILTIN_PROFILES), BUILTIN_PROFILES, host="old")
     assert verdict["root_causes"][0]["code"] == "usable"
     assert verdict["failures"][0] == "KVM is not usable: /dev/kvm does not exist"
 
@@ -143,8 +143,8 @@ def test_a_warning_about_what_already_fails_the_host_is_not_listed_twice():
     kernel = FakeKernel()
     del kernel.nodes["/dev/vhost-net"]
     facts = gather(["all"], kernel=kernel)
-    req = check_requirements({"profiles": ["qemu_7_2"], "required_devices": ["vhost_net"]}, PROFILES)
-    verdict = evaluate(facts, req, PROFILES, host="h")
+    req = check_requirements({"profiles": ["qemu_7_2"], "required_devices": ["vhost_net"]}, BUILTIN_PROFILES)
+    verdict = evaluate(facts, req, BUILTIN_PROFILES, host="h")
     vhost = [c for c in verdict["checks"] if c.get("subject") == "vhost_net" and not c["ok"]]
     assert sorted(c["severity"] for c in vhost) == ["fail", "warn"]  # both checks are judged and shown
     assert [m for m in verdict["failures"] if "vhost-net" in m] and not [m for m in verdict["warnings"] if "vhost-net" in m]

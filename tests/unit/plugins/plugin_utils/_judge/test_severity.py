@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet, normalize_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view, render_html
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
@@ -39,7 +39,7 @@ def no_vhost_facts():
 
 
 def judge(host_facts, host="kvm1", **requirements):
-    return evaluate(host_facts, check_requirements(requirements, PROFILES), PROFILES, host=host)
+    return evaluate(host_facts, check_requirements(requirements, BUILTIN_PROFILES), BUILTIN_PROFILES, host=host)
 
 
 def by_name(verdict, name):
@@ -101,7 +101,7 @@ def test_capability_selectors_take_any_spelling():
 ])
 def test_malformed_severities_are_rejected_with_suggestions(severity, message):
     with pytest.raises(RequirementError) as error:
-        check_requirements({"severity": severity}, PROFILES)
+        check_requirements({"severity": severity}, BUILTIN_PROFILES)
     assert message in str(error.value)
     if severity == {"required_device": "warn"}:
         assert "did you mean required_devices" in str(error.value)

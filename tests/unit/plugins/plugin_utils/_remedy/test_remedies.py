@@ -12,14 +12,14 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES as PROFILES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES, RemedyError, plan, prove
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
 
 def judged(kernel, **requirements):
     facts = gather(["device", "host", "hugepages"], kernel=kernel, accounts=requirements.get("device_users", ()))
-    return evaluate(facts, check_requirements(dict(requirements, require_vcpu_run=False), PROFILES), PROFILES,
+    return evaluate(facts, check_requirements(dict(requirements, require_vcpu_run=False), BUILTIN_PROFILES), BUILTIN_PROFILES,
                     host="kvm1"), facts
 
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import big_fleet
 
@@ -18,7 +18,7 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.
 
 def test_streamed_json_equals_the_document():
     fleet = big_fleet(300)
-    assert json.loads("".join(kvm_reports.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
+    assert json.loads("".join(writer.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
     assert json.loads(render_json(fleet))["drift"]["counts"]["kernel"] == 6
 
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import xml.etree.ElementTree as ET
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
@@ -20,7 +20,7 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.
 
 def test_streamed_junit_parses_and_counts(tmp_path):
     fleet = big_fleet(300)
-    path = kvm_reports.write_reports(str(tmp_path), fleet, ["junit"])["junit"]
+    path = writer.write_reports(str(tmp_path), fleet, ["junit"])["junit"]
     root = ET.parse(path).getroot()
     assert len(root.findall("testsuite")) == 300
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("597", "99", "3")

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer as kvm_reports
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
@@ -75,7 +75,7 @@ def reports_in(directory):
 
 def test_reports_are_published_as_one_set_through_one_link(tmp_path, fleet):
     out = str(tmp_path / "out")
-    paths = kvm_reports.write_reports(out, fleet)
+    paths = writer.write_reports(out, fleet)
     names, sets = reports_in(out)
     assert names == ["fleet.html", "fleet.json", "fleet.md", "fleet.prom", "junit.xml"] and len(sets) == 1
     assert os.readlink(os.path.join(out, "latest")) == os.path.join(".sets", sets[0])
@@ -86,9 +86,9 @@ def test_reports_are_published_as_one_set_through_one_link(tmp_path, fleet):
 def test_the_set_before_the_latest_is_kept_and_older_ones_go(tmp_path, fleet, monkeypatch):
     out = str(tmp_path / "out")
     stamps = iter(["20260101T000000", "20260102T000000", "20260103T000000"])
-    monkeypatch.setattr(kvm_reports.time, "strftime", lambda fmt, when: next(stamps))
+    monkeypatch.setattr(writer.time, "strftime", lambda fmt, when: next(stamps))
     for _run in range(3):
-        kvm_reports.write_reports(out, fleet, ["json"])
+        writer.write_reports(out, fleet, ["json"])
     sets = reports_in(out)[1]
     assert [s.split("-")[0] for s in sets] == ["20260102T000000", "20260103T000000"]
     assert os.readlink(os.path.join(out, "latest")).startswith(os.path.join(".sets", "20260103T000000"))
@@ -97,18 +97,18 @@ def test_the_set_before_the_latest_is_kept_and_older_ones_go(tmp_path, fleet, mo
 def test_a_failed_write_leaves_no_partial_file(tmp_path, fleet, monkeypatch):
     def broken(fleet):
         raise RuntimeError("disk full")
-    monkeypatch.setitem(kvm_reports.RENDERERS, "markdown", broken)
+    monkeypatch.setitem(writer.RENDERERS, "markdown", broken)
     with pytest.raises(RuntimeError):
-        kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
+        writer.write_reports(str(tmp_path), fleet, ["json", "markdown"])
     assert reports_in(str(tmp_path)) == ([], []), "no set is published, and no unfinished one stays"
 
 
 def test_a_failed_set_leaves_the_old_one_in_place(tmp_path, fleet, monkeypatch):
-    old = kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
+    old = writer.write_reports(str(tmp_path), fleet, ["json", "markdown"])
     before = open(old["markdown"]).read()
-    monkeypatch.setitem(kvm_reports.RENDERERS, "markdown", lambda fleet: 1 / 0)
+    monkeypatch.setitem(writer.RENDERERS, "markdown", lambda fleet: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        kvm_reports.write_reports(str(tmp_path), fleet, ["json", "markdown"])
+        writer.write_reports(str(tmp_path), fleet, ["json", "markdown"])
     assert open(old["markdown"]).read() == before and len(reports_in(str(tmp_path))[1]) == 1
 
 
@@ -136,7 +136,7 @@ writer.write_reports(sys.argv[2], fleet)
 
 
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("fmt", list(kvm_reports.FORMATS))
+@pytest.mark.parametrize("fmt", list(writer.FORMATS))
 def test_an_interrupt_at_any_report_leaves_the_old_set_whole_and_nothing_else(tmp_path, number, fmt):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))))
@@ -157,15 +157,15 @@ def test_an_interrupt_at_any_report_leaves_the_old_set_whole_and_nothing_else(tm
 
 
 def test_sets_written_within_one_second_keep_their_order(tmp_path, monkeypatch):
-    epoch = kvm_reports.time.gmtime(0)
-    monkeypatch.setattr(kvm_reports.time, "gmtime", lambda *_: epoch)
+    epoch = writer.time.gmtime(0)
+    monkeypatch.setattr(writer.time, "gmtime", lambda *_: epoch)
     for kernel in ("1", "2", "3", "4"):
         fleet = build_fleet(["kvm1"], {"kvm1": verdict("kvm1", kernel=kernel)}, NOW)
-        kvm_reports.write_reports(str(tmp_path), fleet, ["json"])
+        writer.write_reports(str(tmp_path), fleet, ["json"])
     with open(str(tmp_path / "fleet.json")) as handle:
         assert json.load(handle)["hosts"][0]["summary"]["kernel"] == "4"
     kept = sorted(n for n in os.listdir(str(tmp_path / ".sets")) if not n.startswith("."))
-    assert len(kept) == kvm_reports.KEEP and kept[-1].endswith(".003")
+    assert len(kept) == writer.KEEP and kept[-1].endswith(".003")
 
 
 @pytest.mark.parametrize("name,make", [("fleet.json", os.mkdir), ("latest", os.mkdir),
@@ -173,7 +173,7 @@ def test_sets_written_within_one_second_keep_their_order(tmp_path, monkeypatch):
                                        (".sets", lambda p: open(p, "w").close())])
 def test_a_name_the_writer_did_not_make_is_refused_before_anything_is_written(tmp_path, fleet, name, make):
     out = str(tmp_path / "out")
-    kvm_reports.write_reports(out, fleet)
+    writer.write_reports(out, fleet)
     before = sorted(os.listdir(out))
     latest = os.readlink(os.path.join(out, "latest"))
     victim = os.path.join(out, name)
@@ -182,8 +182,8 @@ def test_a_name_the_writer_did_not_make_is_refused_before_anything_is_written(tm
     else:
         os.unlink(victim)
     make(victim)
-    with pytest.raises(kvm_reports.ReportDirectoryError) as raised:
-        kvm_reports.write_reports(out, fleet)
+    with pytest.raises(writer.ReportDirectoryError) as raised:
+        writer.write_reports(out, fleet)
     assert victim in raised.value.strerror and "nothing was written" in raised.value.strerror
     assert sorted(os.listdir(out)) == before  # no .link file, no new set, latest untouched
     if name != "latest":
@@ -191,22 +191,22 @@ def test_a_name_the_writer_did_not_make_is_refused_before_anything_is_written(tm
 
 
 def test_an_empty_directory_name_is_refused(fleet):
-    with pytest.raises(kvm_reports.ReportDirectoryError) as raised:
-        kvm_reports.write_reports("", fleet)
+    with pytest.raises(writer.ReportDirectoryError) as raised:
+        writer.write_reports("", fleet)
     assert "empty" in raised.value.strerror
 
 
 def test_nothing_is_published_once_the_audit_is_gone(tmp_path, fleet):
     out = str(tmp_path / "out")
-    old = kvm_reports.write_reports(out, fleet, ["json"])
+    old = writer.write_reports(out, fleet, ["json"])
     before = open(old["json"]).read()
-    with pytest.raises(kvm_reports.AuditGone):
-        kvm_reports.write_reports(out, build_fleet(["other"], {}, NOW), ["json"], alive=lambda: False)
+    with pytest.raises(writer.AuditGone):
+        writer.write_reports(out, build_fleet(["other"], {}, NOW), ["json"], alive=lambda: False)
     assert open(old["json"]).read() == before and len(reports_in(out)[1]) == 1
     assert [n for n in os.listdir(os.path.join(out, ".sets")) if n.startswith(".")] == []
 
 
-@pytest.mark.skipif(not kvm_reports.O_TMPFILE, reason="needs Linux's O_TMPFILE")
+@pytest.mark.skipif(not writer.O_TMPFILE, reason="needs Linux's O_TMPFILE")
 def test_a_writer_killed_outright_while_rendering_leaves_nothing(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))))
@@ -318,7 +318,7 @@ def test_every_report_of_the_writer_is_documented():
     with open(os.path.join(root, "docs", "user-guide.md")) as handle:
         guide = handle.read()
     documented = report_doc.DOCUMENTATION + report_doc.RETURN
-    assert [name for name in kvm_reports.FILENAMES.values() if name not in guide or name not in documented] == []
-    for _fmt, _name, render in kvm_reports.REPORTS:
+    assert [name for name in writer.FILENAMES.values() if name not in guide or name not in documented] == []
+    for _fmt, _name, render in writer.REPORTS:
         module = render.__module__.rsplit(".", 1)[1]
         assert os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_%s.py" % module)), module

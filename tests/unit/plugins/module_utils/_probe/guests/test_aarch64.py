@@ -16,7 +16,7 @@ import struct
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.guests import aarch64 as guest_arm64
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi as kvm_abi
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel
 
@@ -108,7 +108,7 @@ def test_a_guest_that_never_exits_times_out(kernel):
 
 def test_the_register_id_is_the_header_formula():
     # arch/arm64/include/uapi/asm/kvm.h: KVM_REG_ARM_CORE_REG(regs.pc), struct user_pt_regs {regs[31], sp, pc}
-    assert kvm_abi.KVM_REG_ARM64_CORE_PC == 0x6030000000100040
+    assert abi.KVM_REG_ARM64_CORE_PC == 0x6030000000100040
 
 
 def test_the_preferred_target_is_asked_once_for_the_facts_and_the_run(kernel):

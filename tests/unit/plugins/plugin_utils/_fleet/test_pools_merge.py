@@ -24,7 +24,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming impor
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_requirements
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.action.harness import trusted
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 5))
 CONSTRUCTED = os.path.join(ROOT, "docs", "examples", "kvm_groups.constructed.yml")
 
 V1, V2, V3, V4 = (level_requirements("x86-64-v%d" % n) for n in (1, 2, 3, 4))
