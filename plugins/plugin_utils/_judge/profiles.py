@@ -203,9 +203,6 @@ GUEST_PROFILES = {
     },
 }
 
-# The profile the name `qemu` means: the newest QEMU. Debian 12 hosts: qemu_7_2.
-DEFAULT_QEMU_PROFILE = "qemu"
-
 
 def profiles_with(custom_profiles: Profiles | None = None) -> Profiles:
     """The built-in profiles and the custom ones, as a fresh dict; a custom name replaces a built-in one."""

@@ -39,7 +39,3 @@ def iter_json(fleet: Fleet) -> Iterator[str]:
         yield separator + _record(encode, record)
         separator = ",\n  "
     yield "\n ]\n}\n"
-
-
-def render_json(fleet: Fleet) -> str:
-    return "".join(iter_json(fleet))

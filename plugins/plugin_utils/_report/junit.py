@@ -96,7 +96,3 @@ def _regressions_suite(regressions: list[dict[str, Any]], stamp: str) -> str:
     return '<testsuite name="regressions since the previous audit" timestamp="%s" tests="%d" failures="%d" errors="0" ' \
         'skipped="0">%s</testsuite>' % (stamp, len(cases) or 1, len(cases), "".join(cases) or
                                         '<testcase classname="kvm.changes" name="no regression" />')
-
-
-def render_junit(fleet: Fleet) -> str:
-    return "".join(iter_junit(fleet))

@@ -229,7 +229,7 @@ def disagreeing(nehalem):
 
 def test_qemus_own_answer_differing_is_a_warning_naming_the_model_and_the_feature_in_every_report(nehalem):
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
-    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+    from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import rendered
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
     from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
     verdict = judge(disagreeing(nehalem))
@@ -239,7 +239,7 @@ def test_qemus_own_answer_differing_is_a_warning_naming_the_model_and_the_featur
     assert "has fb-clear" in warned[1]["message"] and "record.sh" in warned[0]["remedy"]
     assert verdict["passed"] == judge(nehalem)["passed"]  # a warning never gates
     fleet = build_fleet(["h1"], {"h1": verdict}, "2026-12-07T00:00:00Z")
-    for text in (render_markdown(fleet), render_junit(fleet), "\n".join(render_summary(fleet, {}))):
+    for text in (render_markdown(fleet), rendered("junit", fleet), "\n".join(render_summary(fleet, {}))):
         assert "guest_cpu.qemu_disagrees" in text and "Icelake-Server-v8" in text and "fb-clear" in text, text[:3000]
 
 

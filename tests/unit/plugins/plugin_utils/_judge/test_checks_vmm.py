@@ -15,7 +15,6 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather import gather
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import DEFAULT_QEMU_PROFILE
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import page_size_key, parameter_matches
@@ -253,7 +252,6 @@ def test_every_builtin_profile_records_release_verification_and_sources():
         assert profile["release"] and profile["verified"].split(":", 1)[0] in ("yes", "partly"), name
         for section in profile["extensions"].values():
             assert section["source"], name
-    assert DEFAULT_QEMU_PROFILE == "qemu"
     assert BUILTIN_PROFILES["qemu_7_2"]["verified"].startswith("yes")
     # where no version file was stored at the commit read, the profile says the release is inferred
     for name in ("qemu", "firecracker", "cloud_hypervisor", "kata"):

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import LEVEL_NAMES
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES, DEFAULT_QEMU_PROFILE, GUEST_PROFILES, profiles_with
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES, GUEST_PROFILES, profiles_with
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import profile_problems
 
 
@@ -16,7 +16,7 @@ def test_every_builtin_profile_is_well_formed_with_its_release_and_how_it_was_ve
     for name, profile in BUILTIN_PROFILES.items():
         assert profile_problems(name, profile) == [], name
         assert profile["title"] and profile["release"] and profile["verified"], name
-    assert DEFAULT_QEMU_PROFILE in BUILTIN_PROFILES
+    assert "qemu" in BUILTIN_PROFILES  # the newest QEMU, the name the docs give; Debian 12 hosts: qemu_7_2
 
 
 def test_every_guest_profile_needs_a_real_level_and_says_where_that_is_written():

@@ -19,8 +19,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.gather impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet, normalize_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import build_view, render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import rendered
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import (
     RequirementError, check_requirements, evaluate)
@@ -154,7 +153,7 @@ def test_the_fleet_document_counts_and_groups_warnings_apart():
 
 
 def test_fleet_json_carries_severity_and_warnings():
-    doc = json.loads(render_json(fleet()))
+    doc = json.loads(rendered("json", fleet()))
     kvm1 = doc["hosts"][0]
     assert kvm1["status"] == "pass" and kvm1["warnings"] == ["/dev/vhost-net is absent: modprobe vhost_net"]
     assert [c["severity"] for c in kvm1["checks"]] == ["fail", "warn"]
@@ -171,7 +170,7 @@ def test_fleet_md_shows_warnings_separately():
 
 
 def test_junit_marks_warn_checks_as_passing_with_a_note():
-    root = ET.fromstring(render_junit(fleet()))
+    root = ET.fromstring(rendered("junit", fleet()))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "1", "0")
     suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
     assert suites["kvm1"].get("failures") == "0" and suites["kvm2"].get("failures") == "1"

@@ -11,8 +11,14 @@ import json
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import (
     check, host_verdict, unreachable_verdict)
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.writer import RENDERERS
 
 NOW = "2026-11-24T00:00:00Z"
+
+
+def rendered(fmt, fleet):
+    """A report as one text, as the writer renders it (some renderers yield it in pieces)."""
+    return "".join(RENDERERS[fmt](fleet))
 
 
 DENIED = "/dev/kvm: EACCES for nova on %s: add nova to group kvm"

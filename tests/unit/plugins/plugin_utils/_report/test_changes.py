@@ -12,11 +12,10 @@ import xml.etree.ElementTree as ET
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.changes import compare, previous_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import MAX_ITEMS, host_words, items
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.prometheus import iter_prometheus
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import big_fleet, verdict
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import big_fleet, rendered, verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 
 NOW = "2026-12-05T00:00:00Z"
@@ -38,7 +37,7 @@ def test_each_report_names_the_regression_and_the_kernel_change():
         assert "kvm2 was pass, now fail" in report
     assert "kernel 6.1.0 -&gt; 6.1.1" in page and "kernel 6.1.0 -\\> 6.1.1" in text
     assert '<section id="changes">' in page and "## Changes since the previous audit (2026-12-04T00:00:00Z, 2 hosts)" in text
-    suite = [s for s in ET.fromstring(render_junit(fleet)) if s.get("name") == "regressions since the previous audit"]
+    suite = [s for s in ET.fromstring(rendered("junit", fleet)) if s.get("name") == "regressions since the previous audit"]
     assert suite[0].get("failures") == "1" and suite[0][0].get("name") == "kvm2"
     assert 'fleetcheck_kvm_changes{kind="regressions"} 1' in "".join(iter_prometheus(fleet))
 
@@ -46,13 +45,13 @@ def test_each_report_names_the_regression_and_the_kernel_change():
 def test_without_a_previous_audit_no_report_has_a_changes_section():
     fleet = build_fleet(["kvm1"], {"kvm1": verdict("kvm1")}, NOW)
     assert "Changes since" not in render_markdown(fleet) and 'id="changes"' not in render_html(fleet)
-    assert "regressions since" not in render_junit(fleet) and "fleetcheck_kvm_changes" not in "".join(iter_prometheus(fleet))
+    assert "regressions since" not in rendered("junit", fleet) and "fleetcheck_kvm_changes" not in "".join(iter_prometheus(fleet))
 
 
 def test_a_clean_comparison_says_so_and_junit_has_a_passing_case():
     fleet = fleets([verdict("kvm1")], [verdict("kvm1")])
     assert dict(items(fleet["changes"]))["Regressions (what the regression gate fails on)"] == ["none"]
-    suite = [s for s in ET.fromstring(render_junit(fleet)) if s.get("name") == "regressions since the previous audit"]
+    suite = [s for s in ET.fromstring(rendered("junit", fleet)) if s.get("name") == "regressions since the previous audit"]
     assert suite[0].get("failures") == "0" and suite[0][0].get("name") == "no regression"
 
 
@@ -63,7 +62,7 @@ def test_a_hostile_host_name_and_kernel_are_escaped_in_every_format():
     assert "<img" not in section and "&lt;img" in section
     assert "\x1b" not in text and "\\<img" in text and "\\|" in text
     assert "\x1b" not in "".join(render_summary(fleet, {}))
-    ET.fromstring(render_junit(fleet))  # well-formed
+    ET.fromstring(rendered("junit", fleet))  # well-formed
 
 
 def test_long_lists_are_capped_and_point_to_fleet_json():

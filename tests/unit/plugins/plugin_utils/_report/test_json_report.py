@@ -10,8 +10,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import big_fleet
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import big_fleet, rendered
 
 
 # -------------------------------------------------------------- fleet.md ----
@@ -19,12 +18,12 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.
 def test_streamed_json_equals_the_document():
     fleet = big_fleet(300)
     assert json.loads("".join(writer.RENDERERS["json"](fleet))) == json.loads(json.dumps(fleet))
-    assert json.loads(render_json(fleet))["drift"]["counts"]["kernel"] == 6
+    assert json.loads(rendered("json", fleet))["drift"]["counts"]["kernel"] == 6
 
 
 def test_each_host_is_one_line_with_its_checks_last():
     fleet = big_fleet(20)
-    lines = render_json(fleet).split("\n")
+    lines = rendered("json", fleet).split("\n")
     records = lines[lines.index(' "hosts": [') + 1:-3]
     assert len(records) == 20
     for line in records:

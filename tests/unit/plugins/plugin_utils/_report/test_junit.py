@@ -11,9 +11,8 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import NOW, big_fleet, verdict
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import NOW, big_fleet, rendered, verdict
 
 
 # -------------------------------------------------------------- fleet.md ----
@@ -25,7 +24,7 @@ def test_streamed_junit_parses_and_counts(tmp_path):
     assert len(root.findall("testsuite")) == 300
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("597", "99", "3")
     bad = verdict("ctl\x01", extra=[check("x\x02", 1, 0, False, 'a "quoted"\nline & <tag>\x1f')])
-    root = ET.fromstring(render_junit(build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
+    root = ET.fromstring(rendered("junit", build_fleet(["ctl\x01"], {"ctl\x01": bad}, NOW)))
     failure = root.find("testsuite/testcase[@name='x\ufffd']/failure")
     # host text is one line in every report: its line breaks become spaces, other control bytes U+FFFD
     assert failure.get("message") == u'a "quoted" line & <tag>\ufffd'

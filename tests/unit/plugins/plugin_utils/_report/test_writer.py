@@ -20,8 +20,7 @@ import pytest
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import writer
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import build_fleet
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.json_report import render_json
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.junit import render_junit
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import rendered
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import unreachable_verdict
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils.mixed_fleet import NOW
@@ -29,13 +28,13 @@ from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.
 
 
 def test_json_is_versioned_and_round_trips(fleet):
-    data = json.loads(render_json(fleet))
+    data = json.loads(rendered("json", fleet))
     assert (data["schema"], data["schema_version"]) == ("fleetcheck.kvm/fleet", 1)
     assert data == json.loads(json.dumps(fleet))
 
 
 def test_junit_has_a_testcase_per_host_and_requirement(fleet):
-    root = ET.fromstring(render_junit(fleet).encode("utf-8"))
+    root = ET.fromstring(rendered("junit", fleet).encode("utf-8"))
     suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
     assert set(suites) == set(["good", "small", "gone", "blank", "old", u"kvm-\\xff"])
     small = [c for c in suites["small"].findall("testcase") if c.find("failure") is not None]
