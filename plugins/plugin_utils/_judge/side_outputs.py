@@ -11,8 +11,6 @@ Pure standard library; the registered results are read as untrusted (any shape).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, mapping
 
