@@ -64,6 +64,8 @@ KVM_CPUID_ENTRY2 = struct.Struct("=IIIIIIIIII")     # function index flags eax e
 KVM_MSRS = struct.Struct("=II")                     # nmsrs, pad, then entries[]
 KVM_MSR_ENTRY = struct.Struct("=IIQ")               # index reserved data
 KVM_DEVICE_ATTR = struct.Struct("=IIQQ")            # flags group attr addr
+KVM_ENABLE_CAP = struct.Struct("=II4Q64x")          # cap flags args[4] pad[64]
+KVM_U16 = struct.Struct("=H")                       # what KVM_CAP_HYPERV_ENLIGHTENED_VMCS writes through args[0]
 KVM_X86_XCOMP_GUEST_SUPP = 0                        # arch/x86/include/uapi/asm/kvm.h, system attribute group 0
 KVM_U64 = struct.Struct("=Q")                       # the value a kvm_device_attr.addr points at
 KVM_USER_TRACE_SETUP = struct.Struct("=II")         # buf_size, buf_nr
@@ -169,6 +171,12 @@ class KvmRequests(RequestTable):
         # attributes (KVM_CAP_SYS_ATTRIBUTES; x86 group 0 attr KVM_X86_XCOMP_GUEST_SUPP).
         self.KVM_GET_MSRS = enc.iowr(KVMIO, 0x88, KVM_MSRS.size)
         self.KVM_GET_DEVICE_ATTR = enc.iow(KVMIO, 0xe2, KVM_DEVICE_ATTR.size)
+        # Hyper-V (x86): the leaves KVM emulates, on the system fd (KVM_CAP_SYS_HYPERV_CPUID) or a vCPU, and what
+        # QEMU does with them at vCPU set-up: capabilities enabled on the vCPU, its CPUID set, its MSRs written.
+        self.KVM_GET_SUPPORTED_HV_CPUID = enc.iowr(KVMIO, 0xc1, KVM_CPUID2.size)
+        self.KVM_ENABLE_CAP = enc.iow(KVMIO, 0xa3, KVM_ENABLE_CAP.size)
+        self.KVM_SET_CPUID2 = enc.iow(KVMIO, 0x90, KVM_CPUID2.size)
+        self.KVM_SET_MSRS = enc.iow(KVMIO, 0x89, KVM_MSRS.size)
 
 
 # The seven commands of the classic kvm_dev_ioctl (Linux 2.6.2x), in its order.

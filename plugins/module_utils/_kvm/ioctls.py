@@ -16,6 +16,15 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import 
 class Fd(object):
     """An owned file descriptor that closes itself once."""
 
+    def _cpuid2(self, name, max_entries):
+        """A struct kvm_cpuid2 the kernel fills (room for max_entries), as kvm_cpuid_entry2 tuples."""
+        buf = bytearray(abi.KVM_CPUID2.size + max_entries * abi.KVM_CPUID_ENTRY2.size)
+        abi.KVM_CPUID2.pack_into(buf, 0, max_entries, 0)
+        self._ioctl(name, buf)
+        count = min(abi.KVM_CPUID2.unpack_from(buf, 0)[0], max_entries)
+        return [abi.KVM_CPUID_ENTRY2.unpack_from(buf, abi.KVM_CPUID2.size + i * abi.KVM_CPUID_ENTRY2.size)
+                for i in range(count)]
+
     def __init__(self, kernel, fd, requests):
         self.kernel = kernel
         self.fd = fd
@@ -34,6 +43,11 @@ class Fd(object):
 
     def check_extension(self, cap):
         return self._ioctl("KVM_CHECK_EXTENSION", cap)
+
+    def enable_cap(self, cap, args=()):
+        """KVM_ENABLE_CAP on this VM or vCPU, with up to four 64-bit arguments."""
+        values = list(args) + [0] * (4 - len(args))
+        return self._ioctl("KVM_ENABLE_CAP", bytearray(abi.KVM_ENABLE_CAP.pack(cap, 0, *values)))
 
     def close(self):
         if self.fd is not None:
@@ -65,12 +79,11 @@ class Kvm(Fd):
 
     def get_supported_cpuid(self, max_entries):
         """Return the supported CPUID entries as tuples; E2BIG if max_entries is too few."""
-        buf = bytearray(abi.KVM_CPUID2.size + max_entries * abi.KVM_CPUID_ENTRY2.size)
-        abi.KVM_CPUID2.pack_into(buf, 0, max_entries, 0)
-        self._ioctl("KVM_GET_SUPPORTED_CPUID", buf)
-        count = abi.KVM_CPUID2.unpack_from(buf, 0)[0]
-        return [abi.KVM_CPUID_ENTRY2.unpack_from(buf, abi.KVM_CPUID2.size + i * abi.KVM_CPUID_ENTRY2.size)
-                for i in range(count)]
+        return self._cpuid2("KVM_GET_SUPPORTED_CPUID", max_entries)
+
+    def get_supported_hv_cpuid(self, max_entries):
+        """The Hyper-V CPUID leaves KVM emulates (KVM_CAP_SYS_HYPERV_CPUID), as tuples; E2BIG if too few."""
+        return self._cpuid2("KVM_GET_SUPPORTED_HV_CPUID", max_entries)
 
     def _msr_list(self, name, max_entries):
         buf = bytearray(abi.KVM_MSR_LIST.size + max_entries * abi.KVM_MSR_INDEX.size)
@@ -169,6 +182,27 @@ class Vcpu(Fd):
     def arm_vcpu_init(self, target, features=()):
         features = list(features) + [0] * (7 - len(features))
         return self._ioctl("KVM_ARM_VCPU_INIT", bytearray(abi.KVM_VCPU_INIT.pack(target, *features)))
+
+    def get_supported_hv_cpuid(self, max_entries):
+        """The Hyper-V CPUID leaves KVM emulates, asked of this vCPU (before KVM_CAP_SYS_HYPERV_CPUID)."""
+        return self._cpuid2("KVM_GET_SUPPORTED_HV_CPUID", max_entries)
+
+    def set_cpuid2(self, entries):
+        """KVM_SET_CPUID2 with kvm_cpuid_entry2 tuples."""
+        buf = bytearray(abi.KVM_CPUID2.size + len(entries) * abi.KVM_CPUID_ENTRY2.size)
+        abi.KVM_CPUID2.pack_into(buf, 0, len(entries), 0)
+        for i, entry in enumerate(entries):
+            abi.KVM_CPUID_ENTRY2.pack_into(buf, abi.KVM_CPUID2.size + i * abi.KVM_CPUID_ENTRY2.size, *entry)
+        return self._ioctl("KVM_SET_CPUID2", buf)
+
+    def set_msrs(self, entries):
+        """KVM_SET_MSRS with (index, value) pairs: how many the kernel wrote, in order (it stops at the first it
+        refuses)."""
+        buf = bytearray(abi.KVM_MSRS.size + len(entries) * abi.KVM_MSR_ENTRY.size)
+        abi.KVM_MSRS.pack_into(buf, 0, len(entries), 0)
+        for i, (index, value) in enumerate(entries):
+            abi.KVM_MSR_ENTRY.pack_into(buf, abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size, index, 0, value)
+        return self._ioctl("KVM_SET_MSRS", buf)
 
     def set_one_reg(self, reg_id, value):
         """Set a 64-bit register by its KVM_REG_* id."""

@@ -8,6 +8,8 @@ modules), each asked on first use and then remembered, errors included.
 
 import errno
 
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
+
 SYSFS_MODULE = "/sys/module"
 CMDLINE = "/proc/cmdline"
 
@@ -139,6 +141,11 @@ class ProbeContext(object):
         """KVM_GET_MSR_FEATURE_INDEX_LIST (x86): the feature MSRs the system fd answers."""
         return self._once("msr_feature_index_list", lambda: grow(
             self.kvm.get_msr_feature_index_list, self.MSR_START_ENTRIES, self.MSR_MAX_ENTRIES))
+
+    def qemu_releases(self):
+        """[(table release, the facts' qemu entry)] of the qemu_version option, the main one first (qemu_release.choose):
+        the guest CPU and the Hyper-V enlightenments are judged for the same QEMU."""
+        return self._once("qemu_releases", lambda: choose(self.qemu_version, self.kernel))
 
     def close(self):
         """Release the VM, then the system fd."""

@@ -14,7 +14,6 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import cpuid_b
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.guest_cpu import (
     NOT_IN_RELEASE, KernelAnswers, builtin_models, guest_cpu_facts, uses_host_flags)
-from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.qemu_release import choose
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.host import first_cpu
 
 KVM_CAP_IRQCHIP = CAP_NUMBER["KVM_CAP_IRQCHIP"]
@@ -71,7 +70,7 @@ def gather_answers(ctx, flags_needed=True):
 def probe(ctx):
     if ctx.machine not in abi.X86_ARCHES:
         return not_probed("QEMU x86 CPU models and x86-64 levels apply to x86 only; this host is %s" % ctx.machine), []
-    chosen = choose(ctx.qemu_version, ctx.kernel)
+    chosen = ctx.qemu_releases()
     try:
         kernel, notes = gather_answers(ctx, any(uses_host_flags(table) for table, _qemu in chosen))
     except OSError as error:

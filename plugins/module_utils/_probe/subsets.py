@@ -8,7 +8,7 @@ Adding a subset: one module here, one line in SUBSET_TABLE, one test file, then 
 """
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe import (
-    api, cgroup, cpuid, device, extensions, guest_cpu, host, hugepages, iommu, ioctls, msrs, parameters,
+    api, cgroup, cpuid, device, extensions, guest_cpu, host, hugepages, hyperv, iommu, ioctls, msrs, parameters,
     secure_guest, vcpu_run, vm, vmm_devices)
 
 # Kinds: "gate" problems make the host unusable and stop every later subset that needs an answering
@@ -32,6 +32,7 @@ SUBSET_TABLE = (
     ("ioctls", ioctls, "informational", False),
     ("vcpu_run", vcpu_run, "decisive", False),
     ("guest_cpu", guest_cpu, "informational", False),
+    ("hyperv", hyperv, "informational", False),
 )
 SUBSETS = tuple(entry[0] for entry in SUBSET_TABLE)
 CORE_SUBSETS = tuple(entry[0] for entry in SUBSET_TABLE if entry[3])

@@ -35,6 +35,7 @@ _NODE = {"path": "str", "exists": "bool", "char_device": "bool", "major": "int?"
          "group_bits_are_acl_mask": "bool", "group_perms": "str?",
          # the VMM devices': the node the kernel names, and the device's answer (its own shape per device)
          "expected": "str?", "expected_source": "str?", "node_matches": "bool", "answer": "any"}
+_QEMU = {"version": "str?", "why": "str", "table": "str", "source": "str", "note": "str"}  # the release judged for
 FACTS = {
     "schema_version": "int", "usable": "bool", "reasons": ["str"], "errors": ["str"], "gather_subset": ["str"],
     "problems": [{"code": "str", "subject": "any", "message": "str", "remedy": "str?", "subset": "str?"}],
@@ -57,10 +58,14 @@ FACTS = {
                   "missing_for_next_level": ["str"], "runnable_models": ["str"],
                   "models": {"*": {"runnable": "bool", "missing": ["str"]}}, "models_complete": "bool",
                   "qemu_version": "str?", "skipped": "str", "error": "str",
-                  "qemu": {"version": "str?", "why": "str", "table": "str", "source": "str"},
+                  "qemu": _QEMU,
                   "qemu_check": {"version": "str?", "binary": "str?", "agree": "bool", "elapsed_ms": "float?",
                                  "differences": [{"model": "str", "ours": ["str"], "qemu": ["str"]}],
                                  "skipped": "str", "error": "str"}},
+    "hyperv": {"kvm": {"*": "int"}, "qemu": _QEMU, "hv_cpuid": "str", "reason": "str", "errors": ["str"],
+               "enlightenments": {"*": {"offered": "bool", "starts": "bool", "missing": "str?", "needs": ["str"]}},
+               "passthrough": {"starts": "bool", "enlightenments": ["str"], "missing": "str?"},
+               "skipped": "str", "error": "str"},
     "devices": {"*": _NODE},
     "iommu": {"enabled": "bool?", "groups": "int?", "reason": "str?", "acpi_tables": ["str"], "units": ["str"],
               "cmdline": [{"parameter": "str", "effect": "str", "meaning": "str"}], "translation": "str",

@@ -63,7 +63,8 @@ def payload_files(tmp_path_factory, ansible_bin):
     with open(binary, "rb") as handle:
         probe = handle.read()
     files = {"kvm_c_probe": probe, "AnsiballZ_kvm_facts.py": machine.ansiballz(ansible_bin, tmp)}
-    for name, path in (("qmp.py", ("tools", "qmp.py")), ("guest_oracle.py", ("tests", "functional", "x86", "guest_oracle.py"))):
+    for name, path in (("qmp.py", ("tools", "qmp.py")), ("guest_oracle.py", ("tests", "functional", "x86", "guest_oracle.py")),
+                       ("hyperv_oracle.py", ("tests", "functional", "hyperv", "hyperv_oracle.py"))):
         with open(os.path.join(ROOT, *path), "rb") as handle:
             files[name] = handle.read()
     return files
@@ -102,6 +103,7 @@ def amd(tmp_path_factory, payload_files):
         ("facts", "sh -c '%s | tee /tmp/facts.json'" % FACTS),
         ("c_probe", "./kvm_c_probe /dev/kvm %d" % MAX_CAP),
         ("oracle", "python3 guest_oracle.py /tmp/facts.json"),
+        ("hyperv", "python3 hyperv_oracle.py /tmp/facts.json"),
         ("params", "sh -c 'cd /sys/module/kvm_amd/parameters && grep -r . .'"),
         ("modules", "ls /sys/module"),
         ("uname", "uname -rm"),
@@ -263,3 +265,28 @@ def test_a_vm_without_svm_names_its_platform_and_how_to_nest(no_svm):
     assert found["code"] == "device.missing.nested_disabled"
     assert "this host is a virtual machine on QEMU/KVM (DMI: QEMU" in found["message"]
     assert "nested=1" in found["remedy"]
+
+
+@pytest.fixture(scope="session")
+def hyperv(amd):
+    return json.loads(amd.output("hyperv"))
+
+
+def test_each_hyperv_enlightenment_starts_the_guests_qemu_exactly_as_the_facts_say(hyperv):
+    """A real KVM Hyper-V (Debian 12's kernel): each enlightenment, with what it needs, started under -accel kvm."""
+    facts = hyperv["facts"]
+    print("\n".join("%-20s starts=%-5s qemu=%-5s %s" % (n, e["starts"], hyperv["starts"][n][0], e["missing"] or "")
+                    for n, e in facts["enlightenments"].items()))  # the table, with pytest -s
+    assert facts["kvm"]["KVM_CAP_HYPERV"] > 0 and facts["hv_cpuid"].startswith("KVM_GET_SUPPORTED_HV_CPUID")
+    entries = facts["enlightenments"]
+    differences = [(name, words, entries[name]) for name, (started, words) in hyperv["starts"].items()
+                   if started != entries[name]["starts"]]
+    assert differences == [], "\n".join("%s: QEMU %s; facts %s" % d for d in differences)
+    assert [n for n, e in entries.items() if e["offered"] != e["starts"]] == []  # KVM_CAP_HYPERV: nothing dropped
+    assert hyperv["passthrough"][0] == facts["passthrough"]["starts"], hyperv["passthrough"]
+
+
+def test_the_intel_only_enlightened_vmcs_is_refused_on_kvm_amd_with_the_kernels_answer(hyperv):
+    entry = hyperv["facts"]["enlightenments"]["hv-evmcs"]
+    assert entry["starts"] is False and "0x40000004 EAX bit 14 clear" in entry["missing"], entry
+    assert hyperv["starts"]["hv-evmcs"][0] is False

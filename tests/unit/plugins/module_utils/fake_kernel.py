@@ -121,6 +121,20 @@ class FakeKernel(object):
                       "/sys/module/kvm_intel/parameters": {"nested": "Y", "ept": "Y"},
                       "/proc": {"misc": "200 tun\n238 vhost-net\n241 vhost-vsock\n232 kvm"}}
         self.kmsg = []  # the kernel log's messages, or an OSError (not root, dmesg_restrict)
+        # Hyper-V, as a kernel with KVM's Hyper-V emulation has it: every capability QEMU reads, every bit of QEMU's
+        # table in the leaves KVM_GET_SUPPORTED_HV_CPUID gives, every MSR written, eVMCS 1 only.
+        self.caps.update((CAP_NUMBER[name], 1) for name in (
+            "KVM_CAP_HYPERV", "KVM_CAP_HYPERV_TIME", "KVM_CAP_HYPERV_VP_INDEX", "KVM_CAP_HYPERV_SYNIC2",
+            "KVM_CAP_HYPERV_TLBFLUSH", "KVM_CAP_HYPERV_SEND_IPI", "KVM_CAP_HYPERV_ENLIGHTENED_VMCS",
+            "KVM_CAP_HYPERV_CPUID", "KVM_CAP_SYS_HYPERV_CPUID"))
+        self.hv_cpuid = [cpuid_entry(0x40000000, eax=0x4000000A), cpuid_entry(0x40000001, eax=0x31237648),
+                         cpuid_entry(0x40000003, eax=0x2aff, edx=0x84d10),
+                         cpuid_entry(0x40000004, eax=0x4e24), cpuid_entry(0x4000000A, eax=0xa0101)]
+        self.msr_refused = set()  # MSRs KVM_SET_MSRS does not write
+        self.enable_cap_errno = {}  # capability number -> errno of KVM_ENABLE_CAP on a vCPU
+        self.evmcs_versions = 0x0101  # what KVM_CAP_HYPERV_ENLIGHTENED_VMCS writes back: eVMCS 1 to 1
+        self.vcpu_cpuid = None  # the entries given to KVM_SET_CPUID2
+        self.vm_caps = []  # capability numbers enabled on a VM (KVM_ENABLE_CAP on a VM fd)
         self.fds = {}
         self.next_fd = 100
         self.maps = []
@@ -384,6 +398,33 @@ class FakeKernel(object):
 
     def _KVM_SET_REGS(self, fd, buf):
         return 0
+
+    def _KVM_GET_SUPPORTED_HV_CPUID(self, fd, buf):
+        return self._fill(buf, abi.KVM_CPUID2, abi.KVM_CPUID_ENTRY2, self.hv_cpuid)
+
+    def _KVM_ENABLE_CAP(self, fd, buf):
+        cap, _flags, address = abi.KVM_ENABLE_CAP.unpack(bytes(buf))[:3]
+        if cap in self.enable_cap_errno:
+            raise oserror(self.enable_cap_errno[cap])
+        if self.fds[fd] == "vm":
+            self.vm_caps.append(cap)
+            return 0
+        if cap == CAP_NUMBER["KVM_CAP_HYPERV_ENLIGHTENED_VMCS"]:
+            abi.KVM_U16.pack_into(self.user_buffers[address], 0, self.evmcs_versions)
+        return 0
+
+    def _KVM_SET_CPUID2(self, fd, buf):
+        count = abi.KVM_CPUID2.unpack_from(buf, 0)[0]
+        self.vcpu_cpuid = [abi.KVM_CPUID_ENTRY2.unpack_from(buf, abi.KVM_CPUID2.size + i * abi.KVM_CPUID_ENTRY2.size)
+                           for i in range(count)]
+        return 0
+
+    def _KVM_SET_MSRS(self, fd, buf):
+        count = abi.KVM_MSRS.unpack_from(buf, 0)[0]
+        for i in range(count):
+            if abi.KVM_MSR_ENTRY.unpack_from(buf, abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size)[0] in self.msr_refused:
+                return i  # the kernel stops at the first MSR it refuses
+        return count
 
     def _KVM_ARM_PREFERRED_TARGET(self, fd, buf):
         abi.KVM_VCPU_INIT.pack_into(buf, 0, self.arm_target, *([0] * 7))

@@ -9,13 +9,17 @@ __metaclass__ = type
 
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import CAP_NUMBER
-from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import only_reason, probe
+from ansible_collections.fleetcheck.kvm.tests.unit.plugins.module_utils.fake_kernel import FakeKernel, only_reason, probe
 
 
-def test_a_full_probe_creates_exactly_one_vm_and_asks_each_capability_once(kernel):
+def test_a_full_probe_creates_one_shared_vm_and_asks_each_capability_once(kernel):
     facts = probe(kernel)
     assert facts["usable"] is True and facts["system_ioctls"]["KVM_CREATE_VM"] == {"supported": True, "result": 0}
-    assert kernel.calls.count("KVM_CREATE_VM") == 1
+    # the run's VM, and the hyperv subset's own: its vCPU needs an in-kernel LAPIC, which the vCPU run's HLT cannot have
+    assert kernel.calls.count("KVM_CREATE_VM") == 2
+    others = FakeKernel()
+    probe(others, ["all", "!hyperv"])
+    assert others.calls.count("KVM_CREATE_VM") == 1
     asked = [arg for name, arg in kernel.call_args if name == "KVM_CHECK_EXTENSION"]
     assert len(asked) == len(set(asked)), "a capability was asked twice"
     assert asked.count(CAP_NUMBER["KVM_CAP_VM_TYPES"]) == 1

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or
+# https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Hyper-V enlightenments against QEMU itself: 7.2 on this host, 10.0 and 11.1 each in a container of its Debian
+suite, all on this machine's real /dev/kvm. The probe runs there with qemu_version auto; then QEMU is started with
+each enlightenment and what it needs (hyperv_oracle.py), and with hv-passthrough. `starts` must be QEMU's answer,
+enlightenment by enlightenment; an abort counts as a refusal. The kvm_amd machine under TCG, a real KVM Hyper-V, is
+the other oracle (tests/functional/x86/test_x86_kvm_amd.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.hyperv import NAMES, RELEASES
+from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_qemu_releases import SUITES, run_script
+
+ORACLE = "tests/functional/hyperv/hyperv_oracle.py"
+
+
+@pytest.fixture(scope="module", params=sorted(SUITES, key=lambda s: SUITES[s]))
+def release(request, kvm_device):
+    found = run_script(request.param, kvm_device, ORACLE)
+    found["release"] = SUITES[request.param]
+    return found
+
+
+def test_the_table_covers_each_release_tested_here():
+    assert sorted(SUITES.values()) == sorted(RELEASES)
+
+
+def test_the_probe_is_judged_for_the_qemu_installed_there(release):
+    qemu = release["facts"]["qemu"]
+    assert (qemu["why"], qemu["table"]) == ("installed", release["release"]), qemu
+
+
+def test_each_enlightenment_starts_qemu_exactly_as_the_facts_say(release):
+    entries = release["facts"]["enlightenments"]
+    assert sorted(entries) == sorted(NAMES) and sorted(release["starts"]) == sorted(NAMES)
+    differences = [(name, words, entries[name]) for name, (started, words) in release["starts"].items()
+                   if started != entries[name]["starts"]]
+    assert differences == [], "\n".join("%s: QEMU %s; facts %s" % d for d in differences)
+
+
+def test_a_refusal_is_named_as_qemu_names_it(release):
+    """Where QEMU refuses, its words name what the facts name: the MSR it failed to set, or VP_INDEX."""
+    entries = release["facts"]["enlightenments"]
+    for name, (started, words) in release["starts"].items():
+        missing = entries[name]["missing"] or ""
+        if not started and "KVM_SET_MSRS refused" in missing:
+            assert "failed to set MSR 0x%s" % missing.split("(0x")[1].split(")")[0].lstrip("0") in words, (name, words)
+        if not started and "VP_INDEX is 0" in missing:
+            assert "kernel doesn't allow setting HyperV VP_INDEX" in words, (name, words)
+
+
+def test_what_starts_but_is_not_offered_is_dropped_because_kvm_has_no_hyper_v(release):
+    facts = release["facts"]
+    dropped = [n for n, e in facts["enlightenments"].items() if e["starts"] and not e["offered"]]
+    assert (dropped != []) == (facts["kvm"]["KVM_CAP_HYPERV"] == 0)
+    if dropped:  # QEMU's hyperv_enabled() needs KVM_CAP_HYPERV: without it QEMU starts, and sets no Hyper-V leaf
+        assert "CONFIG_KVM_HYPERV" in facts["reason"]
+
+
+def test_passthrough_starts_as_the_facts_say(release):
+    assert release["passthrough"][0] == release["facts"]["passthrough"]["starts"], release["passthrough"]
