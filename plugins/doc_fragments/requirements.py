@@ -102,6 +102,22 @@ options:
       - Unset, it defers to O(requirements), then to the variables O(vars_prefix) names; its default is C([]).
     type: list
     elements: str
+  required_hyperv:
+    description:
+      - 'Hyper-V enlightenments that Windows guests must be given, by QEMU''s names (V(hv-vapic), V(hv-time); also
+        V(vapic) or V(hv-apicv)), judged against C(ansible_facts.kvm.hyperv.enlightenments): each must be
+        C(offered), that is QEMU starts with it and the guest gets it. A failure carries the kernel''s answer that
+        stops it.'
+      - 'Or a Windows guest profile, the set a VMM turns on for Windows, read in its source at a named release
+        (C(WINDOWS_PROFILES) in the collection''s C(plugins/plugin_utils/_judge/profiles.py)): V(windows) (what
+        every one of them turns on), V(windows_nova), V(windows_proxmox), V(windows_kubevirt),
+        V(windows_virt_install_4) (virt-install 4.1) and V(windows_virt_install) (virt-install 5.0, which leaves off
+        what libvirt says is missing: its check only warns). A failure names each enlightenment missing and why. The
+        same names set O(min_guest_cpu_level) to the level Windows 11 24H2 needs.'
+      - Unknown names are rejected with suggestions. Needs the C(hyperv) facts (x86 only).
+      - Unset, it defers to O(requirements), then to the variables O(vars_prefix) names; its default is C([]).
+    type: list
+    elements: str
   required_devices:
     description:
       - Devices a VMM opens besides C(/dev/kvm) that must have opened read-write and answered their ioctl, as

@@ -33,7 +33,8 @@ ACTIONS = sorted(glob.glob(os.path.join(ROOT, "plugins", "action", "*.py")) + gl
 HOST = COLLECTION + ".plugins.module_utils"
 CONTROLLER = (COLLECTION + ".plugins.plugin_utils", COLLECTION + ".plugins.action", COLLECTION + ".plugins.filter")
 # What the controller may import from the host side: the shared names and the tables, pure data.
-SHARED = tuple(HOST + "." + name for name in ("_names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.releases", "_cpu.levels"))
+SHARED = tuple(HOST + "." + name for name in ("_names", "_kvm.caps", "_cpu.cpuid_bits", "_cpu.qemu_models", "_cpu.releases", "_cpu.levels",
+                                                        "_cpu.hyperv"))
 
 
 def files_under(*parts):

@@ -204,6 +204,17 @@ CODES = (
     ("guest_cpu.unavailable", "verdict",
      "the guest CPU could not be worked out (not x86, or an error)",
      "require it of x86 hosts only"),
+    ("hyperv.not_offered", "verdict",
+     "a Windows guest cannot be given a Hyper-V enlightenment here (QEMU does not start with it, or KVM has no "
+     "Hyper-V and QEMU drops it)",
+     "a host whose kernel's KVM emulates Hyper-V (`CONFIG_KVM_HYPERV=y`), or leave the enlightenment out"),
+    ("hyperv.profile_not_met", "verdict",
+     "a Windows guest of a VMM's profile cannot start with that VMM's enlightenments (a warning where the VMM leaves "
+     "off what is missing)",
+     "a host whose kernel's KVM emulates Hyper-V; the message names each enlightenment and why"),
+    ("hyperv.unavailable", "verdict",
+     "the Hyper-V enlightenments could not be worked out (not x86, or an error)",
+     "require them of x86 hosts only"),
     ("vmm_device.unusable", "verdict",
      "a device a VMM opens (tun, vhost-net, ...) did not open and answer",
      "the remedy is the device entry's own (`modprobe`, `--device`, a group)"),

@@ -31,6 +31,7 @@ Controller side: data only, pure standard library.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Profiles
 
@@ -176,7 +177,7 @@ BUILTIN_PROFILES = {
 }
 # Guest operating systems and the x86-64 level their x86_64 builds need, each with its source: in full in the
 # docs and check_only's guest_profiles, cited short (cite) in a failure, which every failing host repeats.
-GUEST_PROFILES = {
+GUEST_PROFILES: dict[str, dict[str, Any]] = {
     "rhel9": {
         "title": "Red Hat Enterprise Linux 9 and its rebuilds (CentOS Stream 9, AlmaLinux 9, Rocky Linux 9)",
         "min_guest_cpu_level": "x86-64-v2",
@@ -202,6 +203,73 @@ GUEST_PROFILES = {
                   "supports every x86-64 processor (the psABI baseline)",
     },
 }
+
+# Windows guests: the Hyper-V enlightenments each VMM turns on for them (QEMU's hv-* names: libvirt's hypervclock timer
+# is hv-time, KubeVirt's synictimer hv-stimer, its direct mode hv-stimer-direct; hv-spinlocks, a value that asks KVM
+# for nothing more, is left out), read in its source at the release named, and the CPU level Windows needs. A VMM that
+# `adapts` turns on only what libvirt's domain capabilities say the host has: a missing one is left off (a warning),
+# where for the others the guest does not start (a failure).
+WINDOWS_CPU_LEVEL = "x86-64-v2"
+WINDOWS_CPU_SOURCE = ("Microsoft, 'Windows Processor Requirements' (Windows 11 24H2 and Windows Server 2025 need SSE4.2 "
+                      "and POPCNT; Windows 8.1 and later CMPXCHG16B and LAHF/SAHF): x86-64-v2 is these and the SSE3, "
+                      "SSSE3 and SSE4.1 that every CPU with SSE4.2 has")
+WINDOWS_PROFILES: dict[str, dict[str, Any]] = {
+    "windows": {
+        "title": "Windows, the enlightenments every VMM below turns on",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time"],
+        "cite": "the windows_* profiles below, intersected",
+        "source": "the enlightenments that windows_virt_install_4, windows_nova, windows_proxmox and windows_kubevirt all turn on",
+    },
+    "windows_virt_install_4": {
+        "title": "Windows installed by virt-install 4.1 (Debian 12) with libvirt",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time"],
+        "cite": "virt-install 4.1.0, virtinst/domain/features.py",
+        "source": "virt-install of virt-manager 4.1.0 (Debian 12 virtinst 1:4.1.0-2): DomainFeatures.set_defaults turns on hyperv "
+                  "relaxed, vapic and spinlocks (8191) for an osinfo Windows OS; DomainClock.set_defaults adds the "
+                  "hypervclock timer (hv-time)",
+    },
+    "windows_virt_install": {
+        "title": "Windows installed by virt-install 5.0 (Debian 13) with libvirt",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time", "hv-vpindex", "hv-runtime", "hv-synic", "hv-stimer",
+                   "hv-stimer-direct", "hv-frequencies", "hv-tlbflush", "hv-ipi", "hv-avic"],
+        "adapts": True,
+        "cite": "virt-install 5.0.0, virtinst/domain/features.py",
+        "source": "virt-install of virt-manager 5.0.0 (Debian 13 virtinst 1:5.0.0-5): _set_hyperv_defaults turns on relaxed, vapic, "
+                  "spinlocks (8191), vpindex, runtime, synic, stimer and its direct mode (with the hypervclock timer, "
+                  "hv-time), frequencies, tlbflush, ipi, avic, and evmcs on Intel hosts, each only where libvirt's "
+                  "domain capabilities list it",
+    },
+    "windows_nova": {
+        "title": "Windows instances of OpenStack Nova's libvirt driver (os_type=windows)",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time", "hv-vpindex", "hv-runtime", "hv-synic", "hv-reset",
+                   "hv-frequencies", "hv-tlbflush", "hv-ipi"],
+        "cite": "Nova 34.0.0, nova/virt/libvirt/driver.py",
+        "source": "Nova 34.0.0 (PyPI nova): LibvirtDriver._set_features turns on hyperv relaxed, spinlocks (8191), vapic, "
+                  "vpindex, runtime, synic, reset, frequencies, tlbflush and ipi for os_type windows; _set_clock adds "
+                  "the hypervclock timer (hv-time)",
+    },
+    "windows_proxmox": {
+        "title": "Windows 7 and later guests of Proxmox VE (qemu-server, ostype win7 to win11)",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time", "hv-reset", "hv-vpindex", "hv-runtime", "hv-synic",
+                   "hv-stimer", "hv-ipi"],
+        "cite": "qemu-server, src/PVE/QemuServer/CPUConfig.pm",
+        "source": "proxmox/qemu-server at 0538c83c41603b50096ab418be166d1f86b6bd35, get_hyperv_enlightenments: for machine versions 3.1 and "
+                  "later, hv_spinlocks=0x1fff, hv_vapic, hv_time, hv_reset, hv_vpindex, hv_runtime, and for Windows 7 "
+                  "and later hv_relaxed, hv_synic, hv_stimer and hv_ipi",
+    },
+    "windows_kubevirt": {
+        "title": "Windows VMs of KubeVirt with the common-instancetypes Windows preferences",
+        "hyperv": ["hv-relaxed", "hv-vapic", "hv-time", "hv-vpindex", "hv-synic", "hv-stimer", "hv-stimer-direct",
+                   "hv-tlbflush", "hv-frequencies", "hv-reenlightenment", "hv-ipi", "hv-runtime", "hv-reset"],
+        "cite": "common-instancetypes, components/hyperv/hyperv.yaml",
+        "source": "kubevirt/common-instancetypes at db1b724528119cc986340f545cc58665ceab4f42, preferences/components/hyperv/hyperv.yaml, the hyperv component of "
+                  "the windows preferences: relaxed, vapic, vpindex, spinlocks (8191), synic, synictimer with direct, "
+                  "tlbflush, frequencies, reenlightenment, ipi, runtime, reset, and the hyperv clock timer (hv-time)",
+    },
+}
+for _profile in WINDOWS_PROFILES.values():  # each also sets the CPU level, as the guest profiles above do
+    _profile.update(min_guest_cpu_level=WINDOWS_CPU_LEVEL, cpu_source=WINDOWS_CPU_SOURCE)
+GUEST_PROFILES.update(WINDOWS_PROFILES)
 
 
 def profiles_with(custom_profiles: Profiles | None = None) -> Profiles:

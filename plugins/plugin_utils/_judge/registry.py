@@ -31,6 +31,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KV
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._names import KVM_BACKENDS
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_core as core
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_guest_cpu as guest_cpu
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_hyperv as hyperv
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge import checks_vmm as vmm
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import canonical_cap, did_you_mean, whole_number
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import validate_severity
@@ -244,6 +245,24 @@ REQUIREMENTS: tuple[Requirement, ...] = (
          "(V(tsc_deadline_timer)) are accepted; unknown names are rejected with suggestions."],
         guest_cpu.check_required_cpu_features, ("guest_cpu",), _required_cpu_features, elements="str", value_checked=True,
         checks=("required_cpu_features",)),
+    _requirement(
+        "required_hyperv", "list", [],
+        "Hyper-V enlightenments Windows guests must be given, QEMU's names (`hv-vapic`, `hv-time`) or a Windows "
+        "guest profile (`windows`, `windows_nova`, `windows_proxmox`, `windows_kubevirt`, `windows_virt_install`, "
+        "`windows_virt_install_4`; see [Windows guests](#windows-guests))",
+        ["Hyper-V enlightenments that Windows guests must be given, by QEMU's names (V(hv-vapic), V(hv-time); also "
+         "V(vapic) or V(hv-apicv)), judged against C(ansible_facts.kvm.hyperv.enlightenments): each must be "
+         "C(offered), that is QEMU starts with it and the guest gets it. A failure carries the kernel's answer that "
+         "stops it.",
+         "Or a Windows guest profile, the set a VMM turns on for Windows, read in its source at a named release "
+         "(C(WINDOWS_PROFILES) in the collection's C(plugins/plugin_utils/_judge/profiles.py)): V(windows) (what every "
+         "one of them turns on), V(windows_nova), V(windows_proxmox), V(windows_kubevirt), V(windows_virt_install_4) "
+         "(virt-install 4.1) and V(windows_virt_install) (virt-install 5.0, which leaves off what libvirt says is "
+         "missing: its check only warns). A failure names each enlightenment missing and why. The same names set "
+         "O(min_guest_cpu_level) to the level Windows 11 24H2 needs.",
+         "Unknown names are rejected with suggestions. Needs the C(hyperv) facts (x86 only)."],
+        hyperv.check_required_hyperv, ("hyperv",), hyperv.validate_required_hyperv, elements="str", value_checked=True,
+        checks=("required_hyperv: <name>", "required_hyperv")),
     _requirement(
         "required_devices", "list", [],
         "devices that must open and answer: `tun`, `vhost_net`, `vhost_vsock`, `vfio`, `iommufd`, `sev` (see "

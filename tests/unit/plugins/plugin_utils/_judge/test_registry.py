@@ -33,7 +33,7 @@ SET = {"min_api_version": 12, "min_vcpu_mmap_size": 4096, "require_vcpu_run": Tr
        "extension_minimums": {"NR_VCPUS": 1}, "profiles": ["qemu"], "require_nested": True,
        "allowed_backends": ["kvm_intel"], "forbid_world_writable_device": True, "device_users": ["nova"],
        "min_guest_cpu_level": "x86-64-v2", "required_cpu_models": ["Nehalem"], "required_cpu_features": ["avx2"],
-       "required_devices": ["tun"], "hugepages_minimums": {"2M": 1}, "require_iommu": True, "secure_guest": ["sev"],
+       "required_hyperv": ["hv-vapic"], "required_devices": ["tun"], "hugepages_minimums": {"2M": 1}, "require_iommu": True, "secure_guest": ["sev"],
        "module_parameters": {"kvm.halt_poll_ns": "0"}, "severity": {"usable": "fail"}}
 # Facts from which no subset was gathered but the core: every requirement's check must say so.
 CORE_ONLY = {"usable": True, "reasons": [], "gather_subset": ["device", "api", "vm"], "api_version": 12,
@@ -99,7 +99,7 @@ def test_each_validator_accepts_its_set_value_and_names_itself_when_it_refuses(e
     if entry["name"] in ("profiles", "required_extensions", "required_cpu_models", "required_cpu_features",
                          "allowed_backends", "required_devices", "secure_guest", "extension_minimums",
                          "hugepages_minimums", "module_parameters", "severity", "min_api_version",
-                         "min_vcpu_mmap_size", "min_guest_cpu_level", "require_iommu"):
+                         "min_vcpu_mmap_size", "min_guest_cpu_level", "require_iommu", "required_hyperv"):
         assert problems and all(isinstance(p, str) for p in problems), entry["name"]
 
 
@@ -186,7 +186,7 @@ EVERY_REQUIREMENT = {
     "extension_minimums": {"KVM_CAP_NR_VCPUS": 2}, "profiles": sorted(BUILTIN_PROFILES), "require_nested": True,
     "allowed_backends": ["kvm_intel"], "forbid_world_writable_device": True, "device_users": ["nova"],
     "min_guest_cpu_level": "x86-64-v2", "required_cpu_models": ["Haswell"], "required_cpu_features": ["avx2"],
-    "required_devices": ["tun", "vfio"], "hugepages_minimums": {"2048kB": 10, "1G": {"node0": 1}},
+    "required_hyperv": ["hv-vapic", "windows_nova", "windows_virt_install"], "required_devices": ["tun", "vfio"], "hugepages_minimums": {"2048kB": 10, "1G": {"node0": 1}},
     "require_iommu": True, "secure_guest": ["sev"], "module_parameters": {"kvm.halt_poll_ns": "0"}}
 
 
