@@ -262,7 +262,8 @@ WINDOWS_PROFILES: dict[str, dict[str, Any]] = {
         "hyperv": ["hv-relaxed", "hv-vapic", "hv-time", "hv-vpindex", "hv-synic", "hv-stimer", "hv-stimer-direct",
                    "hv-tlbflush", "hv-frequencies", "hv-reenlightenment", "hv-ipi", "hv-runtime", "hv-reset"],
         "cite": "common-instancetypes, components/hyperv/hyperv.yaml",
-        "source": "kubevirt/common-instancetypes at db1b724528119cc986340f545cc58665ceab4f42, preferences/components/hyperv/hyperv.yaml, the hyperv component of "
+        "source": "kubevirt/common-instancetypes at db1b724528119cc986340f545cc58665ceab4f42, "
+                  "preferences/components/hyperv/hyperv.yaml, the hyperv component of "
                   "the windows preferences: relaxed, vapic, vpindex, spinlocks (8191), synic, synictimer with direct, "
                   "tlbflush, frequencies, reenlightenment, ipi, runtime, reset, and the hyperv clock timer (hv-time)",
     },

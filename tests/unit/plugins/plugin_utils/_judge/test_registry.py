@@ -186,7 +186,8 @@ EVERY_REQUIREMENT = {
     "extension_minimums": {"KVM_CAP_NR_VCPUS": 2}, "profiles": sorted(BUILTIN_PROFILES), "require_nested": True,
     "allowed_backends": ["kvm_intel"], "forbid_world_writable_device": True, "device_users": ["nova"],
     "min_guest_cpu_level": "x86-64-v2", "required_cpu_models": ["Haswell"], "required_cpu_features": ["avx2"],
-    "required_hyperv": ["hv-vapic", "windows_nova", "windows_virt_install"], "required_devices": ["tun", "vfio"], "hugepages_minimums": {"2048kB": 10, "1G": {"node0": 1}},
+    "required_hyperv": ["hv-vapic", "windows_nova", "windows_virt_install"], "required_devices": ["tun", "vfio"],
+    "hugepages_minimums": {"2048kB": 10, "1G": {"node0": 1}},
     "require_iommu": True, "secure_guest": ["sev"], "module_parameters": {"kvm.halt_poll_ns": "0"}}
 
 
