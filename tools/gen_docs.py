@@ -34,7 +34,7 @@ importable()
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.subsets import SUBSET_TABLE  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.codes import CODES  # noqa: E402
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import (  # noqa: E402
-    BUILTIN_PROFILES, GUEST_PROFILES)
+    BUILTIN_PROFILES, GUEST_PROFILES, WINDOWS_PROFILES)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import (  # noqa: E402
     OTHER_CHECKS, REQUIREMENTS, ROLE_VARIABLES)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._remedy.remedies import FIXES  # noqa: E402
@@ -224,6 +224,15 @@ def guest_profile_table():
     return "\n".join(rows)
 
 
+def windows_profile_table():
+    rows = ["| profile | turns on | when one is missing | read in |", "|---|---|---|---|"]
+    rows.extend("| `%s` (%s) | %s | %s | %s |" % (
+        name, profile["title"], ", ".join("`%s`" % n for n in profile["hyperv"]),
+        "left off (a warning)" if profile.get("adapts") else "the guest does not start (a failure)", profile["source"])
+        for name, profile in WINDOWS_PROFILES.items())
+    return "\n".join(rows)
+
+
 def codes_table():
     rows = ["| code | given in | meaning | what to do |", "|---|---|---|---|"]
     rows.extend("| `%s` | %s | %s | %s |" % (code, "`ansible_facts.kvm.problems`" if where == "facts" else "the verdict",
@@ -281,8 +290,9 @@ def outputs():
         join("plugins", "doc_fragments", "requirements.py"): doc_fragment(),
         join("roles", "validate", "defaults", "main.yml"): role_defaults(),
         join("roles", "validate", "meta", "argument_specs.yml"): argument_specs(),
-        readme: between_markers(between_markers(_read(readme), "role variables", role_readme_table(), readme),
-                                "guest profiles", guest_profile_table(), readme),
+        readme: between_markers(between_markers(between_markers(
+            _read(readme), "role variables", role_readme_table(), readme), "guest profiles", guest_profile_table(), readme),
+            "windows profiles", windows_profile_table(), readme),
         module: between_markers(_read(module), "gather_subset", gather_subset_doc(), module),
         guide: between_markers(guide_text, "guest profiles", guest_profile_table(), guide),
         remediate: between_markers(_read(remediate), "fixes", fixes_table(), remediate),

@@ -187,6 +187,7 @@ class ActionModule(ControllerAction):
         verdicts: dict[str, Verdict] = {}
         counts: dict[str, int] = {}
         guest_cpu: dict[str, t.Any] = {}
+        hyperv: dict[str, t.Any] = {}
         excluded: dict[str, str] = {}
         cap_sets: dict[str, list[str] | None] = {}
         variables, by_host, sets = self._requirements_by_host(args, profiles, task_vars)
@@ -207,13 +208,14 @@ class ActionModule(ControllerAction):
             if verdicts[host]["status"] in ("pass", "fail"):  # the facts judged: this run's probe, else the cached
                 judged = judged or {}  # a pass or a fail was judged from facts
                 guest_cpu[host] = judged.get("guest_cpu")
+                hyperv[host] = judged.get("hyperv")
                 fingerprint = (verdicts[host].get("summary") or {}).get("caps")
                 if fingerprint is not None and fingerprint not in cap_sets:  # each distinct set once
                     cap_sets[fingerprint] = capabilities(judged)
             else:
                 excluded[host] = verdicts[host]["failures"][0]
         failed = [verdicts[h] for h in args["hosts"] if not verdicts[h]["passed"]]
-        pools = fleet_pools(guest_cpu, excluded)
+        pools = fleet_pools(guest_cpu, excluded, hyperv)
         for pool in pools["pools"]:  # each host learns its pool's CPU model (the inventory groups by it)
             for host in pool["hosts"]:
                 verdicts[host].setdefault("summary", {})["guest_cpu_model"] = (pool["config"] or {}).get("model")

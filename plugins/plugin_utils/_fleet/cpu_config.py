@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu import qemu_models
+from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.hyperv import NAMES as HYPERV_NAMES
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases import builtin_models
 
 RUNNERS_UP = 3
@@ -77,8 +78,46 @@ def kubevirt_yaml(config: dict[str, Any]) -> str:
     return "spec:\n  domain:\n    cpu:\n      model: %s\n" % config["kubevirt"]["model"]
 
 
-def cpu_config(models: Iterable[str], features: Collection[str]) -> dict[str, Any] | None:
-    """The configuration for a pool whose hosts all run `models` and all offer `features`; None without a candidate."""
+# libvirt's names of QEMU's Hyper-V enlightenments in the domain XML's <hyperv> element (libvirt 9.0's domaincommon.rng,
+# which virt-xml-validate checks); hv-time is its hypervclock timer. The others have no element there (hv-crash is the
+# device <panic model='hyperv'/>): they are said, not written.
+LIBVIRT_HYPERV = {"hv-relaxed": "relaxed", "hv-vapic": "vapic", "hv-vpindex": "vpindex", "hv-runtime": "runtime",
+                  "hv-synic": "synic", "hv-stimer": "stimer", "hv-reset": "reset", "hv-frequencies": "frequencies",
+                  "hv-reenlightenment": "reenlightenment", "hv-tlbflush": "tlbflush", "hv-ipi": "ipi",
+                  "hv-evmcs": "evmcs", "hv-avic": "avic"}
+LIBVIRT_ELSEWHERE = ("hv-time", "hv-stimer-direct")  # the hypervclock timer; <stimer>'s <direct>
+
+
+def libvirt_hyperv(enlightenments: Collection[str]) -> str:
+    """The domain XML's <hyperv> element (in <features>), on one line."""
+    parts = []
+    for name in HYPERV_NAMES:
+        if name in enlightenments and name in LIBVIRT_HYPERV:
+            element = LIBVIRT_HYPERV[name]
+            if name == "hv-stimer" and "hv-stimer-direct" in enlightenments:
+                parts.append("<stimer state='on'><direct state='on'/></stimer>")
+            else:
+                parts.append("<%s state='on'/>" % element)
+    return "<hyperv mode='custom'>%s</hyperv>" % "".join(parts)
+
+
+HYPERVCLOCK = "<clock offset='utc'><timer name='hypervclock' present='yes'/></clock>"  # hv-time, as libvirt says it
+
+
+def hyperv_config(enlightenments: Collection[str], passthrough: Collection[str]) -> dict[str, Any]:
+    """The Hyper-V block of a pool's configuration: every enlightenment each of its hosts starts and offers, as
+    QEMU's -cpu flags and libvirt's XML, and what the pool loses against hv-passthrough on its hosts."""
+    chosen = [name for name in HYPERV_NAMES if name in enlightenments]
+    return {"enlightenments": chosen, "qemu": ",".join(chosen), "libvirt": libvirt_hyperv(chosen),
+            "libvirt_clock": HYPERVCLOCK if "hv-time" in chosen else None,
+            "not_in_libvirt": [n for n in chosen if n not in LIBVIRT_HYPERV and n not in LIBVIRT_ELSEWHERE],
+            "lost_against_passthrough": [name for name in HYPERV_NAMES if name in passthrough and name not in chosen]}
+
+
+def cpu_config(models: Iterable[str], features: Collection[str], hyperv: Collection[str] | None = None,
+               passthrough: Collection[str] = ()) -> dict[str, Any] | None:
+    """The configuration for a pool whose hosts all run `models` and all offer `features` (and the Hyper-V
+    enlightenments `hyperv`, where every host's are known); None without a candidate."""
     ranked = ranked_candidates(models, features)
     if not ranked:
         return None
@@ -93,6 +132,8 @@ def cpu_config(models: Iterable[str], features: Collection[str]) -> dict[str, An
         "nova": {"cpu_mode": "custom", "cpu_models": nova_order},
         "kubevirt": {"path": "spec.domain.cpu.model", "model": best, "node_label": KUBEVIRT_LABEL % best},
     }
+    if hyperv is not None:
+        config["hyperv"] = hyperv_config(hyperv, passthrough)
     if "lm" in features and "lm" not in model_features(best):
         near = config["nearest_64_bit"] = nearest_64_bit(features)
         config["note"] = ("no 64-bit model runs on every host: the nearest, %s, lacks %s. %s boots 32-bit guests only; "

@@ -33,6 +33,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
     DEPRECATED, NOT_MIGRATION_SAFE, cpu_config)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import fingerprint
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import mapping
 
 
 def usable_guest_cpu(guest_cpu: object) -> tuple[frozenset[str], frozenset[str]] | tuple[None, str]:
@@ -47,6 +48,26 @@ def usable_guest_cpu(guest_cpu: object) -> tuple[frozenset[str], frozenset[str]]
     # host and max take whatever the host has: QEMU marks them migration-safe false, so they run on the host but
     # are no model a guest can be moved across a pool with.
     return frozenset(guest_cpu["features"]), frozenset(guest_cpu["runnable_models"]) - NOT_MIGRATION_SAFE
+
+
+def hyperv_of(hyperv: object) -> dict[str, list[str]]:
+    """{"hyperv": offered, "hyperv_passthrough": what hv-passthrough gives} of a host's hyperv facts, for its pool; {}
+    when they are not there (the pool's Hyper-V set is then unknown)."""
+    if not isinstance(hyperv, dict) or not isinstance(hyperv.get("enlightenments"), dict):
+        return {}
+    offered = [name for name, entry in hyperv["enlightenments"].items() if isinstance(entry, dict) and entry.get("offered") is True]
+    given = mapping(hyperv.get("passthrough")).get("enlightenments")
+    return {"hyperv": sorted(offered), "hyperv_passthrough": sorted(given) if isinstance(given, list) and _names(given) else []}
+
+
+def _hyperv(pools: list[dict[str, Any]]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """(the Hyper-V enlightenments every host of these pools offers, or None when one host's are unknown; the union of
+    what hv-passthrough gives on them)."""
+    known = [p.get("hyperv") for p in pools]
+    lists = [h for h in known if isinstance(h, (list, frozenset)) and all(isinstance(n, str) for n in h)]
+    offered = _intersection(lists) if known and len(lists) == len(known) else None
+    passthrough = frozenset(name for p in pools if _names(p.get("hyperv_passthrough")) for name in p["hyperv_passthrough"])
+    return offered, passthrough
 
 
 def _intersection(sets: Iterable[Iterable[str]]) -> frozenset[str]:
@@ -65,10 +86,12 @@ def _summary(features: Iterable[str], models: Iterable[str]) -> dict[str, Any]:
             "runnable_models": sorted(models)}
 
 
-def fleet_pools(hosts: Mapping[str, object], excluded: Mapping[str, str] | None = None) -> dict[str, Any]:
+def fleet_pools(hosts: Mapping[str, object], excluded: Mapping[str, str] | None = None,
+                hyperv_facts: Mapping[str, object] | None = None) -> dict[str, Any]:
     """The fleet view of {host: guest_cpu facts}; see the module docstring.
 
-    `excluded` ({host: why}) adds hosts the caller already knows have no usable facts.
+    `excluded` ({host: why}) adds hosts the caller already knows have no usable facts; `hyperv_facts` ({host: hyperv
+    facts}) gives each pool the Hyper-V enlightenments all its hosts offer.
     """
     excluded = dict(excluded or {})
     pools: dict[frozenset[str], dict[str, Any]] = {}  # grouped here already: one set per pool, not per host, for fleets of 100,000 hosts
@@ -77,12 +100,17 @@ def fleet_pools(hosts: Mapping[str, object], excluded: Mapping[str, str] | None 
         if features is None:
             excluded[host] = str(models)  # the reason
             continue
+        hyperv = hyperv_of((hyperv_facts or {}).get(host))
         pool = pools.get(features)
         if pool is None:
-            pools[features] = {"hosts": [host], "features": features, "runnable_models": models}
+            pools[features] = {"hosts": [host], "features": features, "runnable_models": models, "members": [hyperv]}
         else:
             pool["hosts"].append(host)
             pool["runnable_models"] = pool["runnable_models"] & models
+            pool["members"].append(hyperv)
+    for pool in pools.values():  # the Hyper-V set of the pool: what each of its hosts offers
+        offered, passthrough = _hyperv(pool.pop("members"))
+        pool.update(hyperv=None if offered is None else sorted(offered), hyperv_passthrough=sorted(passthrough))
     return fleet_view(list(pools.values()), excluded)
 
 
@@ -95,21 +123,25 @@ def fleet_view(pools: list[dict[str, Any]], excluded: Mapping[str, str] | None =
     by_features: dict[frozenset[str], dict[str, Any]] = {}
     for given in pools:
         features = frozenset(given["features"])
-        pool = by_features.setdefault(features, {"hosts": set(), "models": []})
+        pool = by_features.setdefault(features, {"hosts": set(), "models": [], "given": []})
         pool["hosts"].update(given["hosts"])
         pool["models"].append(frozenset(given["runnable_models"]))
+        pool["given"].append(given)
     pools = []
     for features, pool in by_features.items():
         models = _intersection(pool["models"])
         level, _missing = x86_64_level(features)
+        hyperv, passthrough = _hyperv(pool["given"])
         pools.append({"id": fingerprint(features), "hosts": sorted(pool["hosts"]), "level": level, "features": features,
-                      "models": models, "feature_count": len(features)})
+                      "models": models, "feature_count": len(features), "hyperv": hyperv, "passthrough": passthrough})
     # Best first: highest level, then most runnable models, then most features; the id breaks ties.
     pools.sort(key=lambda p: (-level_rank(p["level"]), -len(p["models"]), -p["feature_count"], p["id"]))
     common_features = _intersection(p["features"] for p in pools)
     common_models = _intersection(p["models"] for p in pools)
     common = _summary(common_features, common_models)
-    common["config"] = cpu_config(common_models, common_features)
+    common_hyperv, common_passthrough = _hyperv([{"hyperv": None if p["hyperv"] is None else sorted(p["hyperv"]),
+                                                  "hyperv_passthrough": sorted(p["passthrough"])} for p in pools])
+    common["config"] = cpu_config(common_models, common_features, common_hyperv, common_passthrough)
     common["host_dependent_models"] = sorted(NOT_MIGRATION_SAFE)  # run on each host; never offered for migration
     best = pools[0]["features"] if pools else frozenset()
     for index, pool in enumerate(pools):
@@ -123,7 +155,9 @@ def fleet_view(pools: list[dict[str, Any]], excluded: Mapping[str, str] | None =
                       "features": sorted(pool["features"]), "runnable_models": sorted(pool["models"]),
                       "feature_count": pool["feature_count"], "lacking": pool["lacking"],
                       "deprecated_models": sorted(pool["models"] & DEPRECATED),
-                      "config": cpu_config(pool["models"], pool["features"]),
+                      "hyperv": None if pool["hyperv"] is None else sorted(pool["hyperv"]),
+                      "hyperv_passthrough": sorted(pool["passthrough"]),
+                      "config": cpu_config(pool["models"], pool["features"], pool["hyperv"], pool["passthrough"]),
                       "without_it": {"level": gains["level"], "models_gained": gains["models_gained"]} if gains else None})
     return {"hosts": sum(len(p["hosts"]) for p in pools), "excluded": dict(sorted((excluded or {}).items())),
             "common": common, "pools": shown, "holding_back": holding_back}

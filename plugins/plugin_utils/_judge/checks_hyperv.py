@@ -120,6 +120,24 @@ def _profile_check(name: str, entries: dict[str, Any]) -> Check:
         code="hyperv.profile_not_met", subject=name, remedy=remedy_for(said))
 
 
+def windows_why(facts: Facts) -> str | None:
+    """Why the first enlightenment that any Windows profile needs and the guest is not offered is missing, for the
+    reports (the whole answer, per enlightenment, is in the facts): None when every one is offered or none is known."""
+    hyperv = facts.get("hyperv")
+    entries = mapping(hyperv).get("enlightenments") if isinstance(hyperv, dict) else None
+    if not isinstance(entries, dict):
+        return None
+    needed = [n for n in NAMES if any(n in p["hyperv"] for p in WINDOWS_PROFILES.values())]
+    missing = _missing(entries, needed)
+    if not missing:
+        return None
+    # one that stops QEMU says more than one it drops; and where KVM has no Hyper-V, that is the root of it all
+    stops = [pair for pair in missing if mapping(entries.get(pair[0])).get("starts") is False]
+    said = "%s: %s" % (stops or missing)[0]
+    reason = mapping(hyperv).get("reason")
+    return said + ("; %s" % reason if isinstance(reason, str) else "")
+
+
 def windows_summary(facts: Facts) -> dict[str, list[str]] | None:
     """{Windows profile: the enlightenments of it the guest is not offered} for the reports, or None when the hyperv
     facts are not there to say."""

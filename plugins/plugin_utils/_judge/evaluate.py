@@ -17,7 +17,7 @@ from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_core import profile_checks, usable_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_guest_cpu import check_qemu_agrees
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_hyperv import windows_summary
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_hyperv import windows_summary, windows_why
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.checks_vmm import slow_parameter_checks
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.registry import REQUIREMENTS, default_requirements
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.severity import apply_severity
@@ -140,4 +140,5 @@ def summarize(facts: Facts) -> dict[str, Any]:
             "guest_cpu_level": guest.get("level"),
             "guest_cpu_pool": fingerprint(features) if isinstance(features, list) else None,
             # {Windows profile: the enlightenments missing}: which hosts can start which Windows guests
-            "windows": windows_summary(_gathered(facts, "hyperv") and facts or {})}
+            "windows": windows_summary(_gathered(facts, "hyperv") and facts or {}),
+            "windows_why": windows_why(_gathered(facts, "hyperv") and facts or {})}

@@ -64,8 +64,25 @@ def _configs(view: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def _config_blocks(config: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each configuration; the model names come from the model table (fleet_view recomputes
     every config from the pools' models), so a code block cannot be broken out of."""
-    return [("QEMU", config["qemu"]), ("libvirt domain XML", config["libvirt"]), ("nova.conf", nova_conf(config)),
-            ("KubeVirt VirtualMachineInstance", kubevirt_yaml(config))]
+    blocks = [("QEMU", config["qemu"]), ("libvirt domain XML", config["libvirt"]), ("nova.conf", nova_conf(config)),
+              ("KubeVirt VirtualMachineInstance", kubevirt_yaml(config))]
+    hyperv = config.get("hyperv")
+    if isinstance(hyperv, dict) and hyperv.get("enlightenments"):  # Windows guests: the pool's Hyper-V set
+        blocks += [("QEMU Hyper-V enlightenments (append to -cpu)", hyperv["qemu"]),
+                   ("libvirt <hyperv> (in <features>)", hyperv["libvirt"])]
+        if hyperv.get("libvirt_clock"):
+            blocks.append(("libvirt <clock> (hv-time is the hypervclock timer)", hyperv["libvirt_clock"]))
+    return blocks
+
+
+def _hyperv_line(config: dict[str, Any]) -> str | None:
+    """What the Hyper-V block says in words: the set, what hv-passthrough would add, what libvirt cannot say."""
+    hyperv = config.get("hyperv")
+    if not isinstance(hyperv, dict):
+        return None
+    return "%s; lost against hv-passthrough: %s; not in libvirt's <hyperv>: %s" % (
+        ", ".join(hyperv["enlightenments"]) or "none (no Windows enlightenment starts on every host)",
+        ", ".join(hyperv["lost_against_passthrough"]) or "nothing", ", ".join(hyperv["not_in_libvirt"]) or "nothing")
 
 
 CONFIG_RULE = ("The model to use: of the models every host of the pool runs that QEMU marks migration-safe and "
@@ -83,6 +100,9 @@ def _config_markdown(view: Mapping[str, Any]) -> list[str]:
                   "- **KubeVirt** node label: `%s`" % markdown(config["kubevirt"]["node_label"]), ""]
         if config.get("note"):
             lines[-1:] = ["- **64-bit guests**: %s" % markdown(config["note"]), ""]
+        if _hyperv_line(config):
+            lines[-1:] = ["- **Hyper-V for Windows guests** (every host starts and offers them): %s"
+                          % markdown(_hyperv_line(config)), ""]
         for label, text in _config_blocks(config):
             lines += ["%s:" % label, "", "```", text.rstrip("\n"), "```", ""]
     return (["## CPU configuration to use", "", CONFIG_RULE, ""] + lines) if lines else []
@@ -181,6 +201,9 @@ def html_section(view: Mapping[str, Any] | None) -> str:
                 html(title), html(config["model"]), _h_list(config["runners_up"]), _h_list(config["lost"], 20)))
             if config.get("note"):
                 parts.append(u"<p><b>64-bit guests</b>: %s</p>" % html(config["note"]))
+            if _hyperv_line(config):
+                parts.append(u"<p><b>Hyper-V for Windows guests</b> (every host starts and offers them): %s</p>"
+                             % html(_hyperv_line(config)))
             parts.extend(u"<p>%s:</p><pre>%s</pre>" % (html(label), html(text)) for label, text in _config_blocks(config))
     if view["holding_back"]:
         parts.append(u"<h3>Hosts holding the fleet back</h3><ul>")

@@ -27,6 +27,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import
     DRIFT_FACTS, drift_by_value, flat_parameters)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import html_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import html_section
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.windows import html_section as windows_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
 VIEW_SCHEMA = "fleetcheck.kvm/fleet-html"
@@ -167,4 +168,4 @@ def render_html(fleet: Fleet) -> str:
     panels, rest = rest.split("__GUEST_CPU__", 1)
     before, after = rest.split("__DATA__", 1)
     return "".join([head, title, middle, title, counts, changes_section(fleet.get("changes")), panels,
-                    html_section(fleet.get("guest_cpu")), before, script_json(build_view(fleet)), after])
+                    html_section(fleet.get("guest_cpu")) + windows_section(fleet), before, script_json(build_view(fleet)), after])

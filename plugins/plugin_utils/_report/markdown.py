@@ -17,6 +17,7 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.drift import
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.fleet import failing_first
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import markdown_section as changes_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.cpu import markdown_section
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.windows import markdown_section as windows_section
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import markdown, markdown_code
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
@@ -153,7 +154,7 @@ def render_markdown(fleet: Fleet) -> str:
                   ""]
     lines += changes_section(fleet.get("changes")) + _causes(fleet) + _warnings(fleet) + _requirements(fleet)
     lines += _drift(fleet)
-    lines += markdown_section(fleet.get("guest_cpu")) + _needing_action(fleet)
+    lines += markdown_section(fleet.get("guest_cpu")) + windows_section(fleet) + _needing_action(fleet)
     good = [r["host"] for r in fleet["hosts"] if r["status"] == "pass"]
     lines += ["## Hosts that pass (%d)" % len(good), ""]
     lines.append(names(good, MAX_PASSING) if good else "None.")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.changes import summary_lines
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.escape import REPORT_TEXT_MAX
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.windows import windows_view
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._text import truncate, safe_text
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Fleet
 
@@ -74,6 +75,22 @@ def _cause_lines(groups: list[dict[str, Any]], marker: str) -> list[str]:
     return lines
 
 
+def _windows_lines(fleet: Fleet) -> list[str]:
+    """One line: on how many hosts a Windows guest of each VMM's profile starts, and, where none does, what they lack."""
+    view = windows_view(fleet)
+    if not view:
+        return []
+    judged = dict((name, entry["can"] + sum(len(h) for h in entry["cannot"].values())) for name, entry in view.items())
+    said = ["%s %d of %d" % (name, entry["can"], judged[name]) for name, entry in view.items()]
+    line = u"Windows guests start with their VMM's Hyper-V enlightenments on: %s hosts" % ", ".join(said)
+    common = view.get("windows")
+    if common and common["cannot"] and not common["can"]:
+        lacking = sorted(common["cannot"].items(), key=lambda kv: -len(kv[1]))[0][0]
+        line += u"; no host gives even the common set (lacking %s)%s" % (_text(lacking), u": %s" % _text(
+            common["why"][lacking]) if lacking in common["why"] else u"")
+    return [line]
+
+
 def render_summary(fleet: Fleet, paths: dict[str, str], written: bool = True) -> list[str]:
     """The summary as a list of lines."""
     counts = fleet["counts"]
@@ -96,6 +113,7 @@ def render_summary(fleet: Fleet, paths: dict[str, str], written: bool = True) ->
         lines.append(u"Guest CPU level: %s" % "; ".join(
             "%s on %s" % (_text(level), _names(hosts)) for level, hosts in sorted(levels.items(), key=lambda kv: str(kv[0]))))
     lines.extend(_model_lines(fleet.get("guest_cpu")))
+    lines.extend(_windows_lines(fleet))
     if written:
         lines.append(u"Reports: %s" % ", ".join(_text(paths[f]) for f in sorted(paths)))
     else:

@@ -61,6 +61,9 @@ def main():
     entries = found["facts"]["enlightenments"]
     found["starts"] = dict((name, starts("host," + ",".join(with_needs(name, entries)))) for name in entries)
     found["passthrough"] = starts("host,hv-passthrough")
+    # the pool's Hyper-V block of this one host: every enlightenment offered, together (as cpu_config gives it)
+    offered = [name for name, entry in entries.items() if entry["offered"]]
+    found["all_offered"] = starts(",".join(["host"] + offered)) if offered else None
     print(json.dumps(found))
 
 

@@ -12,9 +12,14 @@ the other oracle (tests/functional/x86/test_x86_kvm_amd.py).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import shutil
+import subprocess
+
 import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.hyperv import NAMES, RELEASES
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import hyperv_config
+from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_qemu_releases import SUITES, run_script
 
 ORACLE = "tests/functional/hyperv/hyperv_oracle.py"
@@ -65,3 +70,22 @@ def test_what_starts_but_is_not_offered_is_dropped_because_kvm_has_no_hyper_v(re
 
 def test_passthrough_starts_as_the_facts_say(release):
     assert release["passthrough"][0] == release["facts"]["passthrough"]["starts"], release["passthrough"]
+
+
+def test_the_libvirt_hyperv_element_of_every_enlightenment_is_valid_domain_xml(tmp_path):
+    validate = shutil.which("virt-xml-validate")
+    if not validate:
+        missing("virt-xml-validate is not installed (Debian package libvirt-clients, installed by tools/test-all.sh)")
+    block = hyperv_config(NAMES, NAMES)
+    assert block["not_in_libvirt"] == ["hv-crash", "hv-syndbg", "hv-emsr-bitmap", "hv-xmm-input", "hv-tlbflush-ext",
+                                       "hv-tlbflush-direct"]
+    domain = tmp_path / "domain.xml"
+    domain.write_text(u"<domain type='kvm'><name>windows</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+                      u"<os><type arch='x86_64' machine='q35'>hvm</type></os><features>%s</features>%s<devices/>"
+                      u"</domain>" % (block["libvirt"], block["libvirt_clock"]))
+    done = subprocess.run([validate, str(domain), "domain"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    assert done.returncode == 0, done.stdout
+    broken = tmp_path / "broken.xml"  # the validator can fail: an element libvirt 9.0 does not have
+    broken.write_text(domain.read_text().replace("<ipi state='on'/>", "<xmm_input state='on'/>"))
+    assert subprocess.call([validate, str(broken), "domain"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0

@@ -28,6 +28,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases impor
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import LEVEL_NAMES, level_requirements
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.caps import KVM_CAPS, cap_name
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.extensions import CAP_SWEEP_BEYOND_TABLE
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import fleet_pools
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.evaluate import check_requirements, evaluate
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import BUILTIN_PROFILES
 from ansible_collections.fleetcheck.kvm.tests.functional import emulated_machine as machine
@@ -272,6 +273,14 @@ def hyperv(amd):
     return json.loads(amd.output("hyperv"))
 
 
+def test_the_pool_of_this_kvm_amd_host_configures_every_enlightenment_it_offers(amd):
+    facts = facts_of(amd, "facts")
+    view = fleet_pools({"amd": facts["guest_cpu"]}, {}, {"amd": facts["hyperv"]})
+    block = view["common"]["config"]["hyperv"]
+    assert "hv-vapic" in block["enlightenments"] and "hv-evmcs" not in block["enlightenments"]  # eVMCS is Intel's
+    assert block["qemu"] == ",".join(block["enlightenments"])
+
+
 def test_each_hyperv_enlightenment_starts_the_guests_qemu_exactly_as_the_facts_say(hyperv):
     """A real KVM Hyper-V (Debian 12's kernel): each enlightenment, with what it needs, started under -accel kvm."""
     facts = hyperv["facts"]
@@ -284,6 +293,7 @@ def test_each_hyperv_enlightenment_starts_the_guests_qemu_exactly_as_the_facts_s
     assert differences == [], "\n".join("%s: QEMU %s; facts %s" % d for d in differences)
     assert [n for n, e in entries.items() if e["offered"] != e["starts"]] == []  # KVM_CAP_HYPERV: nothing dropped
     assert hyperv["passthrough"][0] == facts["passthrough"]["starts"], hyperv["passthrough"]
+    assert hyperv["all_offered"][0] is True, hyperv["all_offered"]  # the pool's Hyper-V block starts as a whole
 
 
 def test_the_intel_only_enlightened_vmcs_is_refused_on_kvm_amd_with_the_kernels_answer(hyperv):

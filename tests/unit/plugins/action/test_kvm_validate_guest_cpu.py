@@ -83,7 +83,8 @@ def test_fleet_pools_equal_those_of_the_hosts_guest_cpu_facts():
     hosts = ["haswell1", "nehalem"]
     result = validate({"hosts": hosts, "mode": "audit"}, {"hostvars": hostvars})
     assert result["guest_cpu_pools"] == fleet_pools(
-        dict((h, hostvars[h]["ansible_facts"]["kvm"]["guest_cpu"]) for h in hosts))
+        dict((h, hostvars[h]["ansible_facts"]["kvm"]["guest_cpu"]) for h in hosts), {},
+        dict((h, hostvars[h]["ansible_facts"]["kvm"].get("hyperv")) for h in hosts))
 
 
 def test_an_empty_fleet_has_no_pools():

@@ -138,3 +138,51 @@ def test_unknown_names_are_rejected_with_suggestions():
 def test_every_old_linux_name_of_the_curated_map_is_known():
     from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.cpuid import LINUX_NAMES
     assert [name for name in LINUX_NAMES if checks.canonical_feature(name) is None] == []
+
+
+# -- Hyper-V: the enlightenments every host of a pool offers ---------------------------------------
+
+def hyperv(offered, passthrough=()):
+    """A host's hyperv facts offering these enlightenments (and hv-passthrough giving those)."""
+    return {"enlightenments": dict((name, {"offered": name in offered, "starts": True, "missing": None, "needs": []})
+                                   for name in ("hv-relaxed", "hv-vapic", "hv-time", "hv-stimer", "hv-stimer-direct",
+                                                "hv-syndbg")),
+            "passthrough": {"starts": True, "enlightenments": list(passthrough), "missing": None}}
+
+
+def test_a_pool_offers_the_enlightenments_every_host_of_it_offers_and_says_what_passthrough_would_add():
+    view = fleet_pools({"a": host(V2, ["Nehalem"]), "b": host(V2, ["Nehalem"])}, {},
+                       {"a": hyperv(["hv-relaxed", "hv-vapic", "hv-time"], ["hv-relaxed", "hv-vapic", "hv-time"]),
+                        "b": hyperv(["hv-relaxed", "hv-time", "hv-stimer", "hv-stimer-direct"], ["hv-stimer"])})
+    [pool] = view["pools"]
+    assert pool["hyperv"] == ["hv-relaxed", "hv-time"] and pool["hyperv_passthrough"] == [
+        "hv-relaxed", "hv-stimer", "hv-time", "hv-vapic"]
+    block = pool["config"]["hyperv"]
+    assert block["enlightenments"] == ["hv-relaxed", "hv-time"] and block["qemu"] == "hv-relaxed,hv-time"
+    assert block["libvirt"] == "<hyperv mode='custom'><relaxed state='on'/></hyperv>"
+    assert block["libvirt_clock"] == "<clock offset='utc'><timer name='hypervclock' present='yes'/></clock>"
+    assert block["lost_against_passthrough"] == ["hv-vapic", "hv-stimer"]
+    assert view["common"]["config"]["hyperv"] == block
+
+
+def test_a_host_without_hyperv_facts_leaves_its_pool_without_a_hyper_v_block():
+    view = fleet_pools({"a": host(V2, ["Nehalem"]), "b": host(V2, ["Nehalem"])}, {}, {"a": hyperv(["hv-relaxed"])})
+    [pool] = view["pools"]
+    assert pool["hyperv"] is None and "hyperv" not in pool["config"] and "hyperv" not in view["common"]["config"]
+
+
+def test_stimer_direct_is_a_child_of_stimer_and_what_libvirt_cannot_say_is_listed():
+    view = fleet_pools({"a": host(V2, ["Nehalem"])}, {}, {"a": hyperv(["hv-stimer", "hv-stimer-direct", "hv-syndbg"])})
+    block = view["pools"][0]["config"]["hyperv"]
+    assert "<stimer state='on'><direct state='on'/></stimer>" in block["libvirt"]
+    assert block["not_in_libvirt"] == ["hv-syndbg"]
+
+
+def test_slices_merge_their_pools_hyper_v_sets_exactly():
+    from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.pools import merge_views
+    one = fleet_pools({"a": host(V2, ["Nehalem"])}, {}, {"a": hyperv(["hv-relaxed", "hv-vapic"])})
+    two = fleet_pools({"b": host(V2, ["Nehalem"])}, {}, {"b": hyperv(["hv-vapic", "hv-time"])})
+    [pool] = merge_views([one, two])["pools"]
+    assert pool["hosts"] == ["a", "b"] and pool["hyperv"] == ["hv-vapic"]
+    broken = dict(two, pools=[dict(two["pools"][0], hyperv="hv-vapic")])  # untrusted: not a list of names
+    assert merge_views([one, broken])["pools"][0]["hyperv"] is None

@@ -80,7 +80,7 @@ def test_every_pool_carries_what_a_merge_needs():
     for pool in view["pools"]:
         assert pool["id"] == fingerprint(pool["features"]) and pool["features"] == sorted(pool["features"])
         assert set(pool) == {"id", "hosts", "level", "features", "runnable_models", "feature_count", "lacking",
-                             "without_it", "deprecated_models", "config"}
+                             "without_it", "deprecated_models", "config", "hyperv", "hyperv_passthrough"}
 
 
 def test_pool_id_is_sha256_of_the_sorted_names_joined_by_commas():
