@@ -68,8 +68,8 @@ def markdown_section(fleet: Fleet) -> list[str]:
     lines = ["## Windows guests", "", INTRO, "", "| profile | hosts that can start it | hosts that cannot | not known |",
              "|---|---|---|---|"]
     for name, entry in view.items():
-        lines.append("| `%s` | %d | %s | %d |" % (name, entry["can"], "<br>".join(_cannot(entry, markdown))
-                                                 or "none", entry["unknown"]))
+        cannot = "<br>".join(_cannot(entry, markdown)) or "none"
+        lines.append("| `%s` | %d | %s | %d |" % (name, entry["can"], cannot, entry["unknown"]))
     return lines + [""]
 
 
