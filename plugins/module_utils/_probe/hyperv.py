@@ -21,9 +21,9 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._probe.context impo
 CAPS = ("KVM_CAP_HYPERV", "KVM_CAP_HYPERV_TIME", "KVM_CAP_HYPERV_VP_INDEX", "KVM_CAP_HYPERV_SYNIC2",
         "KVM_CAP_HYPERV_TLBFLUSH", "KVM_CAP_HYPERV_SEND_IPI", "KVM_CAP_HYPERV_ENLIGHTENED_VMCS",
         "KVM_CAP_HYPERV_CPUID", "KVM_CAP_SYS_HYPERV_CPUID")
-NO_HYPERV = ("KVM_CAP_HYPERV is 0: this kernel's KVM emulates no Hyper-V (Linux 6.8 and later: CONFIG_KVM_HYPERV "
-             "is off); QEMU starts with hv-* properties but gives the guest no Hyper-V CPUID leaves, so Windows runs "
-             "without any enlightenment")
+NO_HYPERV = ("KVM_CAP_HYPERV is 0: this kernel's KVM emulates no Hyper-V (as Linux 6.8 and later built without "
+             "CONFIG_KVM_HYPERV, or a paravirtual KVM); QEMU starts with hv-* properties but gives the guest no Hyper-V "
+             "CPUID leaves, so Windows runs without any enlightenment")
 SPLIT_IRQCHIP_ROUTES = 24  # QEMU's IOAPIC pins (kvm_arch_irqchip_create with kernel-irqchip=split)
 DROPPED = "KVM_CAP_HYPERV is 0: QEMU starts, and drops it silently (see hyperv.reason)"
 

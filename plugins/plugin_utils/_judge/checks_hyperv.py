@@ -105,13 +105,25 @@ def _one_check(name: str, entries: dict[str, Any]) -> Check:
                  remedy=remedy_for(why))
 
 
+def grouped(missing: list[tuple[str, str]]) -> str:
+    """Each reason once, after the enlightenments it stops (one that only needs a refused one says which): the kernel
+    gives a whole VMM's set few distinct answers."""
+    groups: dict[str, list[str]] = {}
+    for name, why in missing:
+        if why.startswith("needs "):
+            needed, _colon, why = why[len("needs "):].partition(": ")
+            name = "%s (needs %s)" % (name, needed)
+        groups.setdefault(why, []).append(name)
+    return "; ".join("%s: %s" % (", ".join(names), why) for why, names in groups.items())
+
+
 def _profile_check(name: str, entries: dict[str, Any]) -> Check:
     profile = WINDOWS_PROFILES[name]
     missing = _missing(entries, profile["hyperv"])
-    said = "; ".join("%s: %s" % pair for pair in missing)
+    said = grouped(missing)
     if profile.get("adapts"):
-        message = "%s leave%s off %s here, so Windows runs without them: %s" % (
-            profile["title"], "" if len(missing) > 1 else "s", ", ".join(n for n, _why in missing), said)
+        message = "%s: the VMM leaves off %s here, so Windows runs without them: %s" % (
+            profile["title"], ", ".join(n for n, _why in missing), said)
     else:
         message = "a Windows guest of %s cannot start here with its Hyper-V enlightenments (%s): %s" % (
             profile["title"], profile["cite"], said)

@@ -81,8 +81,8 @@ def _windows_lines(fleet: Fleet) -> list[str]:
     if not view:
         return []
     judged = dict((name, entry["can"] + sum(len(h) for h in entry["cannot"].values())) for name, entry in view.items())
-    said = ["%s %d of %d" % (name, entry["can"], judged[name]) for name, entry in view.items()]
-    line = u"Windows guests start with their VMM's Hyper-V enlightenments on: %s hosts" % ", ".join(said)
+    said = ["%s on %d of %d" % (name, entry["can"], judged[name]) for name, entry in view.items()]
+    line = u"Windows guests, with the Hyper-V enlightenments each VMM turns on, start: %s hosts" % ", ".join(said)
     common = view.get("windows")
     if common and common["cannot"] and not common["can"]:
         lacking = sorted(common["cannot"].items(), key=lambda kv: -len(kv[1]))[0][0]

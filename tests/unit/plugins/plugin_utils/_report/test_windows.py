@@ -12,7 +12,6 @@ from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles imp
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check, host_verdict
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report import windows
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.html import render_html
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.markdown import render_markdown
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._report.summary import render_summary
 from ansible_collections.fleetcheck.kvm.tests.unit.plugins.plugin_utils._report.fleets import NOW
 
@@ -54,7 +53,7 @@ def test_host_names_and_what_they_lack_are_escaped_for_each_format():
 
 def test_the_console_says_where_no_host_gives_even_the_common_set():
     [line] = [l for l in render_summary(fleet_of({"a": NO_HYPER_V, "b": NO_HYPER_V}), {}) if "Windows" in l]
-    assert "windows_nova 0 of 2" in line and "no host gives even the common set (lacking hv-relaxed" in line
+    assert "windows_nova on 0 of 2" in line and "no host gives even the common set (lacking hv-relaxed" in line
 
 
 def test_the_audit_says_why_a_windows_guest_of_nova_cannot_start_on_a_kvm_without_hyper_v():
@@ -66,6 +65,6 @@ def test_the_audit_says_why_a_windows_guest_of_nova_cannot_start_on_a_kvm_withou
                        host="pvm")
     fleet = build_fleet(["pvm"], {"pvm": verdict}, NOW)
     [line] = [l for l in render_summary(fleet, {}) if "Windows" in l]
-    assert "windows_nova 0 of 1" in line and "hv-vapic: KVM_SET_MSRS refused HV_X64_MSR_APIC_ASSIST_PAGE" in line
+    assert "windows_nova on 0 of 1" in line and "hv-vapic: KVM_SET_MSRS refused HV_X64_MSR_APIC_ASSIST_PAGE" in line
     assert "this kernel's KVM emulates no Hyper-V" in line
     assert "(first: hv-vapic: KVM_SET_MSRS refused" in "\n".join(windows.markdown_section(fleet))
