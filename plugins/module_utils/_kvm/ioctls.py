@@ -13,6 +13,15 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm import abi
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._kvm.errors import KvmError
 
 
+def _array(header, item, rows):
+    """A kvm_cpuid2 or kvm_msrs buffer: the count (and padding), then one packed item per row."""
+    buf = bytearray(header.size + len(rows) * item.size)
+    header.pack_into(buf, 0, len(rows), 0)
+    for i, row in enumerate(rows):
+        item.pack_into(buf, header.size + i * item.size, *row)
+    return buf
+
+
 class Fd(object):
     """An owned file descriptor that closes itself once."""
 
@@ -101,10 +110,7 @@ class Kvm(Fd):
 
     def get_msrs(self, indices):
         """KVM_GET_MSRS on the system fd (feature MSRs): {index: value} for the MSRs the kernel read."""
-        buf = bytearray(abi.KVM_MSRS.size + len(indices) * abi.KVM_MSR_ENTRY.size)
-        abi.KVM_MSRS.pack_into(buf, 0, len(indices), 0)
-        for i, index in enumerate(indices):
-            abi.KVM_MSR_ENTRY.pack_into(buf, abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size, index, 0, 0)
+        buf = _array(abi.KVM_MSRS, abi.KVM_MSR_ENTRY, [(index, 0, 0) for index in indices])
         count = self._ioctl("KVM_GET_MSRS", buf)
         entries = [abi.KVM_MSR_ENTRY.unpack_from(buf, abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size)
                    for i in range(min(count, len(indices)))]
@@ -189,20 +195,13 @@ class Vcpu(Fd):
 
     def set_cpuid2(self, entries):
         """KVM_SET_CPUID2 with kvm_cpuid_entry2 tuples."""
-        buf = bytearray(abi.KVM_CPUID2.size + len(entries) * abi.KVM_CPUID_ENTRY2.size)
-        abi.KVM_CPUID2.pack_into(buf, 0, len(entries), 0)
-        for i, entry in enumerate(entries):
-            abi.KVM_CPUID_ENTRY2.pack_into(buf, abi.KVM_CPUID2.size + i * abi.KVM_CPUID_ENTRY2.size, *entry)
-        return self._ioctl("KVM_SET_CPUID2", buf)
+        return self._ioctl("KVM_SET_CPUID2", _array(abi.KVM_CPUID2, abi.KVM_CPUID_ENTRY2, entries))
 
     def set_msrs(self, entries):
         """KVM_SET_MSRS with (index, value) pairs: how many the kernel wrote, in order (it stops at the first it
         refuses)."""
-        buf = bytearray(abi.KVM_MSRS.size + len(entries) * abi.KVM_MSR_ENTRY.size)
-        abi.KVM_MSRS.pack_into(buf, 0, len(entries), 0)
-        for i, (index, value) in enumerate(entries):
-            abi.KVM_MSR_ENTRY.pack_into(buf, abi.KVM_MSRS.size + i * abi.KVM_MSR_ENTRY.size, index, 0, value)
-        return self._ioctl("KVM_SET_MSRS", buf)
+        return self._ioctl("KVM_SET_MSRS", _array(abi.KVM_MSRS, abi.KVM_MSR_ENTRY,
+                                                  [(index, 0, value) for index, value in entries]))
 
     def set_one_reg(self, reg_id, value):
         """Set a 64-bit register by its KVM_REG_* id."""
