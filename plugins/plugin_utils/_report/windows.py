@@ -48,12 +48,19 @@ def windows_view(fleet: Fleet) -> dict[str, dict[str, Any]]:
     return view if seen else {}
 
 
-def _cannot(entry: dict[str, Any], escape: Any) -> list[str]:
-    """'<n> lack <missing>: host, host and 3 more (why: ...)' per distinct set missing, the most hosts first."""
-    return ["%d lack %s: %s%s%s" % (len(hosts), escape(missing), ", ".join(escape(h) for h in hosts[:MAX_HOSTS]),
-                                    " and %d more" % (len(hosts) - MAX_HOSTS) if len(hosts) > MAX_HOSTS else "",
-                                    " (first: %s)" % escape(entry["why"][missing]) if missing in entry["why"] else "")
-            for missing, hosts in sorted(entry["cannot"].items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+def _cannot(entry: dict[str, Any], escape: Any, reasons: list[str]) -> list[str]:
+    """'<n> lack <missing>: host, host and 3 more (reason 1)' per distinct set missing, the most hosts first; each
+    distinct reason (the first host's of the group) is numbered once in `reasons`, said below the table."""
+    cells = []
+    for missing, hosts in sorted(entry["cannot"].items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        why = entry["why"].get(missing)
+        if why is not None and why not in reasons:
+            reasons.append(why)
+        cells.append("%d lack %s: %s%s%s" % (
+            len(hosts), escape(missing), ", ".join(escape(h) for h in hosts[:MAX_HOSTS]),
+            " and %d more" % (len(hosts) - MAX_HOSTS) if len(hosts) > MAX_HOSTS else "",
+            " (reason %d)" % (reasons.index(why) + 1) if why is not None else ""))
+    return cells
 
 
 INTRO = ("A Windows guest is started with the Hyper-V enlightenments its VMM turns on; where KVM refuses one, QEMU does "
@@ -67,19 +74,24 @@ def markdown_section(fleet: Fleet) -> list[str]:
         return []
     lines = ["## Windows guests", "", INTRO, "", "| profile | hosts that can start it | hosts that cannot | not known |",
              "|---|---|---|---|"]
+    reasons: list[str] = []
     for name, entry in view.items():
-        cannot = "<br>".join(_cannot(entry, markdown)) or "none"
+        cannot = "<br>".join(_cannot(entry, markdown, reasons)) or "none"
         lines.append("| `%s` | %d | %s | %d |" % (name, entry["can"], cannot, entry["unknown"]))
-    return lines + [""]
+    lines.append("")
+    lines.extend("%d. %s" % (number, markdown(why)) for number, why in enumerate(reasons, 1))
+    return lines + ([""] if reasons else [])
 
 
 def html_section(fleet: Fleet) -> str:
     view = windows_view(fleet)
     if not view:
         return ""
+    reasons: list[str] = []
     rows = "".join(u"<tr><td><code>%s</code></td><td>%d</td><td>%s</td><td>%d</td></tr>" % (
-        html(name), entry["can"], "<br>".join(_cannot(entry, html)) or "none", entry["unknown"])
+        html(name), entry["can"], "<br>".join(_cannot(entry, html, reasons)) or "none", entry["unknown"])
         for name, entry in view.items())
+    said = u"".join(u"<li>%s</li>" % html(why) for why in reasons)
     return (u'<section id="windows"><h2>Windows guests</h2><p>%s</p><table><thead><tr><th>profile</th><th>hosts that '
-            u"can start it</th><th>hosts that cannot</th><th>not known</th></tr></thead><tbody>%s</tbody></table>"
-            u"</section>" % (html(INTRO), rows))
+            u"can start it</th><th>hosts that cannot</th><th>not known</th></tr></thead><tbody>%s</tbody></table>%s"
+            u"</section>" % (html(INTRO), rows, u"<ol>%s</ol>" % said if said else u""))

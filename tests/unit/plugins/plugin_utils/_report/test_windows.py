@@ -67,4 +67,6 @@ def test_the_audit_says_why_a_windows_guest_of_nova_cannot_start_on_a_kvm_withou
     [line] = [l for l in render_summary(fleet, {}) if "Windows" in l]
     assert "windows_nova on 0 of 1" in line and "hv-vapic: KVM_SET_MSRS refused HV_X64_MSR_APIC_ASSIST_PAGE" in line
     assert "this kernel's KVM emulates no Hyper-V" in line
-    assert "(first: hv-vapic: KVM_SET_MSRS refused" in "\n".join(windows.markdown_section(fleet))
+    section = "\n".join(windows.markdown_section(fleet))
+    assert section.count("(reason 1)") == len(WINDOWS_PROFILES) and "\n1. hv-vapic: KVM_SET_MSRS refused" in section
+    assert "<li>hv-vapic: KVM_SET_MSRS refused" in windows.html_section(fleet)
