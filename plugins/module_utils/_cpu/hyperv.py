@@ -9,12 +9,10 @@ by starting it (tests/functional/hyperv). Each entry:
   (QEMU's property, the Hyper-V CPUID bits KVM must offer: ((leaf, register, mask), ...),
    the enlightenments it needs (kvm_hyperv_properties' dependencies, and SynIC's VP_INDEX),
    the MSRs QEMU writes at reset when it is on: ((index, value), ...),
-   the vCPU capability QEMU enables for it, or None)
+   the vCPU capability QEMU enables for it (linux/kvm.h's name), or None)
 """
 
 # Hyper-V CPUID leaves (hyperv-proto.h)
-HV_CPUID_VENDOR_AND_MAX_FUNCTIONS = 0x40000000
-HV_CPUID_INTERFACE = 0x40000001
 HV_CPUID_FEATURES = 0x40000003
 HV_CPUID_ENLIGHTMENT_INFO = 0x40000004
 HV_CPUID_NESTED_FEATURES = 0x4000000A
@@ -36,13 +34,6 @@ SYNIC_MSRS = ((0x40000081, 1), (0x40000080, 0), (0x40000082, 0), (0x40000083, 0)
     (0x40000090 + n, HV_SINT_MASKED) for n in range(16))
 SYNDBG_OPTIONS = 0x400000FF  # written only where KVM lists it (has_msr_hv_syndbg_options)
 
-# The capabilities QEMU reads and enables (linux/kvm.h names; caps.CAP_NUMBER has their numbers).
-CAP_HYPERV = "KVM_CAP_HYPERV"  # hyperv_enabled(): without it QEMU drops every hv-* property silently
-CAP_VP_INDEX = "KVM_CAP_HYPERV_VP_INDEX"  # hv_vpindex_settable
-CAP_HV_CPUID = "KVM_CAP_HYPERV_CPUID"  # KVM_GET_SUPPORTED_HV_CPUID on a vCPU
-CAP_SYS_HV_CPUID = "KVM_CAP_SYS_HYPERV_CPUID"  # ... and on the system fd
-CAP_EVMCS = "KVM_CAP_HYPERV_ENLIGHTENED_VMCS"
-CAP_SYNIC2 = "KVM_CAP_HYPERV_SYNIC2"
 EVMCS_VERSION = (1 << 8) | 1  # DEFAULT_EVMCS_VERSION: eVMCS 1 to 1
 
 _FEATURES, _RECOMMENDED, _NESTED = HV_CPUID_FEATURES, HV_CPUID_ENLIGHTMENT_INFO, HV_CPUID_NESTED_FEATURES
@@ -54,13 +45,13 @@ ENLIGHTENMENTS = (
     ("hv-reset", ((_FEATURES, "eax", 1 << 7),), (), (), None),
     ("hv-vpindex", ((_FEATURES, "eax", 1 << 6),), (), ((0x40000002, 0),), None),
     ("hv-runtime", ((_FEATURES, "eax", 1 << 0),), (), (), None),
-    ("hv-synic", ((_FEATURES, "eax", 1 << 2),), ("hv-vpindex",), SYNIC_MSRS, CAP_SYNIC2),
+    ("hv-synic", ((_FEATURES, "eax", 1 << 2),), ("hv-vpindex",), SYNIC_MSRS, "KVM_CAP_HYPERV_SYNIC2"),
     ("hv-stimer", ((_FEATURES, "eax", 1 << 3),), ("hv-synic", "hv-time"), (), None),
     ("hv-frequencies", ((_FEATURES, "eax", 1 << 11), (_FEATURES, "edx", 1 << 8)), (), (), None),
     ("hv-reenlightenment", ((_FEATURES, "eax", 1 << 13),), (),
      ((0x40000106, 0), (0x40000107, 0), (0x40000108, 0)), None),
     ("hv-tlbflush", ((_RECOMMENDED, "eax", 1 << 2 | 1 << 11),), ("hv-vpindex",), (), None),
-    ("hv-evmcs", ((_RECOMMENDED, "eax", 1 << 14),), ("hv-vapic",), (), CAP_EVMCS),
+    ("hv-evmcs", ((_RECOMMENDED, "eax", 1 << 14),), ("hv-vapic",), (), "KVM_CAP_HYPERV_ENLIGHTENED_VMCS"),
     ("hv-ipi", ((_RECOMMENDED, "eax", 1 << 10 | 1 << 11),), ("hv-vpindex",), (), None),
     ("hv-stimer-direct", ((_FEATURES, "edx", 1 << 19),), ("hv-stimer",), (), None),
     ("hv-avic", ((_RECOMMENDED, "eax", 1 << 9),), (), (), None),

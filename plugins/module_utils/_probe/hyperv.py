@@ -54,27 +54,25 @@ def probe(ctx):
     return {"hyperv": facts}, []
 
 
-class _Trial(object):
-    """The kernel's answers for one vCPU set up as QEMU sets it up."""
+ENTRY = dict((entry[0], entry) for entry in hv.ENLIGHTENMENTS)
 
-    def __init__(self, caps, leaves, enabled_caps, msrs, cpuid_error):
-        self.caps, self.leaves, self.enabled_caps, self.msrs, self.cpuid_error = (
-            caps, leaves, enabled_caps, msrs, cpuid_error)
+
+class _Trial(object):
+    """The kernel's answers for one vCPU set up as QEMU sets it up: the capabilities, the Hyper-V CPUID leaves and
+    where they came from, then why each capability QEMU enables, the CPUID and each MSR were refused (None: taken)."""
+
+    def __init__(self, caps, leaves, leaves_source):
+        self.caps, self.leaves, self.leaves_source = caps, leaves, leaves_source
+        self.enabled_caps, self.msrs, self.cpuid_error = {}, {}, None
 
     def lacks(self, name):
         """Why KVM's Hyper-V CPUID does not offer it (the first bit clear), or None."""
-        for leaf, register, mask in _entry(name)[1]:
+        for leaf, register, mask in ENTRY[name][1]:
             value = self.leaves.get(leaf, (0,) * 10)[hv.REGISTERS[register]]
             if value & mask != mask:
                 bits = ", ".join(str(bit) for bit in range(32) if mask >> bit & 1 and not value >> bit & 1)
                 return "Hyper-V CPUID 0x%08x %s bit %s clear in %s" % (leaf, register.upper(), bits, self.leaves_source)
         return None
-
-    leaves_source = "KVM_GET_SUPPORTED_HV_CPUID"
-
-
-def _entry(name):
-    return [entry for entry in hv.ENLIGHTENMENTS if entry[0] == name][0]
 
 
 def _trial(ctx, vm, caps, facts):
@@ -85,16 +83,14 @@ def _trial(ctx, vm, caps, facts):
         facts.setdefault("errors", []).append(str(error))
     vcpu = vm.create_vcpu(0, ctx.vcpu_mmap_size())
     try:
-        leaves, source = _hv_cpuid(ctx, vcpu, caps)
-        trial = _Trial(caps, leaves, {}, {}, None)
-        trial.leaves_source = source
-        facts["hv_cpuid"] = source
+        trial = _Trial(caps, *_hv_cpuid(ctx, vcpu, caps))
+        facts["hv_cpuid"] = trial.leaves_source
         if caps["KVM_CAP_HYPERV"] > 0:  # QEMU's order (hyperv_init_vcpu, then KVM_SET_CPUID2)
-            for cap in (hv.CAP_SYNIC2, hv.CAP_EVMCS):
+            for cap in ("KVM_CAP_HYPERV_SYNIC2", "KVM_CAP_HYPERV_ENLIGHTENED_VMCS"):
                 trial.enabled_caps[cap] = _enable(ctx, vcpu, cap)
             try:
                 vcpu.set_cpuid2([e for e in ctx.supported_cpuid() if not 0x40000000 <= e[0] < 0x50000000]
-                                + sorted(leaves.values()))
+                                + sorted(trial.leaves.values()))
             except OSError as error:
                 trial.cpuid_error = str(error)
         listed = set(ctx.msr_index_list())
@@ -109,11 +105,11 @@ def _trial(ctx, vm, caps, facts):
 
 def _hv_cpuid(ctx, vcpu, caps):
     """({leaf: kvm_cpuid_entry2}, where they came from) of the Hyper-V CPUID KVM emulates, as QEMU reads it."""
-    if caps[hv.CAP_HV_CPUID] > 0:
-        on_system = caps[hv.CAP_SYS_HV_CPUID] > 0
+    if caps["KVM_CAP_HYPERV_CPUID"] > 0:
+        on_system = caps["KVM_CAP_SYS_HYPERV_CPUID"] > 0
         ask = ctx.kvm.get_supported_hv_cpuid if on_system else vcpu.get_supported_hv_cpuid
         leaves = dict((e[0], e) for e in grow(ask, 16, 256))
-        if not on_system and caps[hv.CAP_EVMCS] > 0 and hv.HV_CPUID_ENLIGHTMENT_INFO in leaves:
+        if not on_system and caps["KVM_CAP_HYPERV_ENLIGHTENED_VMCS"] > 0 and hv.HV_CPUID_ENLIGHTMENT_INFO in leaves:
             entry = list(leaves[hv.HV_CPUID_ENLIGHTMENT_INFO])  # QEMU sets the eVMCS bit itself here
             entry[3] |= 1 << 14
             leaves[hv.HV_CPUID_ENLIGHTMENT_INFO] = tuple(entry)
@@ -138,7 +134,7 @@ def _legacy_leaves(caps, listed):
             feat[word] |= bits
     if 0x40000080 in listed and caps["KVM_CAP_HYPERV_SYNIC2"] > 0:
         feat[0] |= 1 << 2
-    for cap, bits in (("KVM_CAP_HYPERV_TLBFLUSH", 1 << 2 | 1 << 11), (hv.CAP_EVMCS, 1 << 14),
+    for cap, bits in (("KVM_CAP_HYPERV_TLBFLUSH", 1 << 2 | 1 << 11), ("KVM_CAP_HYPERV_ENLIGHTENED_VMCS", 1 << 14),
                       ("KVM_CAP_HYPERV_SEND_IPI", 1 << 10 | 1 << 11)):
         if caps[cap] > 0:
             recommended[0] |= bits
@@ -149,7 +145,7 @@ def _legacy_leaves(caps, listed):
 def _enable(ctx, vcpu, cap):
     """None when the vCPU took the capability as QEMU enables it, else why not."""
     try:
-        if cap != hv.CAP_EVMCS:
+        if cap != "KVM_CAP_HYPERV_ENLIGHTENED_VMCS":
             vcpu.enable_cap(CAP_NUMBER[cap])
             return None
         version, address = ctx.kernel.user_buffer(bytearray(2))  # the kernel writes the versions it supports
@@ -176,7 +172,7 @@ def _write(vcpu, index, value):
 def _refusal(chain, trial, enabled, check_bits=True):
     """(the enlightenment, or None for all of them, and what stops QEMU with these on), the first in QEMU's order; or
     None when QEMU starts."""
-    if "hv-vpindex" in chain and trial.caps[hv.CAP_VP_INDEX] <= 0:
+    if "hv-vpindex" in chain and trial.caps["KVM_CAP_HYPERV_VP_INDEX"] <= 0:
         return "hv-vpindex", "KVM_CAP_HYPERV_VP_INDEX is 0: the kernel does not let QEMU set VP_INDEX (QEMU refuses to start)"
     if enabled:
         for name in chain if check_bits else ():
@@ -184,13 +180,13 @@ def _refusal(chain, trial, enabled, check_bits=True):
             if lacking:
                 return name, "%s (QEMU: not supported by kernel)" % lacking
         for name in chain:
-            cap = _entry(name)[4]
+            cap = ENTRY[name][4]
             if cap is not None and trial.enabled_caps.get(cap):
                 return name, trial.enabled_caps[cap]
         if trial.cpuid_error:
             return None, "KVM_SET_CPUID2 with the Hyper-V leaves: %s" % trial.cpuid_error
     for name in chain:
-        for index, _value in _entry(name)[3]:
+        for index, _value in ENTRY[name][3]:
             if trial.msrs.get(index):
                 return name, trial.msrs[index]
     for index, _value in hv.HYPERCALL_MSRS if enabled and chain else ():  # every Hyper-V guest's
@@ -209,7 +205,7 @@ def _verdict(name, chain, trial, enabled):
     refused = _refusal(chain, trial, enabled)
     return {"offered": refused is None and enabled, "starts": refused is None,
             "missing": _worded(refused, name) if refused else None if enabled else DROPPED,
-            "needs": list(_entry(name)[2])}
+            "needs": list(ENTRY[name][2])}
 
 
 def not_probed(why):

@@ -27,7 +27,7 @@ No ioctl code: this runs in the evaluator and the reports.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import level_rank, x86_64_level
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import (
@@ -64,7 +64,7 @@ def _hyperv(pools: list[dict[str, Any]]) -> tuple[frozenset[str] | None, frozens
     """(the Hyper-V enlightenments every host of these pools offers, or None when one host's are unknown; the union of
     what hv-passthrough gives on them)."""
     known = [p.get("hyperv") for p in pools]
-    lists = [h for h in known if isinstance(h, (list, frozenset)) and all(isinstance(n, str) for n in h)]
+    lists = [h for h in known if _names(h)]
     offered = _intersection(lists) if known and len(lists) == len(known) else None
     passthrough = frozenset(name for p in pools if _names(p.get("hyperv_passthrough")) for name in p["hyperv_passthrough"])
     return offered, passthrough
@@ -139,9 +139,10 @@ def fleet_view(pools: list[dict[str, Any]], excluded: Mapping[str, str] | None =
     common_features = _intersection(p["features"] for p in pools)
     common_models = _intersection(p["models"] for p in pools)
     common = _summary(common_features, common_models)
-    common_hyperv, common_passthrough = _hyperv([{"hyperv": None if p["hyperv"] is None else sorted(p["hyperv"]),
-                                                  "hyperv_passthrough": sorted(p["passthrough"])} for p in pools])
-    common["config"] = cpu_config(common_models, common_features, common_hyperv, common_passthrough)
+    common_hyperv = None if not pools or any(p["hyperv"] is None for p in pools) else _intersection(
+        p["hyperv"] for p in pools)
+    common["config"] = cpu_config(common_models, common_features, common_hyperv,
+                                  frozenset().union(*(p["passthrough"] for p in pools)))
     common["host_dependent_models"] = sorted(NOT_MIGRATION_SAFE)  # run on each host; never offered for migration
     best = pools[0]["features"] if pools else frozenset()
     for index, pool in enumerate(pools):
@@ -163,7 +164,7 @@ def fleet_view(pools: list[dict[str, Any]], excluded: Mapping[str, str] | None =
             "common": common, "pools": shown, "holding_back": holding_back}
 
 
-def _names(value: object) -> bool:
+def _names(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 

@@ -25,7 +25,7 @@ from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.releases impor
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import GUEST_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import subset_facts
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.levels import (
     LEVEL_NAMES, level_rank, level_requirements)
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, Requirements, mapping
@@ -82,31 +82,11 @@ def validate_guest_cpu_requirements(min_level: Any = None, required_models: Iter
     return problems
 
 
-def _guest_cpu(facts: Facts, requirement: str, expected: Any) -> tuple[dict[str, Any], Check | None]:
-    """(guest_cpu facts, None) or ({}, a failed check saying why there are none)."""
-    stopped = blocked(requirement, expected, facts, "guest_cpu")
-    if stopped:
-        return {}, stopped
-    guest = facts.get("guest_cpu")
-    if not isinstance(guest, dict):
-        return {}, check(requirement, expected, None, False,
-                         "%s needs the guest_cpu facts: gather them (gather_subset all or guest_cpu)" % requirement,
-                         code="facts.not_gathered", subject="guest_cpu", remedy="add 'guest_cpu' to gather_subset")
-    remedy = {"skipped": "require it of x86 hosts only (set it in their group_vars)",
-              "error": "see the kvm_facts errors of this host"}
-    for key in ("skipped", "error"):
-        if guest.get(key):
-            return {}, check(requirement, expected, None, False, "%s cannot be judged: guest_cpu %s: %s; %s"
-                             % (requirement, key, guest[key], remedy[key]), code="guest_cpu.unavailable",
-                             subject=key, remedy=remedy[key])
-    return guest, None
-
-
 def check_min_guest_cpu_level(facts: Facts, value: str) -> list[Check]:
     """The guest CPU level must reach `value` (a level or a guest profile)."""
     level, why = resolve_level(value)
     level = level or str(value)  # validated (check_requirements): a level, or a profile that names one
-    guest, failed = _guest_cpu(facts, "min_guest_cpu_level", value)
+    guest, failed = subset_facts(facts, "guest_cpu", "min_guest_cpu_level", value, code="guest_cpu.unavailable")
     if failed:
         return [failed]
     actual = guest.get("level")
@@ -124,7 +104,7 @@ def check_required_cpu_models(facts: Facts, value: Iterable[str] | None) -> list
     """Every listed QEMU CPU model must be runnable; a failure names the model's missing features."""
     checks: list[Check] = []
     for model in value or ():
-        guest, failed = _guest_cpu(facts, "required_cpu_models", model)
+        guest, failed = subset_facts(facts, "guest_cpu", "required_cpu_models", model, code="guest_cpu.unavailable")
         if failed:
             return [failed]
         verdict = (guest.get("models") or {}).get(model)
@@ -168,7 +148,7 @@ def check_required_cpu_features(facts: Facts, value: Iterable[Any] | None) -> li
     gives when asked (off_by_default: invtsc with migratable=off, topoext=on, ...)."""
     if not value:
         return []
-    guest, failed = _guest_cpu(facts, "required_cpu_features", list(value))
+    guest, failed = subset_facts(facts, "guest_cpu", "required_cpu_features", list(value), code="guest_cpu.unavailable")
     if failed:
         return [failed]
     off = mapping(guest.get("off_by_default"))

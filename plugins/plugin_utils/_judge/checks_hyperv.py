@@ -19,7 +19,7 @@ from typing import Any
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.hyperv import ALIASES, NAMES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.naming import did_you_mean
-from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import blocked
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.not_judged import subset_facts
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import WINDOWS_PROFILES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.verdicts import check
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._types import Check, Facts, Profiles, mapping
@@ -79,19 +79,9 @@ def check_required_hyperv(facts: Facts, value: Iterable[str] | None) -> list[Che
     wanted = list(value or ())
     if not wanted:
         return []
-    stopped = blocked(REQUIREMENT, wanted, facts, "hyperv")
-    if stopped:
-        return [stopped]
-    hyperv = facts.get("hyperv")
-    if not isinstance(hyperv, dict):
-        return [check(REQUIREMENT, wanted, None, False, "required_hyperv needs the hyperv facts: gather them "
-                      "(gather_subset all or hyperv)", code="facts.not_gathered", subject="hyperv",
-                      remedy="add 'hyperv' to gather_subset")]
-    for key, remedy in (("skipped", "require it of x86 hosts only (set it in their group_vars)"),
-                        ("error", "see the kvm_facts errors of this host")):
-        if hyperv.get(key):
-            return [check(REQUIREMENT, wanted, None, False, "required_hyperv cannot be judged: hyperv %s: %s; %s"
-                          % (key, hyperv[key], remedy), code="hyperv.unavailable", subject=key, remedy=remedy)]
+    hyperv, failed = subset_facts(facts, "hyperv", REQUIREMENT, wanted, code="hyperv.unavailable")
+    if failed:
+        return [failed]
     entries = mapping(hyperv.get("enlightenments"))
     return [_profile_check(name, entries) if name in WINDOWS_PROFILES else _one_check(name, entries)
             for name in wanted]
@@ -132,11 +122,11 @@ def _profile_check(name: str, entries: dict[str, Any]) -> Check:
         code="hyperv.profile_not_met", subject=name, remedy=remedy_for(said))
 
 
-def windows_why(facts: Facts) -> str | None:
+def windows_why(hyperv: dict[str, Any] | None) -> str | None:
     """Why the first enlightenment that any Windows profile needs and the guest is not offered is missing, for the
-    reports (the whole answer, per enlightenment, is in the facts): None when every one is offered or none is known."""
-    hyperv = facts.get("hyperv")
-    entries = mapping(hyperv).get("enlightenments") if isinstance(hyperv, dict) else None
+    reports (the whole answer, per enlightenment, is in the hyperv facts): None when every one is offered or none is
+    known."""
+    entries = mapping(hyperv).get("enlightenments")
     if not isinstance(entries, dict):
         return None
     needed = [n for n in NAMES if any(n in p["hyperv"] for p in WINDOWS_PROFILES.values())]
@@ -150,12 +140,11 @@ def windows_why(facts: Facts) -> str | None:
     return said + ("; %s" % reason if isinstance(reason, str) else "")
 
 
-def windows_summary(facts: Facts) -> dict[str, list[str]] | None:
+def windows_summary(hyperv: dict[str, Any] | None) -> dict[str, list[str]] | None:
     """{Windows profile: the enlightenments of it the guest is not offered} for the reports, or None when the hyperv
     facts are not there to say."""
-    hyperv = facts.get("hyperv")
-    if not isinstance(hyperv, dict) or not isinstance(hyperv.get("enlightenments"), dict):
+    entries = mapping(hyperv).get("enlightenments")
+    if not isinstance(entries, dict):
         return None
-    entries = hyperv["enlightenments"]
     return dict((name, [n for n, _why in _missing(entries, profile["hyperv"])])
                 for name, profile in WINDOWS_PROFILES.items())

@@ -128,6 +128,7 @@ def summarize(facts: Facts) -> dict[str, Any]:
     host = _gathered(facts, "host") or {}
     caps = capabilities(facts)
     guest = _gathered(facts, "guest_cpu") or {}
+    hyperv = _gathered(facts, "hyperv")
     features = guest.get("features")
     parameters = host.get("parameters")
     return {"usable": facts.get("usable"), "api_version": facts.get("api_version"),
@@ -140,5 +141,4 @@ def summarize(facts: Facts) -> dict[str, Any]:
             "guest_cpu_level": guest.get("level"),
             "guest_cpu_pool": fingerprint(features) if isinstance(features, list) else None,
             # {Windows profile: the enlightenments missing}: which hosts can start which Windows guests
-            "windows": windows_summary(_gathered(facts, "hyperv") and facts or {}),
-            "windows_why": windows_why(_gathered(facts, "hyperv") and facts or {})}
+            "windows": windows_summary(hyperv), "windows_why": windows_why(hyperv)}

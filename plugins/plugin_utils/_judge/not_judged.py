@@ -45,6 +45,28 @@ def blocker(facts: Facts, subset: str) -> tuple[str, str] | None:
     return None
 
 
+def subset_facts(facts: Facts, subset: str, requirement: str, expected: Any, code: str
+                 ) -> tuple[dict[str, Any], Check | None]:
+    """(the subset's facts, None), or ({}, the failed check that says why a requirement reading them cannot be judged):
+    blocked, not gathered, or gathered as `skipped` (another architecture) or `error`, with `code`."""
+    stopped = blocked(requirement, expected, facts, subset)
+    if stopped:
+        return {}, stopped
+    found = facts.get(subset)
+    if not isinstance(found, dict):
+        return {}, check(requirement, expected, None, False, "%s needs the %s facts: gather them (gather_subset all "
+                         "or %s)" % (requirement, subset, subset), code="facts.not_gathered", subject=subset,
+                         remedy="add '%s' to gather_subset" % subset)
+    remedy = {"skipped": "require it of x86 hosts only (set it in their group_vars)",
+              "error": "see the kvm_facts errors of this host"}
+    for key in ("skipped", "error"):
+        if found.get(key):
+            return {}, check(requirement, expected, None, False, "%s cannot be judged: %s %s: %s; %s"
+                             % (requirement, subset, key, found[key], remedy[key]), code=code,
+                             subject=key, remedy=remedy[key])
+    return found, None
+
+
 def blocked(requirement: str, expected: Any, facts: Facts, subset: str) -> Check | None:
     """The blocked check of a requirement whose subset cannot be judged, or None when it can."""
     found = blocker(facts, subset)

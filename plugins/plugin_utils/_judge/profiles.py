@@ -245,7 +245,7 @@ WINDOWS_PROFILES: dict[str, dict[str, Any]] = {
                    "hv-frequencies", "hv-tlbflush", "hv-ipi"],
         "cite": "Nova 34.0.0, nova/virt/libvirt/driver.py",
         "source": "Nova 34.0.0 (PyPI nova): LibvirtDriver._set_features turns on hyperv relaxed, spinlocks (8191), vapic, "
-                  "vpindex, runtime, synic, reset, frequencies, tlbflush and ipi for os_type windows; _set_clock adds "
+                  "vpindex, runtime, synic, reset, frequencies, tlbflush and ipi for os_type windows; _set_kvm_timers adds "
                   "the hypervclock timer (hv-time)",
     },
     "windows_proxmox": {

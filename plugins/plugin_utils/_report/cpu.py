@@ -81,7 +81,7 @@ def _hyperv_line(config: dict[str, Any]) -> str | None:
     if not isinstance(hyperv, dict):
         return None
     return "%s; lost against hv-passthrough: %s; not in libvirt's <hyperv>: %s" % (
-        ", ".join(hyperv["enlightenments"]) or "none (no Windows enlightenment starts on every host)",
+        ", ".join(hyperv["enlightenments"]) or "none (no enlightenment is offered on every host)",
         ", ".join(hyperv["lost_against_passthrough"]) or "nothing", ", ".join(hyperv["not_in_libvirt"]) or "nothing")
 
 

@@ -12,6 +12,9 @@ the other oracle (tests/functional/x86/test_x86_kvm_amd.py).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import os
+import re
 import shutil
 import subprocess
 
@@ -19,6 +22,7 @@ import pytest
 
 from ansible_collections.fleetcheck.kvm.plugins.module_utils._cpu.hyperv import NAMES, RELEASES
 from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._fleet.cpu_config import hyperv_config
+from ansible_collections.fleetcheck.kvm.plugins.plugin_utils._judge.profiles import WINDOWS_PROFILES
 from ansible_collections.fleetcheck.kvm.tests.functional.conftest import missing
 from ansible_collections.fleetcheck.kvm.tests.functional.qemu.test_qemu_releases import SUITES, run_script
 
@@ -89,3 +93,38 @@ def test_the_libvirt_hyperv_element_of_every_enlightenment_is_valid_domain_xml(t
     broken = tmp_path / "broken.xml"  # the validator can fail: an element libvirt 9.0 does not have
     broken.write_text(domain.read_text().replace("<ipi state='on'/>", "<xmm_input state='on'/>"))
     assert subprocess.call([validate, str(broken), "domain"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0
+
+
+NOVA_SOURCE = ("import json, os, importlib.metadata, importlib.util; spec = importlib.util.find_spec('nova'); "
+               "print(json.dumps([importlib.metadata.version('nova'), "
+               "open(os.path.join(os.path.dirname(spec.origin), 'virt', 'libvirt', 'driver.py')).read()]))")
+
+
+def _function(source, name):
+    """The text of a method of Nova's driver, up to the next one."""
+    start = source.index("    def %s(" % name)
+    end = source.find("\n    def ", start + 1)
+    return source[start:end if end > 0 else len(source)]
+
+
+def test_the_nova_profile_is_what_novas_own_source_turns_on():
+    """The oracle the profile was read from: Nova's libvirt driver at the pinned release (tools/lib.sh fc_nova)."""
+    python = os.environ.get("FLEETCHECK_NOVA_PYTHON")
+    if not python or not os.path.exists(python):
+        missing("FLEETCHECK_NOVA_PYTHON is not set: tools/lib.sh fc_nova installs PyPI nova")
+    done = subprocess.run([python, "-c", NOVA_SOURCE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    version, source = json.loads(done.stdout)
+    profile = WINDOWS_PROFILES["windows_nova"]
+    assert profile["cite"].startswith("Nova %s," % version)
+    features = _function(source, "_set_features")
+    windows = features[features.index("os_type == 'windows'"):]
+    # not enlightenments: spinlocks is a value that asks KVM for nothing more; vendorid_spoof only with hide_hypervisor_id
+    settings = {"spinlocks", "vendorid_spoof"}
+    turned_on = set(re.findall(r"hv\.(\w+) = True", windows)) - settings
+    assert "vendorid_spoof" in re.findall(r"if hide_hypervisor_id:\s+hv\.(\w+) = True", windows)
+    assert turned_on and not (set(re.findall(r"hv\.(\w+) = True", features)) - turned_on - settings)
+    timers = _function(source, "_set_kvm_timers")  # libvirt's hypervclock timer is QEMU's hv-time
+    assert "hypervclock" in timers[timers.index("os_type == 'windows'"):]
+    assert sorted(profile["hyperv"]) == sorted(["hv-" + name for name in turned_on] + ["hv-time"])
